@@ -1,0 +1,36 @@
+# jobagent-mock: `make run` serves the mock, `make test` runs every test. Both install what they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test check lint typecheck clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/jobagent-mock serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check jobagent_mock handlers tests
+	$(BIN)/ruff format --check jobagent_mock handlers tests
+	for f in openapi/*.yaml; do $(BIN)/openapi-spec-validator $$f || exit 1; done
+
+typecheck: install
+	$(BIN)/mypy jobagent_mock handlers
+
+check: lint typecheck test
+	$(BIN)/jobagent-mock check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,19 @@
+"""The OAuth2 token endpoint (openapi/token.yaml, mounted under /connect)."""
+
+from typing import Any
+
+from jobagent_mock.auth import TokenError
+from jobagent_mock.web.context import authority, basic_credentials
+
+Response = tuple[Any, ...]
+
+
+def issue_token(body: dict[str, Any]) -> Response:
+    client_id, secret = basic_credentials() or (body.get("client_id"), body.get("client_secret"))
+    try:
+        token = authority().issue(body["grant_type"], client_id, secret, body.get("scope"))
+    except TokenError as refused:
+        answer = {"error": refused.error, "error_description": refused.description}
+        headers = {"WWW-Authenticate": 'Basic realm="jobagent-mock"'} if refused.status == 401 else {}
+        return answer, refused.status, headers
+    return token, 200, {"Cache-Control": "no-store"}

@@ -1,0 +1,83 @@
+"""OAuth2 client credentials for the mock's clients: signed JWTs issued and checked with PyJWT."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+ISSUER = "jobagent-mock"
+ALGORITHM = "HS256"
+TOKEN_LIFETIME_SECONDS = 3600
+
+
+@dataclass
+class TokenError(Exception):
+    """An RFC 6749 section 5.2 error."""
+
+    error: str
+    description: str
+    status: int = 400
+
+
+class Authority:
+    def __init__(
+        self,
+        clients: list[dict[str, Any]],
+        signing_key: str | None = None,
+        lifetime: int = TOKEN_LIFETIME_SECONDS,
+    ) -> None:
+        self._clients = {c["client_id"]: c for c in clients}
+        # A key made at start-up: tokens die with the process, as a sandbox's should.
+        self._key = signing_key or secrets.token_urlsafe(32)
+        self._lifetime = lifetime
+
+    def issue(
+        self, grant_type: str, client_id: str | None, client_secret: str | None, scope: str | None
+    ) -> dict[str, Any]:
+        """The token response for valid client credentials; TokenError otherwise."""
+        if grant_type != "client_credentials":
+            raise TokenError("unsupported_grant_type", f"grant_type {grant_type} is not supported")
+        client = self._clients.get(client_id or "")
+        if client is None or not secrets.compare_digest(
+            client["client_secret"], client_secret or ""
+        ):
+            raise TokenError("invalid_client", "Unknown client or wrong secret", 401)
+        granted = client["scopes"]
+        asked = scope.split() if scope else granted
+        refused = [s for s in asked if s not in granted]
+        if refused:
+            raise TokenError("invalid_scope", f"The client may not ask for {' '.join(refused)}")
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "sub": client["client_id"],
+            "iat": now,
+            "exp": now + self._lifetime,
+            "scope": " ".join(asked),
+            "organisationType": client["organisationType"],
+            "organisationCode": client["organisationCode"],
+        }
+        return {
+            "access_token": jwt.encode(claims, self._key, algorithm=ALGORITHM),
+            "token_type": "Bearer",
+            "expires_in": self._lifetime,
+            "scope": claims["scope"],
+        }
+
+    def verify(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this authority issued and that has not expired, else None."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "scope"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims if claims.get("sub") in self._clients else None

@@ -1,0 +1,96 @@
+"""Booking rules of TilmeldOgBook (JobnetBookingService's), each naming its fejlkode.
+
+Interview options and their weekly slots come from fixtures/moedetilbud.json, counted from the
+mock clock's today, so they never expire.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from jobagent_mock.errors import Conflict, RuleViolation
+from jobagent_mock.persons import Person
+from jobagent_mock.store import Sandbox
+from jobagent_mock.tilmelding import local_time
+
+LOOKUP_FAILED = 8111
+NO_JOBNET_CV = 4786
+HAS_JOBSAMTALE = 8273
+BOOKING_UNREACHABLE = 4769
+BOOKING_NOT_CONFIGURED = 9018
+OPTION_UNKNOWN = 8108
+OPTION_DATE_RANGE = 8109
+BOOKING_IN_PAST = 4783
+SLOT_TAKEN = 4819
+CASEWORKER_UNKNOWN = 4822
+CASEWORKER_NOT_ALLOWED = 9003
+BOOKING_SYSTEM_FAILURES = {"utilgaengeligt": BOOKING_UNREACHABLE, "mangler": BOOKING_NOT_CONFIGURED}
+
+
+def check_person(sandbox: Sandbox, person: Person) -> None:
+    """The citizen's side of a booking; checked before the enrollment rules."""
+    if person.triggers(LOOKUP_FAILED):
+        raise RuleViolation(LOOKUP_FAILED)
+    if person.triggers(NO_JOBNET_CV):
+        raise RuleViolation(NO_JOBNET_CV)
+    if person.triggers(HAS_JOBSAMTALE) or sandbox.bookings.get(person.cpr):
+        raise Conflict(HAS_JOBSAMTALE)
+
+
+def check_slot(
+    sandbox: Sandbox, body: dict[str, Any], options: dict[str, dict[str, Any]]
+) -> tuple[str, str]:
+    """The interview option and slot asked for; returns the slot's key once every rule holds."""
+    option = options.get(body["moedetilbudId"].lower())
+    if option is None or not option["aktiv"]:
+        raise RuleViolation(OPTION_UNKNOWN)
+    if option["bookingsystem"] in BOOKING_SYSTEM_FAILURES:
+        raise RuleViolation(BOOKING_SYSTEM_FAILURES[option["bookingsystem"]])
+    _check_caseworker(body.get("sagsbehandlerEksterntId"), option, options)
+    start = local_time(body["bookingStartTime"])
+    _check_day(start, option, sandbox.clock.today())
+    slot = (option["moedetilbudId"], start.isoformat())
+    if not _is_slot(start, option) or slot in sandbox.taken_slots:
+        raise Conflict(SLOT_TAKEN, f"{start.isoformat()} is not a free slot of this option.")
+    return slot
+
+
+def book(sandbox: Sandbox, person: Person, slot: tuple[str, str]) -> str:
+    indkaldelse_id = str(uuid.uuid4())
+    sandbox.taken_slots.add(slot)
+    sandbox.bookings.setdefault(person.cpr, []).append(
+        {"indkaldelseId": indkaldelse_id, "moedetilbudId": slot[0], "start": slot[1]}
+    )
+    return indkaldelse_id
+
+
+def _check_caseworker(
+    caseworker: str | None, option: dict[str, Any], options: dict[str, dict[str, Any]]
+) -> None:
+    if caseworker is None:
+        return
+    if not any(caseworker in o["sagsbehandlere"] for o in options.values()):
+        raise RuleViolation(CASEWORKER_UNKNOWN)
+    if caseworker not in option["sagsbehandlere"]:
+        raise RuleViolation(CASEWORKER_NOT_ALLOWED)
+
+
+def _check_day(start: datetime, option: dict[str, Any], today: Any) -> None:
+    if start.date() < today:
+        raise RuleViolation(BOOKING_IN_PAST)
+    first, last = today + timedelta(days=option["fraDage"]), today + timedelta(days=option["tilDage"])
+    if not first <= start.date() <= last:
+        raise RuleViolation(
+            OPTION_DATE_RANGE, f"Bookable from {first.isoformat()} to {last.isoformat()}."
+        )
+
+
+def _is_slot(start: datetime, option: dict[str, Any]) -> bool:
+    return (
+        start.isoweekday() in option["ugedage"]
+        and start.strftime("%H:%M") in option["tidspunkter"]
+        and start.second == 0
+        and start.microsecond == 0
+    )

@@ -1,0 +1,89 @@
+"""Start-up self-checks, shared by `jobagent-mock check` and the unit tests.
+
+The contracts validate as OpenAPI 3.0; every example validates against its schema; the fixtures
+load; every operationId resolves to a handler function.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft4Validator
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from jobagent_mock import fixtures, spec
+
+HANDLER_PACKAGE = "handlers"
+
+
+def problems_found(fixtures_dir: Path | None = None, closed_world: bool = False) -> list[str]:
+    del closed_world  # fixtures are the same in both worlds; kept so `check` mirrors `serve`
+    found: list[str] = []
+    for name in spec.CONTRACTS:
+        try:
+            validate(read_from_filename(str(spec.SPEC_DIR / name))[0])
+        except Exception as exc:  # the validator raises several unrelated types
+            found.append(f"{name}: {exc}".splitlines()[0])
+    found += [f"{where}: {why}" for where, why in example_errors()]
+    try:
+        fixtures.load(fixtures_dir)
+    except fixtures.FixtureError as exc:
+        found.append(str(exc))
+    found += unresolved_handlers()
+    return found
+
+
+def examples() -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """Every example of every contract: (where, schema, value)."""
+    for name in spec.CONTRACTS:
+        yield from _examples_in(name, spec.resolved(name), "")
+
+
+def _examples_in(name: str, node: Any, where: str) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _examples_in(name, item, f"{where}/{index}")
+        return
+    if not isinstance(node, dict):
+        return
+    schema = node.get("schema")
+    if "example" in node and "type" in node and not isinstance(schema, dict):
+        yield f"{name}{where}/example", node, node["example"]  # a schema's own example
+    if isinstance(schema, dict):
+        if "example" in node:
+            yield f"{name}{where}/example", schema, node["example"]
+        for key, example in node.get("examples", {}).items():
+            yield f"{name}{where}/examples/{key}", schema, example["value"]
+    for key, value in node.items():
+        if key not in ("example", "examples") or not isinstance(schema, dict):
+            yield from _examples_in(name, value, f"{where}/{key}")
+
+
+def example_errors() -> list[tuple[str, str]]:
+    errors = []
+    for where, schema, value in examples():
+        error = next(iter(Draft4Validator(schema).iter_errors(value)), None)
+        if error is not None:
+            errors.append((where, error.message))
+    return errors
+
+
+def handler_for(operation_id: str, tags: list[str]) -> Any:
+    """The function an operation is served by, as the app's resolver finds it."""
+    from jobagent_mock.web.app import handler_name
+
+    module_name, _, function = handler_name(operation_id, tags).rpartition(".")
+    return getattr(importlib.import_module(module_name), function, None)
+
+
+def unresolved_handlers() -> list[str]:
+    return [
+        f"{name}: operationId {op.operation_id} has no handler function"
+        for name in spec.CONTRACTS
+        for op in spec.operations(name).values()
+        if handler_for(op.operation_id, op.spec.get("tags", [])) is None
+    ]

@@ -1,0 +1,56 @@
+"""The `jobagent-mock` command: `serve` the mock, or `check` spec, fixtures and handler wiring."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from jobagent_mock.fixtures import FixtureError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="jobagent-mock", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the mock over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    check = commands.add_parser("check", help="validate spec, fixtures and handler wiring")
+    for command in (serve, check):
+        command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
+        command.add_argument(
+            "--closed-world", action="store_true",
+            help="only fixture people and occupations are known",
+        )
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args.fixtures, args.closed_world)
+        return _serve(args.host, args.port, args.fixtures, args.closed_world)
+    except FixtureError as exc:
+        print(f"jobagent-mock: bad fixture: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+def _check(fixtures_dir: Path | None, closed_world: bool) -> int:
+    from jobagent_mock.checks import problems_found
+
+    found = problems_found(fixtures_dir, closed_world)
+    for problem in found:
+        print(f"FAIL {problem}", file=sys.stderr)  # noqa: T201
+    if not found:
+        print("OK: contracts, examples, fixtures and handlers agree")  # noqa: T201
+    return 1 if found else 0
+
+
+def _serve(host: str, port: int, fixtures_dir: Path | None, closed_world: bool) -> int:
+    import uvicorn
+
+    from jobagent_mock.web.app import create_app
+
+    app = create_app(fixtures_dir, closed_world=closed_world)
+    base = f"http://{host}:{port}"
+    print(f"jobagent-mock on {base}  (Swagger UI: {base}/ui/, spec: {base}/openapi.json)")  # noqa: T201
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0

@@ -1,0 +1,133 @@
+"""Jobagent rules: list, read, create, replace, verify and delete, each rule naming its fejlkode."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from jobagent_mock.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from jobagent_mock.occupations import Occupations
+from jobagent_mock.persons import Person
+from jobagent_mock.store import Sandbox
+
+FAILED_TO_VALIDATE = 1014
+DEAD = 4405
+UNKNOWN_IDENTIFIER = 4589
+PART_TIME = "Deltid"
+
+
+def list_for(sandbox: Sandbox, cpr: str) -> list[dict[str, Any]]:
+    return [copy.deepcopy(a) for a in sandbox.jobagents.get(cpr, {}).values()]
+
+
+def get(sandbox: Sandbox, cpr: str, jobagent_id: str) -> dict[str, Any]:
+    """The citizen's job agent; another citizen's counts as unknown (4589)."""
+    agent = sandbox.jobagents.get(cpr, {}).get(jobagent_id.lower())
+    if agent is None:
+        raise NotFound(UNKNOWN_IDENTIFIER, f"No jobagent {jobagent_id} for this citizen.")
+    return agent
+
+
+def create(
+    sandbox: Sandbox, person: Person, body: dict[str, Any], occupations: Occupations
+) -> str:
+    _check_writable(person, body, occupations)
+    jobagent_id = (body.get("jobagentIdentifier") or str(uuid.uuid4())).lower()
+    if sandbox.owner_of(jobagent_id) is not None:
+        raise Conflict(None, f"A jobagent with jobagentIdentifier {jobagent_id} exists already.")
+    stored = _stored(jobagent_id, body, verified=False)
+    sandbox.jobagents.setdefault(person.cpr, {})[jobagent_id] = stored
+    return jobagent_id
+
+
+def replace(
+    sandbox: Sandbox,
+    person: Person,
+    jobagent_id: str,
+    body: dict[str, Any],
+    occupations: Occupations,
+) -> None:
+    """Full replacement; a changed e-mail is unverified again."""
+    current = get(sandbox, person.cpr, jobagent_id)
+    _check_writable(person, body, occupations)
+    old, new = current.get("jobagent"), body.get("jobagent")
+    verified = bool(
+        old and new and old["emailVerificeret"] and old["email"].lower() == new["email"].lower()
+    )
+    key = jobagent_id.lower()
+    sandbox.jobagents[person.cpr][key] = _stored(current["jobagentIdentifier"], body, verified)
+
+
+def verify_email(sandbox: Sandbox, cpr: str | None, jobagent_id: str) -> None:
+    owner = cpr or sandbox.owner_of(jobagent_id.lower())
+    agent = get(sandbox, owner or "", jobagent_id)
+    if "jobagent" not in agent:
+        raise NotFound(UNKNOWN_IDENTIFIER, f"{jobagent_id} is a saved search without an e-mail.")
+    agent["jobagent"]["emailVerificeret"] = True
+
+
+def delete(sandbox: Sandbox, cpr: str, jobagent_id: str) -> None:
+    get(sandbox, cpr, jobagent_id)
+    del sandbox.jobagents[cpr][jobagent_id.lower()]
+
+
+def find_by_email(sandbox: Sandbox, email: str, cpr: str | None) -> list[dict[str, Any]]:
+    """Job agents whose e-mail equals `email`, compared case-insensitively."""
+    owners = [cpr] if cpr else list(sandbox.jobagents)
+    wanted = email.lower()
+    return [
+        copy.deepcopy(agent)
+        for owner in owners
+        for agent in sandbox.jobagents.get(owner, {}).values()
+        if "jobagent" in agent and agent["jobagent"]["email"].lower() == wanted
+    ]
+
+
+def _check_writable(person: Person, body: dict[str, Any], occupations: Occupations) -> None:
+    if person.triggers(DEAD):
+        raise RuleViolation(DEAD)
+    soegeparametre = body["soegeparametre"]
+    _check_ranges(soegeparametre)
+    areas = soegeparametre.get("arbejdsomraade", {}).get("beskaeftigelsesomraade", [])
+    for index, area in enumerate(areas):
+        if not occupations.area_is_known(area["hierarkielementId"]):
+            raise RuleViolation(
+                UNKNOWN_IDENTIFIER,
+                f"soegeparametre.arbejdsomraade.beskaeftigelsesomraade[{index}].hierarkielementId"
+                f" {area['hierarkielementId']} is unknown to the ESCO STAR hierarchy.",
+            )
+
+
+def _check_ranges(soegeparametre: dict[str, Any]) -> None:
+    """Cross-field rules the schema cannot state; each a contract violation (1014)."""
+    geografi = soegeparametre.get("geografi", {})
+    for name in ("afstand", "rejsetid"):
+        span = geografi.get(name, {})
+        if span.get("minafstand", 0) > span.get("maxafstand", span.get("minafstand", 0)):
+            _refuse(f"soegeparametre.geografi.{name}", "minafstand must not exceed maxafstand")
+    if {"fraPostnummer", "fraKommune"} <= geografi.get("afstand", {}).keys():
+        _refuse("soegeparametre.geografi.afstand", "give fraPostnummer or fraKommune, not both")
+    arbejdstid = soegeparametre.get("arbejdstid")
+    if arbejdstid is None:
+        return
+    hours = {k for k in ("deltidMinTimer", "deltidMaxTimer") if k in arbejdstid}
+    if arbejdstid["arbejdstidstype"] != PART_TIME and hours:
+        _refuse("soegeparametre.arbejdstid", "deltidMinTimer/deltidMaxTimer only for Deltid")
+    if arbejdstid["arbejdstidstype"] == PART_TIME and "deltidMaxTimer" not in hours:
+        _refuse("soegeparametre.arbejdstid", "Deltid needs deltidMaxTimer")
+    if arbejdstid.get("deltidMinTimer", 0) > arbejdstid.get("deltidMaxTimer", 37):
+        _refuse("soegeparametre.arbejdstid", "deltidMinTimer must not exceed deltidMaxTimer")
+
+
+def _refuse(where: str, why: str) -> None:
+    raise InvalidInput(FAILED_TO_VALIDATE, f"{where}: {why}", {f"body.{where}": [why]})
+
+
+def _stored(jobagent_id: str, body: dict[str, Any], verified: bool) -> dict[str, Any]:
+    record: dict[str, Any] = {"jobagentIdentifier": jobagent_id, "titel": body["titel"]}
+    if "jobagent" in body:
+        record["jobagent"] = {**copy.deepcopy(body["jobagent"]), "emailVerificeret": verified}
+    record["soegeparametre"] = {"udfraMineKravTilJobsoegning": False}
+    record["soegeparametre"].update(copy.deepcopy(body["soegeparametre"]))
+    return record

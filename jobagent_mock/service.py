@@ -1,0 +1,107 @@
+"""The engine's front door: one method per business operation, each one atomic in its sandbox.
+
+Handlers translate HTTP into exactly one call here; nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from jobagent_mock import booking, jobagenter, tilmelding
+from jobagent_mock.fixtures import Fixtures
+from jobagent_mock.occupations import Occupations
+from jobagent_mock.persons import Directory, Person
+from jobagent_mock.store import DEFAULT_SANDBOX, Sandbox, Store
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: their sandbox, the citizen named by the CPR header, the x-requestId."""
+
+    sandbox: str = DEFAULT_SANDBOX
+    cpr: str | None = None
+    request_id: str | None = None
+
+
+class Mock:
+    def __init__(self, fixtures: Fixtures, closed_world: bool = False) -> None:
+        self.fixtures = fixtures
+        self.directory = Directory(fixtures.personas, closed_world)
+        self.occupations = Occupations(fixtures.occupations, closed_world)
+        self.options = {o["moedetilbudId"]: o for o in fixtures.moedetilbud}
+        self.store = Store(fixtures.jobagents)
+
+    # Jobagent
+    def get_jobagenter(self, caller: Caller) -> dict[str, Any]:
+        with self._citizen(caller) as (sandbox, person):
+            return {"jobagenter": jobagenter.list_for(sandbox, person.cpr)}
+
+    def get_jobagent(self, caller: Caller, jobagent_id: str) -> dict[str, Any]:
+        with self._citizen(caller) as (sandbox, person):
+            return dict(jobagenter.get(sandbox, person.cpr, jobagent_id))
+
+    def get_jobagenter_paa_email(self, caller: Caller, email: str) -> dict[str, Any]:
+        with self._maybe_citizen(caller) as (sandbox, person):
+            cpr = person.cpr if person else None
+            return {"jobagenter": jobagenter.find_by_email(sandbox, email, cpr)}
+
+    def create_jobagent(self, caller: Caller, body: dict[str, Any]) -> str:
+        with self._citizen(caller, write=True) as (sandbox, person):
+            return jobagenter.create(sandbox, person, body, self.occupations)
+
+    def update_jobagent(self, caller: Caller, jobagent_id: str, body: dict[str, Any]) -> None:
+        with self._citizen(caller, write=True) as (sandbox, person):
+            jobagenter.replace(sandbox, person, jobagent_id, body, self.occupations)
+
+    def verify_jobagent_email(self, caller: Caller, jobagent_id: str) -> None:
+        with self._maybe_citizen(caller, write=True) as (sandbox, person):
+            jobagenter.verify_email(sandbox, person.cpr if person else None, jobagent_id)
+
+    def delete_jobagent(self, caller: Caller, jobagent_id: str) -> None:
+        with self._citizen(caller, write=True) as (sandbox, person):
+            jobagenter.delete(sandbox, person.cpr, jobagent_id)
+
+    # Tilmelding
+    def create_tilmelding(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+        with self._citizen(caller, write=True) as (sandbox, person):
+            codelists = self.fixtures.codelists
+            tilmelding.check(sandbox, person, body, codelists, self.occupations)
+            return tilmelding.record(sandbox, person, body)
+
+    def tilmeld_og_book(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+        """Enroll and book, all or nothing: every rule is checked before anything is stored."""
+        with self._citizen(caller, write=True) as (sandbox, person):
+            booking.check_person(sandbox, person)
+            codelists = self.fixtures.codelists
+            tilmelding.check(sandbox, person, body, codelists, self.occupations)
+            slot = booking.check_slot(sandbox, body, self.options)
+            enrollment = tilmelding.record(sandbox, person, body)
+            return {
+                "serviceReceipt": enrollment["serviceReceipt"],
+                "jobCenterReceipt": f"{enrollment['borgerkvitteringstekst']} Mødet er booket.",
+                "phone": enrollment["phone"],
+                "noSelfActivatingCodeNeeded": True,
+                "indkaldelseId": booking.book(sandbox, person, slot),
+            }
+
+    # the sandbox, the x-requestId and the citizen, in that order
+    @contextmanager
+    def _citizen(self, caller: Caller, write: bool = False) -> Iterator[tuple[Sandbox, Person]]:
+        with self._maybe_citizen(caller, write) as (sandbox, person):
+            assert person is not None, "the contract requires the CPR header here"
+            yield sandbox, person
+
+    @contextmanager
+    def _maybe_citizen(
+        self, caller: Caller, write: bool = False
+    ) -> Iterator[tuple[Sandbox, Person | None]]:
+        with self.store.transaction(caller.sandbox) as sandbox:
+            if write:
+                assert caller.request_id is not None, "the contract requires x-requestId here"
+                sandbox.claim_request_id(caller.request_id)
+            today = sandbox.clock.today()
+            person = self.directory.find(caller.cpr, today) if caller.cpr is not None else None
+            yield sandbox, person

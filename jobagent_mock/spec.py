@@ -1,0 +1,114 @@
+"""The contracts in openapi/: loaded once, $refs resolved, and the facts the server reads from them."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
+BUSINESS = "jobagent.yaml"
+CONTROL = "admin.yaml"
+TOKEN = "token.yaml"
+CONTRACTS = (BUSINESS, CONTROL, TOKEN)
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head")
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    spec: dict[str, Any]
+
+    @property
+    def responses(self) -> dict[str, Any]:
+        return self.spec.get("responses", {})
+
+    def fejlkoder_by_status(self) -> dict[int, list[int]]:
+        """Each documented status with the fejlkoder its response lists (x-fejlkoder)."""
+        return {
+            int(status): list(response.get("x-fejlkoder", []))
+            for status, response in self.responses.items()
+            if status.isdigit()
+        }
+
+
+@cache
+def raw(name: str = BUSINESS) -> dict[str, Any]:
+    with open(SPEC_DIR / name, encoding="utf-8") as handle:
+        document: dict[str, Any] = yaml.safe_load(handle)
+    return document
+
+
+@cache
+def resolved(name: str = BUSINESS) -> dict[str, Any]:
+    """The document with every local $ref replaced by a copy of its target."""
+    document = raw(name)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(_target(document, node["$ref"]))
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(copy.deepcopy(document))  # type: ignore[no-any-return]
+
+
+def _target(document: dict[str, Any], ref: str) -> Any:
+    if not ref.startswith("#/"):
+        raise ValueError(f"only local $refs are supported, not {ref}")
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+@cache
+def operations(name: str = BUSINESS) -> dict[str, Operation]:
+    found = {}
+    for path, item in resolved(name)["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                spec = item[method]
+                found[spec["operationId"]] = Operation(spec["operationId"], method, path, spec)
+    return found
+
+
+def operation(operation_id: str) -> Operation | None:
+    return next((operations(n)[operation_id] for n in CONTRACTS if operation_id in operations(n)), None)
+
+
+def schema(component: str, name: str = BUSINESS) -> dict[str, Any]:
+    return resolved(name)["components"]["schemas"][component]  # type: ignore[no-any-return]
+
+
+@cache
+def fejlkode_catalogue() -> dict[int, tuple[str, str]]:
+    """STAR's error catalogue (x-fejlkoder): fejlkode -> (fejltekst, beskrivelse)."""
+    return {
+        int(code): (entry["fejltekst"], entry["beskrivelse"])
+        for code, entry in raw(BUSINESS)["x-fejlkoder"].items()
+    }
+
+
+def oauth2_scheme() -> dict[str, Any]:
+    return raw(BUSINESS)["components"]["securitySchemes"]["oauth2"]  # type: ignore[no-any-return]
+
+
+def scope_aliases() -> dict[str, list[str]]:
+    """Scopes that count as others (x-scope-aliases), e.g. the seed's match.jobagent.writeread."""
+    return oauth2_scheme().get("x-scope-aliases", {})  # type: ignore[no-any-return]
+
+
+def allowed_organisations(operation_id: str) -> list[str] | None:
+    """The organisation types an operation admits, or None when it names none."""
+    found = operation(operation_id)
+    return None if found is None else found.spec.get("x-allowed-organisations")

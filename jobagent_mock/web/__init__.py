@@ -1,0 +1,1 @@
+"""The HTTP side of the mock: the connexion app, its validators, security and problem rendering."""

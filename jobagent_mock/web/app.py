@@ -1,0 +1,60 @@
+"""The app factory: the contracts mounted on connexion, wired to handlers/, the engine and auth."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import connexion
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+
+from jobagent_mock import fixtures, spec
+from jobagent_mock.auth import Authority
+from jobagent_mock.service import Mock
+from jobagent_mock.web import problems
+from jobagent_mock.web.context import AUTHORITY, ENGINE
+from jobagent_mock.web.security import security_map
+from jobagent_mock.web.validators import VALIDATORS
+
+
+def handler_name(operation_id: str, tags: list[str]) -> str:
+    """The one place operationIds meet Python: handlers.<first tag>.<operationId in snake_case>."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
+    return f"handlers.{tags[0].lower()}.{snake}"
+
+
+class HandlerResolver(Resolver):
+    def resolve_operation_id(self, operation: Any) -> str:
+        return handler_name(operation.operation_id, operation._operation.get("tags", []))
+
+
+def create_app(
+    fixtures_dir: Path | None = None,
+    *,
+    closed_world: bool = False,
+    validate_responses: bool = False,
+    signing_key: str | None = None,
+) -> connexion.FlaskApp:
+    loaded = fixtures.load(fixtures_dir)
+    authority = Authority(loaded.clients, signing_key)
+    app = connexion.FlaskApp(
+        __name__,
+        specification_dir=spec.SPEC_DIR,
+        security_map=security_map(authority),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
+    )
+    app.app.config[ENGINE] = Mock(loaded, closed_world)
+    app.app.config[AUTHORITY] = authority
+    for contract in spec.CONTRACTS:
+        app.add_api(
+            contract,
+            resolver=HandlerResolver(),
+            strict_validation=True,
+            validate_responses=validate_responses,
+            pythonic_params=True,
+            validator_map=VALIDATORS,
+        )
+    problems.install(app)
+    return app

@@ -1,0 +1,117 @@
+"""Contract violations as STAR answers them: case-insensitive binding, and each violation's fejlkode.
+
+The contract says which code a violation yields (`x-fejlkode` on the schema: a number for every
+violation of that value, or a map from JSON Schema keyword to number); everything else is 1014.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from connexion.json_schema import Draft4RequestValidator
+from jsonschema import Draft4Validator, ValidationError
+from jsonschema import validators as jsonschema_validators
+
+from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+
+
+def _ecma_pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "string"):
+        return
+    match = re.search(pattern, instance)
+    # In ECMA-262 (the contract's regex dialect) `$` matches only at the very end; in Python it
+    # also matches before a final newline, which would let "x@y\n" pass as an e-mail address.
+    if match is None or (pattern.endswith("$") and match.end() != len(instance)):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+RequestValidator = jsonschema_validators.extend(Draft4RequestValidator, {"pattern": _ecma_pattern})
+FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+
+
+def violation(errors: list[ValidationError], location: str) -> InvalidInput:
+    """One InvalidInput for all violations; its fejlkode is the first violation's."""
+    ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+    by_place: dict[str, list[str]] = {}
+    for error in ordered:
+        by_place.setdefault(place(location, error.absolute_path), []).append(error.message)
+    first = ordered[0]
+    detail = f"{place(location, first.absolute_path)}: {first.message}"
+    return InvalidInput(fejlkode_of(first), detail, by_place)
+
+
+def place(location: str, path: Any) -> str:
+    text = location
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def fejlkode_of(error: ValidationError) -> int:
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return declared_fejlkode(properties(error.schema).get(missing[0], {}), "required")
+    return declared_fejlkode(error.schema, str(error.validator))
+
+
+def declared_fejlkode(schema: dict[str, Any], keyword: str) -> int:
+    """The x-fejlkode a schema (or a part of its allOf) names for a keyword, else 1014."""
+    declared = schema.get("x-fejlkode")
+    if isinstance(declared, int):
+        return declared
+    if isinstance(declared, dict) and keyword in declared:
+        return int(declared[keyword])
+    for part in schema.get("allOf", []):
+        code = declared_fejlkode(part, keyword)
+        if code != FAILED_TO_VALIDATE:
+            return code
+    return FAILED_TO_VALIDATE
+
+
+def properties(schema: dict[str, Any]) -> dict[str, Any]:
+    """The properties a schema declares, its allOf parts' included."""
+    found = dict(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        found.update(properties(part))
+    return found
+
+
+def canonical(instance: Any, schema: dict[str, Any]) -> Any:
+    """The instance with property names bound as ASP.NET binds them: case-insensitively, seed
+    aliases (x-aliases) accepted, unknown and read-only properties dropped."""
+    if isinstance(instance, list):
+        items = _merged_items(schema)
+        return [canonical(item, items) for item in instance] if items else instance
+    declared = properties(schema)
+    if not isinstance(instance, dict) or not declared:
+        return instance
+    names: dict[str, str] = {}
+    for name, subschema in declared.items():
+        for spelling in (name, *_aliases(subschema)):
+            names[spelling.lower()] = name
+    bound: dict[str, Any] = {}
+    for key, value in instance.items():
+        name = names.get(key.lower())
+        if name is not None and not _read_only(declared[name]):
+            bound[name] = canonical(value, declared[name])
+    return bound
+
+
+def _merged_items(schema: dict[str, Any]) -> dict[str, Any] | None:
+    if "items" in schema:
+        return schema["items"]  # type: ignore[no-any-return]
+    return next((i for p in schema.get("allOf", []) if (i := _merged_items(p))), None)
+
+
+def _aliases(schema: dict[str, Any]) -> list[str]:
+    return list(schema.get("x-aliases", [])) + [
+        a for part in schema.get("allOf", []) for a in _aliases(part)
+    ]
+
+
+def _read_only(schema: dict[str, Any]) -> bool:
+    return bool(schema.get("readOnly")) or any(_read_only(p) for p in schema.get("allOf", []))

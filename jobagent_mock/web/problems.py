@@ -1,0 +1,110 @@
+"""The one renderer of errors: every refusal the server makes becomes the contract's Problem body."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+import re
+import uuid
+from typing import Any
+
+from connexion import FlaskApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from jobagent_mock import spec
+from jobagent_mock.errors import FAILED_TO_VALIDATE, Fejl
+
+log = logging.getLogger(__name__)
+NOT_AUTHORIZED = 4575
+PROBLEM_JSON = "application/problem+json"
+BEARER_CHALLENGE = 'Bearer realm="jobagent-mock"'
+
+
+def problem(
+    request: ConnexionRequest,
+    status: int,
+    *,
+    fejlkode: int | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ConnexionResponse:
+    fejltekst = spec.fejlkode_catalogue()[fejlkode][0] if fejlkode else None
+    body: dict[str, Any] = {
+        "type": f"urn:star:fejlkode:{fejlkode}" if fejlkode else "about:blank",
+        "title": fejltekst or title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or fejltekst or title or HTTPStatus(status).phrase,
+    }
+    if fejlkode:
+        body |= {"fejlkode": fejlkode, "fejltekst": fejltekst}
+    body["requestId"] = request.headers.get("x-requestId") or str(uuid.uuid4())
+    if errors:
+        body["errors"] = errors
+    return ConnexionResponse(
+        status_code=status,
+        mimetype=PROBLEM_JSON,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(body, ensure_ascii=False),
+        headers=headers or {},
+    )
+
+
+def on_fejl(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, Fejl)
+    headers = {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status == 401 else None
+    return problem(request, exc.status, fejlkode=exc.fejlkode, detail=exc.detail,
+                   errors=exc.errors, headers=headers)
+
+
+def on_connexion_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """connexion's own refusals: 400 and 415 are contract violations (1014), 401 a challenge."""
+    assert isinstance(exc, ProblemException)
+    if exc.status >= 500:
+        return on_unexpected(request, exc)
+    fejlkode = FAILED_TO_VALIDATE if exc.status in (400, 415) else None
+    headers = dict(exc.headers or {})
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = f'{BEARER_CHALLENGE}, error="invalid_token"'
+    return problem(request, exc.status, fejlkode=fejlkode, title=exc.title,
+                   detail=exc.detail, headers=headers)
+
+
+def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Routing (404, 405) and connexion's 403 for a missing scope."""
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 403:
+        return problem(request, 403, fejlkode=NOT_AUTHORIZED,
+                       detail="The token does not carry the operation's scope.")
+    if exc.status_code == 405:
+        # starlette names only the first route's methods; the contract knows them all
+        headers["Allow"] = ", ".join(allowed_methods(request.url.path))
+    return problem(request, exc.status_code, detail=str(exc.detail), headers=headers)
+
+
+def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return problem(request, 500, title="Internal Server Error",
+                   detail="The mock failed; this is a bug in jobagent-mock.")
+
+
+def allowed_methods(path: str) -> list[str]:
+    methods: set[str] = set()
+    for name in spec.CONTRACTS:
+        base = spec.raw(name)["servers"][0]["url"].rstrip("/")
+        for template, item in spec.raw(name)["paths"].items():
+            if re.fullmatch(base + re.sub(r"\{[^}]+\}", "[^/]+", template), path):
+                methods |= {m.upper() for m in item if m in spec.HTTP_METHODS}
+    return sorted(methods)
+
+
+def install(app: FlaskApp) -> None:
+    app.add_error_handler(Fejl, on_fejl)
+    app.add_error_handler(ProblemException, on_connexion_problem)
+    app.add_error_handler(HTTPException, on_http_exception)
+    app.add_error_handler(Exception, on_unexpected)

@@ -1,0 +1,21 @@
+"""How handlers answer: a JSON body, or an empty body with no Content-Type at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+JSON = "application/json"
+
+
+def json_body(body: Any, status: int = 200) -> tuple[Any, int, dict[str, str]]:
+    # The operations also produce application/problem+json, so connexion must be told which.
+    return body, status, {"Content-Type": JSON}
+
+
+def empty(status: int = 200, headers: dict[str, str] | None = None) -> flask.Response:
+    """An answer without a body ("Tomt"); it carries no Content-Type, as it has no content."""
+    response = flask.Response(status=status, headers=headers or {})
+    del response.headers["Content-Type"]
+    return response

@@ -1,0 +1,103 @@
+"""connexion validators that answer contract violations with the contract's fejlkode."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from connexion.datastructures import MediaTypeDict
+from connexion.lifecycle import ConnexionRequest
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from starlette.types import Scope
+
+from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.web.contract_violations import (
+    FORMAT_CHECKER,
+    RequestValidator,
+    canonical,
+    declared_fejlkode,
+    violation,
+)
+
+
+class ContractBodyValidator(JSONRequestBodyValidator):
+    """Parses strictly, binds names as ASP.NET does, and forwards the bound body to the handler."""
+
+    MUTABLE_VALIDATION = True
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            text = raw.decode(self._encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise InvalidInput(FAILED_TO_VALIDATE, "The body is not valid UTF-8.") from None
+        try:
+            body = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc:
+            raise InvalidInput(FAILED_TO_VALIDATE, f"The body is not valid JSON: {exc}") from None
+        return canonical(body, self._schema)
+
+    def _validate(self, body: Any) -> None:
+        if body is None:
+            raise InvalidInput(FAILED_TO_VALIDATE, "The request body must not be empty.")
+        validator = RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        errors = list(validator.iter_errors(body))
+        if errors:
+            raise violation(errors, "body")
+
+
+class ContractParameterValidator(ParameterValidator):
+    """Validates path, header and query parameters; the first violation's fejlkode answers."""
+
+    def validate_request(self, request: ConnexionRequest) -> None:
+        if self.strict_validation:
+            extra = self.validate_query_parameter_list(request, self.security_query_params)
+            if extra:
+                names = ", ".join(sorted(extra))
+                raise InvalidInput(FAILED_TO_VALIDATE, f"Unknown query parameter(s): {names}")
+        sources = {
+            "path": lambda name: request.path_params.get(name.replace("-", "_")),
+            "header": request.headers.get,
+            "query": request.query_params.get,
+        }
+        for where, read in sources.items():
+            for param in self.parameters.get(where, []):
+                self._check(where, param, read(param["name"]))
+
+    @staticmethod
+    def _check(where: str, param: dict[str, Any], value: str | None) -> None:
+        schema = param.get("schema", {})
+        name = f"{where}.{param['name']}"
+        if value is None:
+            if param.get("required"):
+                why = "is required"
+                raise InvalidInput(declared_fejlkode(schema, "required"), f"{name} {why}",
+                                   {name: [why]})
+            return
+        errors = list(RequestValidator(schema, format_checker=FORMAT_CHECKER).iter_errors(value))
+        if errors:
+            raise violation(errors, name)
+
+
+VALIDATORS = {
+    **VALIDATOR_MAP,
+    "parameter": ContractParameterValidator,
+    # must stay a MediaTypeDict: with a plain dict connexion silently skips body validation
+    "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": ContractBodyValidator}),
+}
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")

@@ -1,0 +1,33 @@
+"""Shared test fixtures: an app per test (fresh state), response validation on, real tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jobagent_mock.web.app import create_app
+from tests.helpers import ContractClient
+
+
+@pytest.fixture(scope="session")
+def app() -> Any:
+    return create_app(validate_responses=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(app: Any) -> Iterator[None]:
+    app.app.config["JOBAGENT_MOCK_ENGINE"].store.reset()
+    yield
+
+
+@pytest.fixture
+def client(app: Any) -> ContractClient:
+    """STAR's Jobnet client (every scope), with the documented-answer check on every response."""
+    return ContractClient(app, "star-jobnet")
+
+
+@pytest.fixture
+def engine(app: Any) -> Any:
+    return app.app.config["JOBAGENT_MOCK_ENGINE"]
