@@ -14,6 +14,8 @@ def issue_token(body: dict[str, Any]) -> Response:
         token = authority().issue(body["grant_type"], client_id, secret, body.get("scope"))
     except TokenError as refused:
         answer = {"error": refused.error, "error_description": refused.description}
-        headers = {"WWW-Authenticate": 'Basic realm="jobagent-mock"'} if refused.status == 401 else {}
+        headers = (
+            {"WWW-Authenticate": 'Basic realm="jobagent-mock"'} if refused.status == 401 else {}
+        )
         return answer, refused.status, headers
     return token, 200, {"Cache-Control": "no-store"}

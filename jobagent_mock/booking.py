@@ -80,7 +80,10 @@ def _check_caseworker(
 def _check_day(start: datetime, option: dict[str, Any], today: Any) -> None:
     if start.date() < today:
         raise RuleViolation(BOOKING_IN_PAST)
-    first, last = today + timedelta(days=option["fraDage"]), today + timedelta(days=option["tilDage"])
+    first, last = (
+        today + timedelta(days=option["fraDage"]),
+        today + timedelta(days=option["tilDage"]),
+    )
     if not first <= start.date() <= last:
         raise RuleViolation(
             OPTION_DATE_RANGE, f"Bookable from {first.isoformat()} to {last.isoformat()}."

@@ -7,7 +7,7 @@ load; every operationId resolves to a handler function.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,32 +40,41 @@ def problems_found(fixtures_dir: Path | None = None, closed_world: bool = False)
 def examples() -> Iterator[tuple[str, dict[str, Any], Any]]:
     """Every example of every contract: (where, schema, value)."""
     for name in spec.CONTRACTS:
-        yield from _examples_in(name, spec.resolved(name), "")
+        yield from examples_in(name, spec.resolved(name))
 
 
-def _examples_in(name: str, node: Any, where: str) -> Iterator[tuple[str, dict[str, Any], Any]]:
+def examples_in(name: str, node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any], Any]]:
     if isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _examples_in(name, item, f"{where}/{index}")
+            yield from examples_in(name, item, f"{where}/{index}")
         return
     if not isinstance(node, dict):
         return
-    schema = node.get("schema")
-    if "example" in node and "type" in node and not isinstance(schema, dict):
-        yield f"{name}{where}/example", node, node["example"]  # a schema's own example
-    if isinstance(schema, dict):
-        if "example" in node:
-            yield f"{name}{where}/example", schema, node["example"]
-        for key, example in node.get("examples", {}).items():
-            yield f"{name}{where}/examples/{key}", schema, example["value"]
+    yield from _own_examples(f"{name}{where}", node)
+    holds_examples = isinstance(node.get("schema"), dict)
     for key, value in node.items():
-        if key not in ("example", "examples") or not isinstance(schema, dict):
-            yield from _examples_in(name, value, f"{where}/{key}")
+        if key not in ("example", "examples") or not holds_examples:
+            yield from examples_in(name, value, f"{where}/{key}")
 
 
-def example_errors() -> list[tuple[str, str]]:
+def _own_examples(where: str, node: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """A parameter's, media type's or header's examples, or a schema's own example."""
+    schema = node.get("schema")
+    if not isinstance(schema, dict):
+        if "example" in node and "type" in node:
+            yield f"{where}/example", node, node["example"]
+        return
+    if "example" in node:
+        yield f"{where}/example", schema, node["example"]
+    for key, example in node.get("examples", {}).items():
+        yield f"{where}/examples/{key}", schema, example["value"]
+
+
+def example_errors(
+    found: Iterable[tuple[str, dict[str, Any], Any]] | None = None,
+) -> list[tuple[str, str]]:
     errors = []
-    for where, schema, value in examples():
+    for where, schema, value in examples() if found is None else found:
         error = next(iter(Draft4Validator(schema).iter_errors(value)), None)
         if error is not None:
             errors.append((where, error.message))

@@ -20,7 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for command in (serve, check):
         command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
         command.add_argument(
-            "--closed-world", action="store_true",
+            "--closed-world",
+            action="store_true",
             help="only fixture people and occupations are known",
         )
     args = parser.parse_args(argv)

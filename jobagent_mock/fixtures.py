@@ -23,7 +23,7 @@ FILES: dict[str, tuple[str, str, bool]] = {
     "jobagents.json": (spec.CONTROL, "SeedJobagent", True),
 }
 
-# a record field that follows a schema of the other contract: component -> (field, component, contract)
+# a field that follows a schema of the business contract: component -> (field, component, file)
 NESTED = {"SeedJobagent": ("jobagent", "JobagentResponseDto", spec.BUSINESS)}
 
 

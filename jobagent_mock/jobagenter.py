@@ -29,9 +29,7 @@ def get(sandbox: Sandbox, cpr: str, jobagent_id: str) -> dict[str, Any]:
     return agent
 
 
-def create(
-    sandbox: Sandbox, person: Person, body: dict[str, Any], occupations: Occupations
-) -> str:
+def create(sandbox: Sandbox, person: Person, body: dict[str, Any], occupations: Occupations) -> str:
     _check_writable(person, body, occupations)
     jobagent_id = (body.get("jobagentIdentifier") or str(uuid.uuid4())).lower()
     if sandbox.owner_of(jobagent_id) is not None:

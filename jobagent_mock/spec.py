@@ -1,4 +1,4 @@
-"""The contracts in openapi/: loaded once, $refs resolved, and the facts the server reads from them."""
+"""The contracts in openapi/: loaded once, $refs resolved, and the facts the server reads."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def resolved(name: str = BUSINESS) -> dict[str, Any]:
             return [walk(item) for item in node]
         return node
 
-    return walk(copy.deepcopy(document))  # type: ignore[no-any-return]
+    return walk(copy.deepcopy(document))
 
 
 def _target(document: dict[str, Any], ref: str) -> Any:
@@ -83,11 +83,13 @@ def operations(name: str = BUSINESS) -> dict[str, Operation]:
 
 
 def operation(operation_id: str) -> Operation | None:
-    return next((operations(n)[operation_id] for n in CONTRACTS if operation_id in operations(n)), None)
+    return next(
+        (operations(n)[operation_id] for n in CONTRACTS if operation_id in operations(n)), None
+    )
 
 
 def schema(component: str, name: str = BUSINESS) -> dict[str, Any]:
-    return resolved(name)["components"]["schemas"][component]  # type: ignore[no-any-return]
+    return resolved(name)["components"]["schemas"][component]
 
 
 @cache
@@ -100,12 +102,12 @@ def fejlkode_catalogue() -> dict[int, tuple[str, str]]:
 
 
 def oauth2_scheme() -> dict[str, Any]:
-    return raw(BUSINESS)["components"]["securitySchemes"]["oauth2"]  # type: ignore[no-any-return]
+    return raw(BUSINESS)["components"]["securitySchemes"]["oauth2"]
 
 
 def scope_aliases() -> dict[str, list[str]]:
     """Scopes that count as others (x-scope-aliases), e.g. the seed's match.jobagent.writeread."""
-    return oauth2_scheme().get("x-scope-aliases", {})  # type: ignore[no-any-return]
+    return oauth2_scheme().get("x-scope-aliases", {})
 
 
 def allowed_organisations(operation_id: str) -> list[str] | None:

@@ -40,8 +40,7 @@ class Sandbox:
         """Remember an accepted x-requestId; one seen within 7 days of mock time is refused."""
         now = self.clock.now()
         self.request_ids = {
-            rid: seen for rid, seen in self.request_ids.items()
-            if now - seen < REQUEST_ID_RETENTION
+            rid: seen for rid, seen in self.request_ids.items() if now - seen < REQUEST_ID_RETENTION
         }
         if request_id in self.request_ids:
             raise ReplayedRequest(None, f"The x-requestId {request_id} was received before.")

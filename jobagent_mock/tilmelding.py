@@ -98,11 +98,11 @@ def _check_codes(body: dict[str, Any], age: int, codelists: dict[str, Any]) -> N
 
 def _check_date(tilmeldingsdato: str, today: date) -> None:
     enrolled = local_date(tilmeldingsdato)
-    if not today - timedelta(days=ENROLLMENT_DAYS_BACK) <= enrolled <= today:
+    earliest = today - timedelta(days=ENROLLMENT_DAYS_BACK)
+    if not earliest <= enrolled <= today:
         raise RuleViolation(
             DATE_OUT_OF_RANGE,
-            f"tilmeldingsdato {enrolled.isoformat()} is not between "
-            f"{(today - timedelta(days=ENROLLMENT_DAYS_BACK)).isoformat()} and {today.isoformat()}.",
+            f"tilmeldingsdato {enrolled} is not between {earliest} and {today}.",
         )
 
 

@@ -1,4 +1,4 @@
-"""A test client that speaks to the mock as a partner would, and checks every answer is documented."""
+"""A test client that calls the mock as a partner would and checks each answer is documented."""
 
 from __future__ import annotations
 
@@ -53,8 +53,12 @@ class ContractClient:
 def token_for(http: TestClient, client_id: str, **form: str) -> str:
     answer = http.post(
         "/connect/token",
-        data={"grant_type": "client_credentials", "client_id": client_id,
-              "client_secret": secret_of(client_id), **form},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret_of(client_id),
+            **form,
+        },
     )
     assert answer.status_code == 200, answer.text
     return str(answer.json()["access_token"])

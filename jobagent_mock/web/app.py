@@ -8,7 +8,7 @@ from typing import Any
 
 import connexion
 from connexion.options import SwaggerUIOptions
-from connexion.resolver import Resolver
+from connexion.resolver import Resolution, Resolver
 
 from jobagent_mock import fixtures, spec
 from jobagent_mock.auth import Authority
@@ -28,6 +28,11 @@ def handler_name(operation_id: str, tags: list[str]) -> str:
 class HandlerResolver(Resolver):
     def resolve_operation_id(self, operation: Any) -> str:
         return handler_name(operation.operation_id, operation._operation.get("tags", []))
+
+    def resolve(self, operation: Any) -> Resolution:
+        # keep the contract's operationId (not the handler's name) in the routing context, where
+        # security and error rendering look operations up
+        return Resolution(super().resolve(operation).function, operation.operation_id)
 
 
 def create_app(

@@ -19,11 +19,11 @@ AUTHORITY = "JOBAGENT_MOCK_AUTHORITY"
 
 
 def engine() -> Mock:
-    return current_app.config[ENGINE]  # type: ignore[no-any-return]
+    return current_app.config[ENGINE]
 
 
 def authority() -> Authority:
-    return current_app.config[AUTHORITY]  # type: ignore[no-any-return]
+    return current_app.config[AUTHORITY]
 
 
 def caller() -> Caller:

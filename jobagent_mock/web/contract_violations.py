@@ -1,4 +1,4 @@
-"""Contract violations as STAR answers them: case-insensitive binding, and each violation's fejlkode.
+"""Contract violations as STAR answers them: ASP.NET-style binding, and each violation's code.
 
 The contract says which code a violation yields (`x-fejlkode` on the schema: a number for every
 violation of that value, or a map from JSON Schema keyword to number); everything else is 1014.
@@ -18,7 +18,7 @@ from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 
 
 def _ecma_pattern(
-    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+    validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "string"):
         return
@@ -95,15 +95,15 @@ def canonical(instance: Any, schema: dict[str, Any]) -> Any:
             names[spelling.lower()] = name
     bound: dict[str, Any] = {}
     for key, value in instance.items():
-        name = names.get(key.lower())
-        if name is not None and not _read_only(declared[name]):
-            bound[name] = canonical(value, declared[name])
+        bound_name = names.get(key.lower())
+        if bound_name is not None and not _read_only(declared[bound_name]):
+            bound[bound_name] = canonical(value, declared[bound_name])
     return bound
 
 
 def _merged_items(schema: dict[str, Any]) -> dict[str, Any] | None:
     if "items" in schema:
-        return schema["items"]  # type: ignore[no-any-return]
+        return schema["items"]
     return next((i for p in schema.get("allOf", []) if (i := _merged_items(p))), None)
 
 

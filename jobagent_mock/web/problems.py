@@ -1,12 +1,12 @@
-"""The one renderer of errors: every refusal the server makes becomes the contract's Problem body."""
+"""The one renderer of errors: every refusal the server makes becomes a Problem body."""
 
 from __future__ import annotations
 
 import json
 import logging
-from http import HTTPStatus
 import re
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 from connexion import FlaskApp
@@ -57,8 +57,14 @@ def problem(
 def on_fejl(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, Fejl)
     headers = {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status == 401 else None
-    return problem(request, exc.status, fejlkode=exc.fejlkode, detail=exc.detail,
-                   errors=exc.errors, headers=headers)
+    return problem(
+        request,
+        exc.status,
+        fejlkode=exc.fejlkode,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=headers,
+    )
 
 
 def on_connexion_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -70,8 +76,9 @@ def on_connexion_problem(request: ConnexionRequest, exc: Exception) -> Connexion
     headers = dict(exc.headers or {})
     if exc.status == 401:
         headers["WWW-Authenticate"] = f'{BEARER_CHALLENGE}, error="invalid_token"'
-    return problem(request, exc.status, fejlkode=fejlkode, title=exc.title,
-                   detail=exc.detail, headers=headers)
+    return problem(
+        request, exc.status, fejlkode=fejlkode, title=exc.title, detail=exc.detail, headers=headers
+    )
 
 
 def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -79,8 +86,12 @@ def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionRes
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
     if exc.status_code == 403:
-        return problem(request, 403, fejlkode=NOT_AUTHORIZED,
-                       detail="The token does not carry the operation's scope.")
+        return problem(
+            request,
+            403,
+            fejlkode=NOT_AUTHORIZED,
+            detail="The token does not carry the operation's scope.",
+        )
     if exc.status_code == 405:
         # starlette names only the first route's methods; the contract knows them all
         headers["Allow"] = ", ".join(allowed_methods(request.url.path))
@@ -89,8 +100,12 @@ def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionRes
 
 def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     log.exception("unexpected error", exc_info=exc)
-    return problem(request, 500, title="Internal Server Error",
-                   detail="The mock failed; this is a bug in jobagent-mock.")
+    return problem(
+        request,
+        500,
+        title="Internal Server Error",
+        detail="The mock failed; this is a bug in jobagent-mock.",
+    )
 
 
 def allowed_methods(path: str) -> list[str]:

@@ -24,7 +24,7 @@ class ContractOAuthHandler(OAuthSecurityHandler):
         super().__init__()
         self._token_info = token_info
 
-    def get_tokeninfo_func(self, security_definition: dict[str, Any]) -> TokenInfo:
+    def get_tokeninfo_func(self, _security_definition: dict[str, Any]) -> TokenInfo:
         return self._token_info
 
 
@@ -36,7 +36,9 @@ def token_info_for(authority: Authority) -> TokenInfo:
     aliases = spec.scope_aliases()
 
     def token_info(
-        token: str, required_scopes: list[str] | None = None, request: ConnexionRequest = None
+        token: str,
+        required_scopes: list[str] | None = None,  # noqa: ARG001 (connexion checks them after)
+        request: ConnexionRequest = None,
     ) -> dict[str, Any] | None:
         claims = authority.verify(token)
         if claims is None:

@@ -26,7 +26,7 @@ class ContractBodyValidator(JSONRequestBodyValidator):
 
     MUTABLE_VALIDATION = True
 
-    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:  # noqa: ARG002
         raw = b"".join([chunk async for chunk in stream])
         if not raw:
             return None
@@ -74,8 +74,9 @@ class ContractParameterValidator(ParameterValidator):
         if value is None:
             if param.get("required"):
                 why = "is required"
-                raise InvalidInput(declared_fejlkode(schema, "required"), f"{name} {why}",
-                                   {name: [why]})
+                raise InvalidInput(
+                    declared_fejlkode(schema, "required"), f"{name} {why}", {name: [why]}
+                )
             return
         errors = list(RequestValidator(schema, format_checker=FORMAT_CHECKER).iter_errors(value))
         if errors:

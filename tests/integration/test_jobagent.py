@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ORDINARY, OTHER, ContractClient, problem
+from tests.helpers import OTHER, ContractClient, problem
 
 NEW_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 
@@ -135,8 +135,11 @@ def test_input_names_bind_case_insensitively_and_seed_spellings_work(
     body = {
         "JobagentIdentifier": NEW_ID,
         "Titel": "Store bogstaver",
-        "Jobagent": {"EMAIL": "a@example.dk", "udesendelsesinterval": "Ugentligt",
-                     "smsnotifikation": True},
+        "Jobagent": {
+            "EMAIL": "a@example.dk",
+            "udesendelsesinterval": "Ugentligt",
+            "smsnotifikation": True,
+        },
         "Soegeparametre": {"udMineFraKravTilJobsøgning": True, "ukendtFelt": 1},
     }
     assert client.post("/v1/Jobagent", json=body).status_code == 201
@@ -150,10 +153,20 @@ def test_input_names_bind_case_insensitively_and_seed_spellings_work(
     [
         ({"geografi": {"afstand": {"minafstand": 31, "maxafstand": 30}}}, "afstand"),
         ({"geografi": {"rejsetid": {"minafstand": 60, "maxafstand": 30}}}, "rejsetid"),
-        ({"geografi": {"afstand": {"maxafstand": 9, "fraPostnummer": 8000, "fraKommune": 751}}},
-         "afstand"),
-        ({"arbejdstid": {"arbejdstidstype": "Deltid", "deltidMinTimer": 30, "deltidMaxTimer": 20}},
-         "arbejdstid"),
+        (
+            {"geografi": {"afstand": {"maxafstand": 9, "fraPostnummer": 8000, "fraKommune": 751}}},
+            "afstand",
+        ),
+        (
+            {
+                "arbejdstid": {
+                    "arbejdstidstype": "Deltid",
+                    "deltidMinTimer": 30,
+                    "deltidMaxTimer": 20,
+                }
+            },
+            "arbejdstid",
+        ),
         ({"arbejdstid": {"arbejdstidstype": "Deltid", "deltidMinTimer": 10}}, "arbejdstid"),
         ({"arbejdstid": {"arbejdstidstype": "Fuldtid", "deltidMaxTimer": 20}}, "arbejdstid"),
     ],
@@ -161,8 +174,9 @@ def test_input_names_bind_case_insensitively_and_seed_spellings_work(
 def test_range_rules_are_1014(
     client: ContractClient, soegeparametre: dict[str, Any], where: str
 ) -> None:
-    body = problem(client.post("/v1/Jobagent", json=jobagent(soegeparametre=soegeparametre)),
-                   400, 1014)
+    body = problem(
+        client.post("/v1/Jobagent", json=jobagent(soegeparametre=soegeparametre)), 400, 1014
+    )
     assert where in body["detail"]
     problem(client.get(f"/v1/Jobagent/{NEW_ID}"), 404, 4589)
 
@@ -171,10 +185,20 @@ def test_range_rules_are_1014(
     ("change", "fejlkode"),
     [
         ({"soegeparametre": {"geografi": {"afstand": {"maxafstand": -1}}}}, 4698),
-        ({"soegeparametre": {"arbejdstid": {"arbejdstidstype": "Deltid", "deltidMaxTimer": -5}}},
-         4698),
-        ({"jobagent": {"email": "two@at@example.dk", "udsendelsesinterval": "Dagligt",
-                       "smsNotifikation": False}}, 9158),
+        (
+            {"soegeparametre": {"arbejdstid": {"arbejdstidstype": "Deltid", "deltidMaxTimer": -5}}},
+            4698,
+        ),
+        (
+            {
+                "jobagent": {
+                    "email": "two@at@example.dk",
+                    "udsendelsesinterval": "Dagligt",
+                    "smsNotifikation": False,
+                }
+            },
+            9158,
+        ),
         ({"titel": "x" * 101}, 1014),
         ({"titel": ""}, 1014),
         ({"soegeparametre": {"geografi": {"region": ["9999"]}}}, 1014),
@@ -200,16 +224,25 @@ def test_dead_citizen_cannot_create_or_update(client: ContractClient) -> None:
 
 
 def test_unknown_hierarchy_element_is_4589(client: ContractClient) -> None:
-    areas = {"beskaeftigelsesomraade": [
-        {"hierarkielementId": "00000000-0000-4000-8000-000000004589", "hierarkitype": "Omraade"}]}
+    areas = {
+        "beskaeftigelsesomraade": [
+            {"hierarkielementId": "00000000-0000-4000-8000-000000004589", "hierarkitype": "Omraade"}
+        ]
+    }
     answer = client.post("/v1/Jobagent", json=jobagent(soegeparametre={"arbejdsomraade": areas}))
     problem(answer, 422, 4589)
 
 
 @pytest.mark.parametrize(
     ("cpr", "status", "fejlkode"),
-    [("0000000000", 404, 1010), ("0101701010", 404, 1010), ("3102901234", 400, 1001),
-     ("2902831234", 400, 1001), ("123", 400, 1001), ("0101991234", 200, None)],
+    [
+        ("0000000000", 404, 1010),
+        ("0101701010", 404, 1010),
+        ("3102901234", 400, 1001),
+        ("2902831234", 400, 1001),
+        ("123", 400, 1001),
+        ("0101991234", 200, None),
+    ],
 )
 def test_cpr_header(client: ContractClient, cpr: str, status: int, fejlkode: int | None) -> None:
     answer = client.get("/v1/Jobagent", cpr=cpr)

@@ -1,0 +1,64 @@
+"""The store: fixtures seeded per sandbox, an exact reset, request ids kept 7 days of mock time."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+import pytest
+
+from jobagent_mock import fixtures
+from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.errors import ReplayedRequest
+from jobagent_mock.store import Store
+
+SEED = fixtures.load().jobagents
+
+
+def snapshot(store: Store, key: str) -> dict[str, dict[str, dict[str, object]]]:
+    with store.transaction(key) as sandbox:
+        return copy.deepcopy(sandbox.jobagents)
+
+
+def test_reset_restores_the_fixtures_exactly() -> None:
+    store = Store(SEED)
+    pristine = snapshot(store, "a")
+    with store.transaction("a") as sandbox:
+        owner = next(iter(sandbox.jobagents))
+        next(iter(sandbox.jobagents[owner].values()))["titel"] = "changed"
+        sandbox.jobagents["0101991234"] = {"x": {"titel": "new"}}
+        sandbox.claim_request_id("r1")
+    store.reset("a")
+    assert snapshot(store, "a") == pristine
+    with store.transaction("a") as sandbox:
+        sandbox.claim_request_id("r1")  # forgotten by the reset
+
+
+def test_sandboxes_never_share_state() -> None:
+    store = Store(SEED)
+    with store.transaction("a") as sandbox:
+        sandbox.jobagents.clear()
+    assert snapshot(store, "b") != {}
+    store.reset("b")
+    assert snapshot(store, "a") == {}
+
+
+def test_reset_of_everything() -> None:
+    store = Store(SEED)
+    for key in ("a", "b"):
+        with store.transaction(key) as sandbox:
+            sandbox.jobagents.clear()
+    store.reset()
+    assert snapshot(store, "a") == snapshot(store, "b") != {}
+
+
+def test_request_ids_are_kept_seven_days_of_mock_time() -> None:
+    store = Store(SEED)
+    with store.transaction() as sandbox:
+        sandbox.clock.pin(datetime(2026, 11, 1, 12, 0, tzinfo=DANISH_TIME))
+        sandbox.claim_request_id("r1")
+        sandbox.clock.advance(timedelta(days=6, hours=23))
+        with pytest.raises(ReplayedRequest):
+            sandbox.claim_request_id("r1")
+        sandbox.clock.advance(timedelta(hours=1))
+        sandbox.claim_request_id("r1")
