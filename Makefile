@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check lint typecheck clean
+.PHONY: install run test check lint lint-contract typecheck clean
 
 install: $(STAMP)
 
@@ -26,11 +26,20 @@ lint: install
 	$(BIN)/ruff format --check jobagent_mock handlers tests
 	for f in openapi/*.yaml; do $(BIN)/openapi-spec-validator $$f || exit 1; done
 
+# Spectral (npm), an independent OpenAPI linter: no errors allowed, and no warnings on jobagent.yaml
+SPECTRAL := .tools/node_modules/.bin/spectral
+$(SPECTRAL):
+	npm install --silent --prefix .tools @stoplight/spectral-cli@6.16.3
+
+lint-contract: $(SPECTRAL)
+	$(SPECTRAL) lint --fail-severity=warn openapi/jobagent.yaml
+	$(SPECTRAL) lint --fail-severity=error openapi/admin.yaml openapi/token.yaml
+
 typecheck: install
 	$(BIN)/mypy jobagent_mock handlers
 
-check: lint typecheck test
+check: lint lint-contract typecheck test
 	$(BIN)/jobagent-mock check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache *.egg-info
