@@ -1,15 +1,56 @@
 """Control-plane operations (openapi/admin.yaml, mounted under /__admin)."""
 
+from datetime import datetime
 from typing import Any
 
-from jobagent_mock.web.context import engine
+from jobagent_mock.errors import Forbidden
+from jobagent_mock.web.context import engine, sandbox, token_info
+from jobagent_mock.web.responses import empty, json_body
 
-Response = tuple[Any, ...]
-
-
-def get_health() -> Response:
-    return {"status": "ok"}, 200
+ADMIN_SCOPE = "mock.admin"
 
 
-def get_personas() -> Response:
-    return engine().fixtures.personas, 200
+def get_health() -> Any:
+    return json_body({"status": "ok"})
+
+
+def get_personas() -> Any:
+    return json_body(engine().fixtures.personas)
+
+
+def post_reset(scope: str = "sandbox") -> Any:
+    if scope == "all" and ADMIN_SCOPE not in token_info().get("scope", []):
+        raise Forbidden(4575, f"Resetting every sandbox needs {ADMIN_SCOPE}.")
+    engine().control.reset(None if scope == "all" else sandbox())
+    return empty(204)
+
+
+def get_requests(
+    operation_id: str | None = None,
+    status: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Any:
+    window = {
+        k: datetime.fromisoformat(v) if v else None for k, v in (("since", since), ("until", until))
+    }
+    found = engine().control.requests(sandbox(), operation_id=operation_id, status=status, **window)
+    return json_body(found)
+
+
+def delete_requests() -> Any:
+    engine().control.clear_requests(sandbox())
+    return empty(204)
+
+
+def get_clock() -> Any:
+    return json_body(engine().control.clock(sandbox()))
+
+
+def put_clock(body: dict[str, Any]) -> Any:
+    now = datetime.fromisoformat(body["now"]) if "now" in body else None
+    return json_body(engine().control.change_clock(sandbox(), now, body.get("advanceSeconds")))
+
+
+def delete_clock() -> Any:
+    return json_body(engine().control.release_clock(sandbox()))

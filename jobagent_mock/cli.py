@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--signing-key",
+        default=os.environ.get("JOBAGENT_MOCK_SIGNING_KEY"),
+        help="HS256 key for tokens, 32+ bytes (default: $JOBAGENT_MOCK_SIGNING_KEY, else random)",
+    )
     check = commands.add_parser("check", help="validate spec, fixtures and handler wiring")
     for command in (serve, check):
         command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
@@ -28,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args.fixtures, args.closed_world)
-        return _serve(args.host, args.port, args.fixtures, args.closed_world)
+        return _serve(args.host, args.port, args.fixtures, args.closed_world, args.signing_key)
     except FixtureError as exc:
         print(f"jobagent-mock: bad fixture: {exc}", file=sys.stderr)  # noqa: T201
         return 2
@@ -45,12 +51,14 @@ def _check(fixtures_dir: Path | None, closed_world: bool) -> int:
     return 1 if found else 0
 
 
-def _serve(host: str, port: int, fixtures_dir: Path | None, closed_world: bool) -> int:
+def _serve(
+    host: str, port: int, fixtures_dir: Path | None, closed_world: bool, signing_key: str | None
+) -> int:
     import uvicorn
 
     from jobagent_mock.web.app import create_app
 
-    app = create_app(fixtures_dir, closed_world=closed_world)
+    app = create_app(fixtures_dir, closed_world=closed_world, signing_key=signing_key)
     base = f"http://{host}:{port}"
     print(f"jobagent-mock on {base}  (Swagger UI: {base}/ui/, spec: {base}/openapi.json)")  # noqa: T201
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobagent_mock import booking, jobagenter, tilmelding
+from jobagent_mock.control import ControlPlane
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Directory, Person
@@ -33,6 +34,7 @@ class Mock:
         self.occupations = Occupations(fixtures.occupations, closed_world)
         self.options = {o["moedetilbudId"]: o for o in fixtures.moedetilbud}
         self.store = Store(fixtures.jobagents)
+        self.control = ControlPlane(self.store)
 
     # Jobagent
     def get_jobagenter(self, caller: Caller) -> dict[str, Any]:

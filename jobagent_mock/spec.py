@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -86,6 +87,27 @@ def operation(operation_id: str) -> Operation | None:
     return next(
         (operations(n)[operation_id] for n in CONTRACTS if operation_id in operations(n)), None
     )
+
+
+@cache
+def _routes() -> list[tuple[re.Pattern[str], Operation]]:
+    """Every operation of every contract with the full-path pattern it serves."""
+    routes = []
+    for name in CONTRACTS:
+        base = raw(name)["servers"][0]["url"].rstrip("/")
+        for operation in operations(name).values():
+            template = re.sub(r"\{[^}]+\}", "[^/]+", operation.path)
+            routes.append((re.compile(re.escape(base) + template), operation))
+    return routes
+
+
+def operations_at(path: str) -> list[Operation]:
+    """The operations, of any contract and method, whose path matches a request path."""
+    return [operation for pattern, operation in _routes() if pattern.fullmatch(path)]
+
+
+def operation_for(method: str, path: str) -> Operation | None:
+    return next((o for o in operations_at(path) if o.method == method.lower()), None)
 
 
 def schema(component: str, name: str = BUSINESS) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from jobagent_mock.clock import Clock
 from jobagent_mock.errors import ReplayedRequest
+from jobagent_mock.journal import Journal
 
 DEFAULT_SANDBOX = "default"
 REQUEST_ID_RETENTION = timedelta(days=7)
@@ -32,6 +33,7 @@ class Sandbox:
     taken_slots: set[tuple[str, str]] = field(default_factory=set)
     # x-requestId -> when it was first accepted (mock time)
     request_ids: dict[str, datetime] = field(default_factory=dict)
+    journal: Journal = field(default_factory=Journal)
 
     def owner_of(self, jobagent_id: str) -> str | None:
         return next((cpr for cpr, agents in self.jobagents.items() if jobagent_id in agents), None)

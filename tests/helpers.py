@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -65,11 +64,10 @@ def token_for(http: TestClient, client_id: str, **form: str) -> str:
 
 
 def operation_for(method: str, path: str) -> spec.Operation:
-    for operation in spec.operations(spec.BUSINESS).values():
-        template = re.sub(r"\{[^}]+\}", "[^/]+", operation.path)
-        if operation.method == method.lower() and re.fullmatch(template, path.split("?")[0]):
-            return operation
-    raise AssertionError(f"no operation for {method} {path}")
+    operation = spec.operation_for(method, path.split("?")[0])
+    if operation is None or operation.operation_id not in spec.operations(spec.BUSINESS):
+        raise AssertionError(f"no business operation for {method} {path}")
+    return operation
 
 
 def assert_documented(method: str, path: str, response: Any) -> None:
@@ -99,3 +97,17 @@ def problem(response: Any, status: int, fejlkode: int | None) -> dict[str, Any]:
     assert body["status"] == status
     assert body.get("fejlkode") == fejlkode, body
     return body
+
+
+def sandboxed(client: ContractClient, name: str) -> ContractClient:
+    """The same client, in the sandbox named by x-mock-sandbox."""
+    other = ContractClient.__new__(ContractClient)
+    other.http, other.token = client.http, client.token
+    original = other.call
+
+    def call(method: str, path: str, **kwargs: Any) -> Any:
+        kwargs["headers"] = {"x-mock-sandbox": name, **kwargs.pop("headers", {})}
+        return original(method, path, **kwargs)
+
+    other.call = call  # type: ignore[method-assign]
+    return other

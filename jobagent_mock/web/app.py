@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import connexion
+from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolution, Resolver
 
@@ -15,6 +16,8 @@ from jobagent_mock.auth import Authority
 from jobagent_mock.service import Mock
 from jobagent_mock.web import problems
 from jobagent_mock.web.context import AUTHORITY, ENGINE
+from jobagent_mock.web.journal import JournalMiddleware
+from jobagent_mock.web.prefer import PreferMiddleware
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
 
@@ -50,8 +53,18 @@ def create_app(
         security_map=security_map(authority),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
-    app.app.config[ENGINE] = Mock(loaded, closed_world)
+    mock = Mock(loaded, closed_world)
+    app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
+    # outermost, so the journal sees every answer, rendered errors included
+    app.add_middleware(
+        JournalMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        mock=mock,
+        authority=authority,
+    )
+    # after security (a forced answer still needs a valid token), before validation
+    app.add_middleware(PreferMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
     for contract in spec.CONTRACTS:
         app.add_api(
             contract,

@@ -1,9 +1,10 @@
-"""What a handler needs from the request it serves: the engine, and who is calling."""
+"""What a handler needs from the request it serves: the engine, the caller and their sandbox."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 import connexion
@@ -11,11 +12,14 @@ from connexion import context as connexion_context
 from flask import current_app
 
 from jobagent_mock.auth import Authority
+from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.service import Caller, Mock
 from jobagent_mock.store import DEFAULT_SANDBOX
 
 ENGINE = "JOBAGENT_MOCK_ENGINE"
 AUTHORITY = "JOBAGENT_MOCK_AUTHORITY"
+SANDBOX_HEADER = "x-mock-sandbox"
+_SANDBOX_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def engine() -> Mock:
@@ -26,12 +30,34 @@ def authority() -> Authority:
     return current_app.config[AUTHORITY]
 
 
+def sandbox_key(client_id: str | None, sandbox_header: str | None) -> str:
+    """State is partitioned by OAuth2 client, then by the optional x-mock-sandbox header."""
+    client = client_id or DEFAULT_SANDBOX
+    if sandbox_header is None:
+        return client
+    if not _SANDBOX_NAME.fullmatch(sandbox_header):
+        why = "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'"
+        raise InvalidInput(
+            FAILED_TO_VALIDATE,
+            f"header.{SANDBOX_HEADER} {why}",
+            {f"header.{SANDBOX_HEADER}": [why]},
+        )
+    return f"{client}/{sandbox_header}"
+
+
+def token_info() -> dict[str, Any]:
+    return connexion_context.context.get("token_info") or {}
+
+
+def sandbox() -> str:
+    return sandbox_key(token_info().get("sub"), connexion.request.headers.get(SANDBOX_HEADER))
+
+
 def caller() -> Caller:
-    """The caller's sandbox (one per OAuth2 client), citizen and x-requestId."""
+    """The caller's sandbox, citizen and x-requestId."""
     headers = connexion.request.headers
-    token_info: dict[str, Any] = connexion_context.context.get("token_info") or {}
     return Caller(
-        sandbox=token_info.get("sub", DEFAULT_SANDBOX),
+        sandbox=sandbox(),
         cpr=headers.get("x-civilRegistrationIdentifier"),
         request_id=headers.get("x-requestId"),
     )

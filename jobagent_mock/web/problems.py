@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from http import HTTPStatus
 from typing import Any
@@ -109,13 +108,7 @@ def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionRespons
 
 
 def allowed_methods(path: str) -> list[str]:
-    methods: set[str] = set()
-    for name in spec.CONTRACTS:
-        base = spec.raw(name)["servers"][0]["url"].rstrip("/")
-        for template, item in spec.raw(name)["paths"].items():
-            if re.fullmatch(base + re.sub(r"\{[^}]+\}", "[^/]+", template), path):
-                methods |= {m.upper() for m in item if m in spec.HTTP_METHODS}
-    return sorted(methods)
+    return sorted({operation.method.upper() for operation in spec.operations_at(path)})
 
 
 def install(app: FlaskApp) -> None:

@@ -1,0 +1,48 @@
+"""The control plane's engine side: reset, the request journal and the clock, per sandbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from jobagent_mock.store import Store
+
+
+class ControlPlane:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def reset(self, sandbox: str | None) -> None:
+        """One sandbox back to the fixtures, or every sandbox when None."""
+        self._store.reset(sandbox)
+
+    def record(self, sandbox: str, entry: dict[str, Any]) -> None:
+        with self._store.transaction(sandbox) as state:
+            state.journal.record({"time": state.clock.now().isoformat(), **entry})
+
+    def requests(self, sandbox: str, **filters: Any) -> dict[str, Any]:
+        with self._store.transaction(sandbox) as state:
+            return {"requests": state.journal.entries(**filters)}
+
+    def clear_requests(self, sandbox: str) -> None:
+        with self._store.transaction(sandbox) as state:
+            state.journal.clear()
+
+    def clock(self, sandbox: str) -> dict[str, Any]:
+        with self._store.transaction(sandbox) as state:
+            return {"now": state.clock.now().isoformat(), "pinned": state.clock.is_pinned}
+
+    def change_clock(
+        self, sandbox: str, now: datetime | None, advance_seconds: int | None
+    ) -> dict[str, Any]:
+        with self._store.transaction(sandbox) as state:
+            if now is not None:
+                state.clock.pin(now)
+            if advance_seconds:
+                state.clock.advance(timedelta(seconds=advance_seconds))
+        return self.clock(sandbox)
+
+    def release_clock(self, sandbox: str) -> dict[str, Any]:
+        with self._store.transaction(sandbox) as state:
+            state.clock.release()
+        return self.clock(sandbox)

@@ -1,0 +1,56 @@
+"""The request journal: what each sandbox was asked and answered, newest first, CPRs masked."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+JOURNAL_SIZE = 500
+# ten digits that read as DDMMYY plus four: a CPR number, wherever it appears
+_CPR = re.compile(
+    r"(?<![0-9])((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2})[0-9]{4}(?![0-9])"
+)
+_SECRET_HEADERS = {"authorization", "cookie"}
+
+
+def mask_cpr(text: str) -> str:
+    """Every CPR number in a text as DDMMYY-xxxx."""
+    return _CPR.sub(r"\1-xxxx", text)
+
+
+def masked_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {
+        name: "[redacted]" if name.lower() in _SECRET_HEADERS else mask_cpr(value)
+        for name, value in headers
+    }
+
+
+class Journal:
+    def __init__(self, size: int = JOURNAL_SIZE) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self._entries.appendleft(entry)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def entries(
+        self,
+        operation_id: str | None = None,
+        status: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Newest first, filtered by operationId, status and time (inclusive)."""
+        return [
+            entry
+            for entry in self._entries
+            if (operation_id is None or entry["operationId"] == operation_id)
+            and (status is None or entry["response"]["status"] == status)
+            and (since is None or datetime.fromisoformat(entry["time"]) >= since)
+            and (until is None or datetime.fromisoformat(entry["time"]) <= until)
+        ]

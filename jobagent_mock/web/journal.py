@@ -1,0 +1,87 @@
+"""ASGI middleware that writes every business request and its answer to the caller's journal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jobagent_mock import spec
+from jobagent_mock.auth import Authority
+from jobagent_mock.errors import Fejl
+from jobagent_mock.journal import mask_cpr, masked_headers
+from jobagent_mock.service import Mock
+from jobagent_mock.web.context import SANDBOX_HEADER, sandbox_key
+
+log = logging.getLogger(__name__)
+BUSINESS_PREFIX = "/v1/"
+KEPT_BODY_BYTES = 64 * 1024
+
+
+class JournalMiddleware:
+    def __init__(self, app: ASGIApp, mock: Mock, authority: Authority) -> None:
+        self.app, self.mock, self.authority = app, mock, authority
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(BUSINESS_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        asked, answered = bytearray(), bytearray()
+        status = 0
+
+        async def receive_() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(asked) < KEPT_BODY_BYTES:
+                asked.extend(message.get("body", b"")[: KEPT_BODY_BYTES - len(asked)])
+            return message
+
+        async def send_(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and len(answered) < KEPT_BODY_BYTES:
+                answered.extend(message.get("body", b"")[: KEPT_BODY_BYTES - len(answered)])
+            await send(message)
+
+        try:
+            await self.app(scope, receive_, send_)
+        finally:
+            try:
+                self._record(scope, bytes(asked), status, bytes(answered))
+            except Exception:  # the journal must never break an answer
+                log.exception("could not journal %s %s", scope["method"], scope["path"])
+
+    def _record(self, scope: Scope, asked: bytes, status: int, answered: bytes) -> None:
+        headers = Headers(scope=scope)
+        operation = spec.operation_for(scope["method"], scope["path"])
+        path = scope["path"] + (
+            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
+        )
+        self.mock.control.record(
+            self._sandbox(headers),
+            {
+                "operationId": operation.operation_id if operation else None,
+                "request": {
+                    "method": scope["method"],
+                    "path": mask_cpr(path),
+                    "headers": masked_headers(headers.items()),
+                    "body": mask_cpr(asked.decode("utf-8", errors="replace")),
+                },
+                "response": {
+                    "status": status,
+                    "body": mask_cpr(answered.decode("utf-8", "replace")),
+                },
+            },
+        )
+
+    def _sandbox(self, headers: Headers) -> str:
+        kind, _, token = headers.get("authorization", "").partition(" ")
+        claims: dict[str, Any] = (
+            self.authority.verify(token) if kind.lower() == "bearer" else None
+        ) or {}
+        try:
+            return sandbox_key(claims.get("sub"), headers.get(SANDBOX_HEADER))
+        except Fejl:
+            return sandbox_key(claims.get("sub"), None)

@@ -1,0 +1,130 @@
+"""`Prefer` (RFC 7240) on business operations: force a documented answer, or delay the real one.
+
+`Prefer: fejlkode=4819` answers that documented error with its status and example;
+`Prefer: code=404` answers a documented status with its example (Prism's convention);
+`Prefer: latency=300` waits 300 ms (0 to 10000) without holding up other requests.
+Anything an operation does not document is a 400 that lists what it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import uuid
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from jobagent_mock import spec
+from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+
+MAX_LATENCY_MS = 10_000
+OURS = ("fejlkode", "code", "latency")
+
+
+class PreferMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        operation = spec.operations(spec.BUSINESS).get(routing.get("operation_id", ""))
+        wishes = parse(headers.get("prefer", "")) if scope["type"] == "http" else {}
+        if operation is None or not wishes:
+            await self.app(scope, receive, send)
+            return
+        forced = forced_answer(operation, wishes)
+        if "latency" in wishes:
+            latency = _number(wishes["latency"], 0, MAX_LATENCY_MS)
+            if latency is None:
+                why = f"Prefer: latency must be a number of milliseconds, 0 to {MAX_LATENCY_MS}."
+                raise InvalidInput(FAILED_TO_VALIDATE, why, {"header.Prefer": [why]})
+            await asyncio.sleep(latency / 1000)
+        if forced is None:
+            await self.app(scope, receive, send)
+            return
+        status, media_type, body, extra = forced
+        if isinstance(body, dict) and "requestId" in body:
+            body["requestId"] = headers.get("x-requestId") or str(uuid.uuid4())
+        await _send(
+            send, status, media_type, body, {"Preference-Applied": _applied(wishes), **extra}
+        )
+
+
+def parse(header: str) -> dict[str, str]:
+    """Our preferences from a Prefer header (others are ignored, as RFC 7240 asks)."""
+    wishes = {}
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() in OURS:
+            wishes[name.strip().lower()] = value.strip().strip('"')
+    return wishes
+
+
+def forced_answer(
+    operation: spec.Operation, wishes: dict[str, str]
+) -> tuple[int, str | None, Any, dict[str, str]] | None:
+    documented = operation.fejlkoder_by_status()
+    status = _number(wishes["code"], 100, 599) if "code" in wishes else None
+    fejlkode = _number(wishes["fejlkode"], 1, 999_999) if "fejlkode" in wishes else None
+    if ("code" in wishes and status is None) or ("fejlkode" in wishes and fejlkode is None):
+        _refuse(operation, documented)  # a value that is no number
+    if fejlkode is not None:
+        statuses = [s for s, codes in sorted(documented.items()) if fejlkode in codes]
+        if not statuses or (status is not None and status not in statuses):
+            _refuse(operation, documented)
+        status = statuses[0] if status is None else status
+    if status is None:
+        return None
+    if status not in documented:
+        _refuse(operation, documented)
+    return _example(operation.responses[str(status)], status, fejlkode)
+
+
+def _example(
+    response: dict[str, Any], status: int, fejlkode: int | None
+) -> tuple[int, str | None, Any, dict[str, str]]:
+    headers = {
+        name: str(h.get("example", h.get("schema", {}).get("example", "")))
+        for name, h in response.get("headers", {}).items()
+    }
+    for media_type, media in response.get("content", {}).items():
+        examples = {k: e["value"] for k, e in media.get("examples", {}).items()}
+        if "example" in media:
+            examples["example"] = media["example"]
+        chosen = examples.get(str(fejlkode)) if fejlkode else next(iter(examples.values()))
+        return status, media_type, copy.deepcopy(chosen), headers
+    return status, None, None, headers
+
+
+def _number(value: str, low: int, high: int) -> int | None:
+    return int(value) if value.isdigit() and low <= int(value) <= high else None
+
+
+def _refuse(operation: spec.Operation, documented: dict[int, list[int]]) -> None:
+    codes = sorted({c for codes in documented.values() for c in codes})
+    raise InvalidInput(
+        FAILED_TO_VALIDATE,
+        f"Prefer: {operation.operation_id} documents code={', '.join(map(str, sorted(documented)))}"
+        f" and fejlkode={', '.join(map(str, codes))}.",
+        {"header.Prefer": [f"code: {sorted(documented)}", f"fejlkode: {codes}"]},
+    )
+
+
+def _applied(wishes: dict[str, str]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in wishes.items())
+
+
+async def _send(
+    send: Send, status: int, media_type: str | None, body: Any, headers: dict[str, str]
+) -> None:
+    payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    if media_type is not None:
+        raw.append((b"content-type", media_type.encode()))
+    raw.append((b"content-length", str(len(payload)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
