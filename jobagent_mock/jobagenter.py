@@ -6,7 +6,7 @@ import copy
 import uuid
 from typing import Any
 
-from jobagent_mock.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from jobagent_mock.errors import Conflict, NotFound, RuleViolation
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Person
 from jobagent_mock.store import Sandbox
@@ -98,7 +98,7 @@ def _check_writable(person: Person, body: dict[str, Any], occupations: Occupatio
 
 
 def _check_ranges(soegeparametre: dict[str, Any]) -> None:
-    """Cross-field rules the schema cannot state; each a contract violation (1014)."""
+    """Rules across fields, which a schema cannot state: business rules naming 1014."""
     geografi = soegeparametre.get("geografi", {})
     for name in ("afstand", "rejsetid"):
         span = geografi.get(name, {})
@@ -119,7 +119,7 @@ def _check_ranges(soegeparametre: dict[str, Any]) -> None:
 
 
 def _refuse(where: str, why: str) -> None:
-    raise InvalidInput(FAILED_TO_VALIDATE, f"{where}: {why}", {f"body.{where}": [why]})
+    raise RuleViolation(FAILED_TO_VALIDATE, f"{where}: {why}", {f"body.{where}": [why]})
 
 
 def _stored(jobagent_id: str, body: dict[str, Any], verified: bool) -> dict[str, Any]:

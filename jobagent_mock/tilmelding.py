@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import Conflict, InvalidInput, RuleViolation
+from jobagent_mock.errors import Conflict, RuleViolation
 from jobagent_mock.occupations import OUT_OF_DATE, UNKNOWN, Occupations
 from jobagent_mock.persons import Person
 from jobagent_mock.store import Sandbox
@@ -117,7 +117,7 @@ def _check_job_wishes(
         if wish.get("aarSidstBrugt", today.year) > today.year:
             where = f"body.joboensker[{index}].aarSidstBrugt"
             why = f"{wish['aarSidstBrugt']} lies after {today.year}"
-            raise InvalidInput(INVALID_YEAR, f"{where}: {why}", {where: [why]})
+            raise RuleViolation(INVALID_YEAR, f"{where}: {why}", {where: [why]})
         concept = wish["conceptUriDa"]
         if concept.lower() in seen:
             raise RuleViolation(DUPLICATE_CONCEPT, f"conceptUriDa {concept} is given twice.")

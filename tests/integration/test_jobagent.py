@@ -171,11 +171,11 @@ def test_input_names_bind_case_insensitively_and_seed_spellings_work(
         ({"arbejdstid": {"arbejdstidstype": "Fuldtid", "deltidMaxTimer": 20}}, "arbejdstid"),
     ],
 )
-def test_range_rules_are_1014(
+def test_rules_across_fields_are_422_1014(
     client: ContractClient, soegeparametre: dict[str, Any], where: str
 ) -> None:
     body = problem(
-        client.post("/v1/Jobagent", json=jobagent(soegeparametre=soegeparametre)), 400, 1014
+        client.post("/v1/Jobagent", json=jobagent(soegeparametre=soegeparametre)), 422, 1014
     )
     assert where in body["detail"]
     problem(client.get(f"/v1/Jobagent/{NEW_ID}"), 404, 4589)

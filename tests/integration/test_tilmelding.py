@@ -143,7 +143,7 @@ def test_missing_category_is_4313(client: ContractClient) -> None:
 
 
 def test_year_last_used_in_the_future_is_4710(client: ContractClient) -> None:
-    problem(enroll(client, joboensker=[wish(aarSidstBrugt=2027)]), 400, 4710)
+    problem(enroll(client, joboensker=[wish(aarSidstBrugt=2027)]), 422, 4710)
     assert enroll(client, joboensker=[wish(aarSidstBrugt=2026)]).status_code == 201
 
 
