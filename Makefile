@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check lint lint-contract typecheck clean
+.PHONY: install run test check lint lint-contract typecheck fuzz fuzz-long clean
 
 install: $(STAMP)
 
@@ -20,6 +20,13 @@ run: install
 
 test: install
 	$(BIN)/pytest -q
+
+# schemathesis CLI, every check and phase, against a live mock; JUnit report in reports/
+fuzz: install
+	$(BIN)/python -m tests.contract.fuzz_live --max-examples 50
+
+fuzz-long: install
+	$(BIN)/python -m tests.contract.fuzz_live --max-examples 500 --max-time 900
 
 lint: install
 	$(BIN)/ruff check jobagent_mock handlers tests
@@ -42,4 +49,4 @@ check: lint lint-contract typecheck test
 	$(BIN)/jobagent-mock check
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .tools reports .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -12,6 +12,11 @@ import jwt
 ISSUER = "jobagent-mock"
 ALGORITHM = "HS256"
 TOKEN_LIFETIME_SECONDS = 3600
+MIN_KEY_BYTES = 32  # RFC 7518 section 3.2: an HS256 key at least as long as the hash
+
+
+class SigningKeyError(ValueError):
+    """A configured signing key too short to sign with."""
 
 
 @dataclass
@@ -30,6 +35,8 @@ class Authority:
         signing_key: str | None = None,
         lifetime: int = TOKEN_LIFETIME_SECONDS,
     ) -> None:
+        if signing_key is not None and len(signing_key.encode()) < MIN_KEY_BYTES:
+            raise SigningKeyError(f"the signing key must be at least {MIN_KEY_BYTES} bytes")
         self._clients = {c["client_id"]: c for c in clients}
         # A key made at start-up: tokens die with the process, as a sandbox's should.
         self._key = signing_key or secrets.token_urlsafe(32)

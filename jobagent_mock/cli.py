@@ -7,7 +7,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from jobagent_mock.auth import SigningKeyError
 from jobagent_mock.fixtures import FixtureError
 
 
@@ -17,6 +19,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=1024 * 1024,
+        help="larger request bodies are refused with 413 (default: 1 MiB)",
+    )
     serve.add_argument(
         "--signing-key",
         default=os.environ.get("JOBAGENT_MOCK_SIGNING_KEY"),
@@ -34,9 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args.fixtures, args.closed_world)
-        return _serve(args.host, args.port, args.fixtures, args.closed_world, args.signing_key)
+        app = _app(args.fixtures, args.closed_world, args.signing_key, args.max_body_bytes)
+        return _serve(app, args.host, args.port)
     except FixtureError as exc:
         print(f"jobagent-mock: bad fixture: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except SigningKeyError as exc:
+        print(f"jobagent-mock: {exc}", file=sys.stderr)  # noqa: T201
         return 2
 
 
@@ -51,14 +63,22 @@ def _check(fixtures_dir: Path | None, closed_world: bool) -> int:
     return 1 if found else 0
 
 
-def _serve(
-    host: str, port: int, fixtures_dir: Path | None, closed_world: bool, signing_key: str | None
-) -> int:
-    import uvicorn
-
+def _app(
+    fixtures_dir: Path | None, closed_world: bool, signing_key: str | None, max_body_bytes: int
+) -> Any:
     from jobagent_mock.web.app import create_app
 
-    app = create_app(fixtures_dir, closed_world=closed_world, signing_key=signing_key)
+    return create_app(
+        fixtures_dir,
+        closed_world=closed_world,
+        signing_key=signing_key,
+        max_body_bytes=max_body_bytes,
+    )
+
+
+def _serve(app: Any, host: str, port: int) -> int:
+    import uvicorn
+
     base = f"http://{host}:{port}"
     print(f"jobagent-mock on {base}  (Swagger UI: {base}/ui/, spec: {base}/openapi.json)")  # noqa: T201
     uvicorn.run(app, host=host, port=port, log_level="warning")

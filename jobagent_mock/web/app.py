@@ -17,6 +17,7 @@ from jobagent_mock.service import Mock
 from jobagent_mock.web import problems
 from jobagent_mock.web.context import AUTHORITY, ENGINE
 from jobagent_mock.web.journal import JournalMiddleware
+from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware
 from jobagent_mock.web.prefer import PreferMiddleware
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
@@ -44,6 +45,7 @@ def create_app(
     closed_world: bool = False,
     validate_responses: bool = False,
     signing_key: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> connexion.FlaskApp:
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
@@ -62,6 +64,12 @@ def create_app(
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         mock=mock,
         authority=authority,
+    )
+    # inside the error handlers, so a refused request gets the contract's Problem
+    app.add_middleware(
+        InputLimitsMiddleware,
+        position=MiddlewarePosition.BEFORE_ROUTING,
+        max_body_bytes=max_body_bytes,
     )
     # after security (a forced answer still needs a valid token), before validation
     app.add_middleware(PreferMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
