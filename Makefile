@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check lint lint-contract typecheck fuzz fuzz-long clean
+.PHONY: install browser run test check lint lint-contract typecheck fuzz fuzz-long docs clean
 
 install: $(STAMP)
 
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(BIN)/jobagent-mock serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/pytest -q
+
+# headless Chromium for the docs test (Debian's package; as root only, else that test is skipped)
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "could not install chromium: the docs browser test needs it"
 
 # schemathesis CLI, every check and phase, against a live mock; JUnit report in reports/
 fuzz: install
@@ -27,6 +33,10 @@ fuzz: install
 
 fuzz-long: install
 	$(BIN)/python -m tests.contract.fuzz_live --max-examples 500 --max-time 900
+
+# the offline documentation site, built from the contract and the fixtures
+docs: install
+	$(BIN)/jobagent-mock docs --out site
 
 lint: install
 	$(BIN)/ruff check jobagent_mock handlers tests
@@ -49,4 +59,4 @@ check: lint lint-contract typecheck test
 	$(BIN)/jobagent-mock check
 
 clean:
-	rm -rf $(VENV) .tools reports .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .tools reports site .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,10 +1,15 @@
-"""The `jobagent-mock` command: `serve` the mock, or `check` spec, fixtures and handler wiring."""
+"""The `jobagent-mock` command: serve the mock, check it, build its docs, fetch a token."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import socket
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,8 +17,23 @@ from typing import Any
 from jobagent_mock.auth import SigningKeyError
 from jobagent_mock.fixtures import FixtureError
 
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+class StartupError(Exception):
+    """Something that stops the mock before it serves; said in one line."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (FixtureError, SigningKeyError, StartupError) as exc:
+        print(f"jobagent-mock: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jobagent-mock", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock over HTTP")
@@ -28,9 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--signing-key",
         default=os.environ.get("JOBAGENT_MOCK_SIGNING_KEY"),
-        help="HS256 key for tokens, 32+ bytes (default: $JOBAGENT_MOCK_SIGNING_KEY, else random)",
+        help="HS256 key for tokens, 32+ bytes (default: "
+        "$JOBAGENT_MOCK_SIGNING_KEY, else a random one)",
     )
-    check = commands.add_parser("check", help="validate spec, fixtures and handler wiring")
+    check = commands.add_parser("check", help="validate spec, examples, fixtures and wiring")
     for command in (serve, check):
         command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
         command.add_argument(
@@ -38,24 +59,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             action="store_true",
             help="only fixture people and occupations are known",
         )
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "check":
-            return _check(args.fixtures, args.closed_world)
-        app = _app(args.fixtures, args.closed_world, args.signing_key, args.max_body_bytes)
-        return _serve(app, args.host, args.port)
-    except FixtureError as exc:
-        print(f"jobagent-mock: bad fixture: {exc}", file=sys.stderr)  # noqa: T201
-        return 2
-    except SigningKeyError as exc:
-        print(f"jobagent-mock: {exc}", file=sys.stderr)  # noqa: T201
-        return 2
+    docs = commands.add_parser("docs", help="build the offline docs site, or the README tables")
+    docs.add_argument("--out", type=Path, help="folder for the static site")
+    docs.add_argument("--readme", action="store_true", help="rewrite the README's tables")
+    token = commands.add_parser("token", help="print a bearer token from a running mock")
+    token.add_argument("--client", default="star-jobnet", help="a client_id of clients.json")
+    token.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
+    token.add_argument("--scope", help="space-separated scopes (default: all of the client's)")
+    token.add_argument("--fixtures", type=Path, help="fixture folder with clients.json")
+    serve.set_defaults(run=_serve)
+    check.set_defaults(run=_check)
+    docs.set_defaults(run=_docs)
+    token.set_defaults(run=_token)
+    return parser
 
 
-def _check(fixtures_dir: Path | None, closed_world: bool) -> int:
+def _check(args: argparse.Namespace) -> int:
     from jobagent_mock.checks import problems_found
 
-    found = problems_found(fixtures_dir, closed_world)
+    found = problems_found(args.fixtures, args.closed_world)
     for problem in found:
         print(f"FAIL {problem}", file=sys.stderr)  # noqa: T201
     if not found:
@@ -63,23 +85,86 @@ def _check(fixtures_dir: Path | None, closed_world: bool) -> int:
     return 1 if found else 0
 
 
-def _app(
-    fixtures_dir: Path | None, closed_world: bool, signing_key: str | None, max_body_bytes: int
-) -> Any:
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
     from jobagent_mock.web.app import create_app
 
-    return create_app(
-        fixtures_dir,
-        closed_world=closed_world,
-        signing_key=signing_key,
-        max_body_bytes=max_body_bytes,
+    _require_free_port(args.host, args.port)
+    try:
+        app = create_app(
+            args.fixtures,
+            closed_world=args.closed_world,
+            signing_key=args.signing_key,
+            max_body_bytes=args.max_body_bytes,
+        )
+    except (FixtureError, SigningKeyError):
+        raise
+    except Exception as exc:  # a contract connexion cannot load
+        raise StartupError(f"the contract does not load: {type(exc).__name__}: {exc}") from exc
+    print(_banner(f"http://{args.host}:{args.port}"), flush=True)  # noqa: T201
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise StartupError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+
+
+def _banner(base: str) -> str:
+    return "\n".join(
+        [
+            f"jobagent-mock serving {base}",
+            f"  API              {base}/v1/Jobagent, {base}/v1/Tilmelding",
+            f"  Swagger UI       {base}/ui/",
+            f"  contract         {base}/openapi.json  {base}/openapi.yaml",
+            f"  admin API        {base}/__admin/ui/  ({base}/__admin/openapi.yaml)",
+            f"  token endpoint   {base}/connect/token  ({base}/connect/openapi.yaml)",
+            "  get a token      curl -s -d grant_type=client_credentials -d client_id=star-jobnet "
+            f"-d client_secret=star-jobnet-secret {base}/connect/token",
+        ]
     )
 
 
-def _serve(app: Any, host: str, port: int) -> int:
-    import uvicorn
+def _docs(args: argparse.Namespace) -> int:
+    from jobagent_mock import docs
 
-    base = f"http://{host}:{port}"
-    print(f"jobagent-mock on {base}  (Swagger UI: {base}/ui/, spec: {base}/openapi.json)")  # noqa: T201
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if not args.out and not args.readme:
+        raise StartupError("docs needs --out DIR, --readme or both")
+    if args.readme:
+        changed = docs.write_readme()
+        print("README.md tables " + ("rewritten" if changed else "already current"))  # noqa: T201
+    if args.out:
+        print(f"docs site: {docs.build_site(args.out)}")  # noqa: T201
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from jobagent_mock import fixtures
+
+    clients = {c["client_id"]: c for c in fixtures.load(args.fixtures).clients}
+    if args.client not in clients:
+        raise StartupError(f"no client {args.client}; clients.json has {', '.join(clients)}")
+    form: dict[str, Any] = {
+        "grant_type": "client_credentials",
+        "client_id": args.client,
+        "client_secret": clients[args.client]["client_secret"],
+    }
+    if args.scope:
+        form["scope"] = args.scope
+    request = urllib.request.Request(
+        f"{args.url.rstrip('/')}/connect/token", data=urllib.parse.urlencode(form).encode()
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            print(json.load(answer)["access_token"])  # noqa: T201
+    except urllib.error.HTTPError as exc:
+        raise StartupError(f"the token endpoint said {exc.code}: {exc.read().decode()}") from None
+    except urllib.error.URLError as exc:
+        raise StartupError(f"no mock at {args.url}: {exc.reason}") from None
     return 0

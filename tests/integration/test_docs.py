@@ -1,0 +1,122 @@
+"""The published docs: README tables current, and the offline site shows every operation in a
+real browser (headless Chromium, loopback only)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobagent_mock import docs, spec
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "reports"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=15000",
+]
+
+
+def test_readme_tables_come_from_fixtures_and_contract() -> None:
+    text = docs.README.read_text(encoding="utf-8")
+    assert docs.rendered_readme(text) == text, "run: jobagent-mock docs --readme"
+    assert "| `0202701405` | Død borger: 4405 | 4405 |" in text
+    assert "| 4819 | The BookingStartTime is no longer available | 409 | TilmeldOgBook |" in text
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    docs.build_site(out)
+    return out
+
+
+def test_site_is_offline_and_complete(site: Path) -> None:
+    for page in (
+        "index.html",
+        "jobagent.html",
+        "admin.html",
+        "token.html",
+        "personas.html",
+        "fejlkoder.html",
+        "reconstruction.html",
+        *spec.CONTRACTS,
+    ):
+        assert (site / page).is_file(), page
+    assert (site / "swagger-ui" / "swagger-ui-bundle.js").is_file()
+    for page in site.glob("*.html"):
+        assert not re.search(r"""(src|href)=["']https?://""", page.read_text(encoding="utf-8")), (
+            f"{page.name} loads something from the network"
+        )
+    assert "4405" in (site / "personas.html").read_text(encoding="utf-8")
+    assert "A-31" in (site / "reconstruction.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def served(site: Path) -> Iterator[str]:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI must have Chromium (Debian's chromium package; `make test` installs it)"
+            )
+        pytest.skip("no Chromium here (apt-get install chromium)")
+    return found
+
+
+def test_every_operation_is_on_the_page_in_chromium(served: str, tmp_path: Path) -> None:
+    browser = chromium()
+    page = f"{served}/jobagent.html"
+    dom = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'a'}", "--dump-dom", page],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    for operation in spec.operations(spec.BUSINESS).values():
+        assert f"operations-{operation.spec['tags'][0]}-{operation.operation_id}" in dom, (
+            operation.operation_id
+        )
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "docs-jobagent.png"
+    subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'b'}",
+            "--window-size=1280,2000",
+            f"--screenshot={screenshot}",
+            page,
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert screenshot.stat().st_size > 10_000
