@@ -31,10 +31,7 @@ def get_requests(
     since: str | None = None,
     until: str | None = None,
 ) -> Any:
-    window = {
-        k: datetime.fromisoformat(v) if v else None for k, v in (("since", since), ("until", until))
-    }
-    found = engine().control.requests(sandbox(), operation_id=operation_id, status=status, **window)
+    found = engine().control.requests(sandbox(), operation_id, status, since, until)
     return json_body(found)
 
 

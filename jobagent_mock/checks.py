@@ -20,8 +20,7 @@ from jobagent_mock import fixtures, spec
 HANDLER_PACKAGE = "handlers"
 
 
-def problems_found(fixtures_dir: Path | None = None, closed_world: bool = False) -> list[str]:
-    del closed_world  # fixtures are the same in both worlds; kept so `check` mirrors `serve`
+def problems_found(fixtures_dir: Path | None = None) -> list[str]:
     found: list[str] = []
     for name in spec.CONTRACTS:
         try:

@@ -20,9 +20,18 @@ class ControlPlane:
         with self._store.transaction(sandbox) as state:
             state.journal.record({"time": state.clock.now().isoformat(), **entry})
 
-    def requests(self, sandbox: str, **filters: Any) -> dict[str, Any]:
+    def requests(
+        self,
+        sandbox: str,
+        operation_id: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
+        """The journal, newest first; `since` and `until` are RFC 3339 times (the contract's)."""
+        window = [datetime.fromisoformat(t) if t else None for t in (since, until)]
         with self._store.transaction(sandbox) as state:
-            return {"requests": state.journal.entries(**filters)}
+            return {"requests": state.journal.entries(operation_id, status, *window)}
 
     def clear_requests(self, sandbox: str) -> None:
         with self._store.transaction(sandbox) as state:

@@ -5,6 +5,7 @@ Handlers translate HTTP into exactly one call here; nothing here knows HTTP.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ class Mock:
 
     def get_jobagent(self, caller: Caller, jobagent_id: str) -> dict[str, Any]:
         with self._citizen(caller) as (sandbox, person):
-            return dict(jobagenter.get(sandbox, person.cpr, jobagent_id))
+            # a copy: the answer is serialised after the sandbox is released
+            return copy.deepcopy(jobagenter.get(sandbox, person.cpr, jobagent_id))
 
     def get_jobagenter_paa_email(self, caller: Caller, email: str) -> dict[str, Any]:
         with self._maybe_citizen(caller) as (sandbox, person):

@@ -17,7 +17,7 @@ from jobagent_mock.web.context import SANDBOX_HEADER, sandbox_key
 
 log = logging.getLogger(__name__)
 BUSINESS_PREFIX = "/v1/"
-KEPT_BODY_BYTES = 64 * 1024
+KEPT_BODY_BYTES = 16 * 1024  # per body; the journal keeps 500 entries a sandbox
 
 
 class JournalMiddleware:
