@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test check lint lint-contract typecheck fuzz fuzz-long docs clean
+.PHONY: install system-packages run test check lint lint-contract typecheck fuzz fuzz-long docs clean
 
 install: $(STAMP)
 
@@ -18,14 +18,17 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(BIN)/jobagent-mock serve --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install system-packages
 	$(BIN)/pytest -q
 
-# headless Chromium for the docs test (Debian's package; as root only, else that test is skipped)
-browser:
-	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
-	  echo "could not install chromium: the docs browser test needs it"
+# Debian packages the tests drive: headless Chromium (docs) and a Redis server (shared store).
+# Installed as root only; elsewhere those tests are skipped (and fail under CI=true).
+SYSTEM_PACKAGES := chromium redis-server
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || echo $$p; done); \
+	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	  echo "could not install $$missing: the tests that need it will say so"
 
 # schemathesis CLI, every check and phase, against a live mock; JUnit report in reports/
 fuzz: install

@@ -12,6 +12,7 @@ import jwt
 ISSUER = "jobagent-mock"
 ALGORITHM = "HS256"
 TOKEN_LIFETIME_SECONDS = 3600
+VERIFIED_TOKENS_KEPT = 4096
 MIN_KEY_BYTES = 32  # RFC 7518 section 3.2: an HS256 key at least as long as the hash
 
 
@@ -41,6 +42,8 @@ class Authority:
         # A key made at start-up: tokens die with the process, as a sandbox's should.
         self._key = signing_key or secrets.token_urlsafe(32)
         self._lifetime = lifetime
+        # token -> claims of tokens already verified: a client sends the same token many times
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def issue(
         self, grant_type: str, client_id: str | None, client_secret: str | None, scope: str | None
@@ -77,6 +80,17 @@ class Authority:
 
     def verify(self, token: str) -> dict[str, Any] | None:
         """The claims of a token this authority issued and that has not expired, else None."""
+        known = self._verified.get(token)
+        if known is not None:
+            return known if known["exp"] > time.time() else None
+        claims = self._decode(token)
+        if claims is not None:
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> dict[str, Any] | None:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,

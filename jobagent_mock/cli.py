@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import socket
 import sys
 import urllib.error
@@ -54,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--closed-world", action="store_true", help="only fixture people and occupations are known"
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes; more than one needs a shared --store",
+    )
+    serve.add_argument(
+        "--store",
+        default="memory",
+        help="memory (default, one worker), sqlite:PATH or redis://HOST:PORT",
+    )
     check = commands.add_parser("check", help="validate spec, examples, fixtures and wiring")
     for command in (serve, check):
         command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
@@ -86,22 +98,42 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from jobagent_mock.web.app import create_app
+    from jobagent_mock.web.app import ENVIRONMENT, app_from_environment
 
-    _require_free_port(args.host, args.port)
-    try:
-        app = create_app(
-            args.fixtures,
-            closed_world=args.closed_world,
-            signing_key=args.signing_key,
-            max_body_bytes=args.max_body_bytes,
+    if args.workers > 1 and args.store == "memory":
+        raise StartupError(
+            "several workers need a shared store: --store sqlite:PATH or --store redis://HOST:PORT"
         )
+    _require_free_port(args.host, args.port)
+    settings = {
+        "fixtures_dir": str(args.fixtures) if args.fixtures else None,
+        "closed_world": "1" if args.closed_world else None,
+        # every worker must check the tokens any of them issued
+        "signing_key": args.signing_key or secrets.token_urlsafe(32),
+        "max_body_bytes": str(args.max_body_bytes),
+        "store": args.store,
+    }
+    for name, value in settings.items():
+        if value is not None:
+            os.environ[ENVIRONMENT[name]] = value
+    try:
+        app = app_from_environment()  # also proves the configuration before workers start
     except (FixtureError, SigningKeyError):
         raise
-    except Exception as exc:  # a contract connexion cannot load
-        raise StartupError(f"the contract does not load: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # a contract connexion cannot load, a store it cannot open
+        raise StartupError(f"cannot start: {type(exc).__name__}: {exc}") from exc
     print(_banner(f"http://{args.host}:{args.port}"), flush=True)  # noqa: T201
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if args.workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    else:
+        uvicorn.run(
+            "jobagent_mock.web.app:app_from_environment",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+        )
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from jobagent_mock import journal
 from jobagent_mock.store import Store
 
 
@@ -17,8 +18,10 @@ class ControlPlane:
         self._store.reset(sandbox)
 
     def record(self, sandbox: str, entry: dict[str, Any]) -> None:
-        with self._store.transaction(sandbox) as state:
-            state.journal.record({"time": state.clock.now().isoformat(), **entry})
+        """Journal an exchange at the sandbox's mock time."""
+        with self._store.snapshot(sandbox) as state:
+            now = state.clock.now()
+        self._store.record(sandbox, {"time": now.isoformat(), **entry})
 
     def requests(
         self,
@@ -30,15 +33,14 @@ class ControlPlane:
     ) -> dict[str, Any]:
         """The journal, newest first; `since` and `until` are RFC 3339 times (the contract's)."""
         window = [datetime.fromisoformat(t) if t else None for t in (since, until)]
-        with self._store.transaction(sandbox) as state:
-            return {"requests": state.journal.entries(operation_id, status, *window)}
+        entries = self._store.journal(sandbox)
+        return {"requests": journal.select(entries, operation_id, status, *window)}
 
     def clear_requests(self, sandbox: str) -> None:
-        with self._store.transaction(sandbox) as state:
-            state.journal.clear()
+        self._store.clear_journal(sandbox)
 
     def clock(self, sandbox: str) -> dict[str, Any]:
-        with self._store.transaction(sandbox) as state:
+        with self._store.snapshot(sandbox) as state:
             return {"now": state.clock.now().isoformat(), "pinned": state.clock.is_pinned}
 
     def change_clock(

@@ -1,14 +1,12 @@
-"""The request journal: what each sandbox was asked and answered, newest first, CPRs masked."""
+"""The request journal's rules: CPR numbers masked, secrets redacted, entries filtered."""
 
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-JOURNAL_SIZE = 500
 # ten digits that read as DDMMYY plus four: a CPR number, wherever it appears
 _CPR = re.compile(
     r"(?<![0-9])((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2})[0-9]{4}(?![0-9])"
@@ -28,29 +26,19 @@ def masked_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     }
 
 
-class Journal:
-    def __init__(self, size: int = JOURNAL_SIZE) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
-
-    def record(self, entry: dict[str, Any]) -> None:
-        self._entries.appendleft(entry)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def entries(
-        self,
-        operation_id: str | None = None,
-        status: int | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[dict[str, Any]]:
-        """Newest first, filtered by operationId, status and time (inclusive)."""
-        return [
-            entry
-            for entry in self._entries
-            if (operation_id is None or entry["operationId"] == operation_id)
-            and (status is None or entry["response"]["status"] == status)
-            and (since is None or datetime.fromisoformat(entry["time"]) >= since)
-            and (until is None or datetime.fromisoformat(entry["time"]) <= until)
-        ]
+def select(
+    entries: list[dict[str, Any]],
+    operation_id: str | None = None,
+    status: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The entries (newest first) of an operationId and status, within a time window."""
+    return [
+        entry
+        for entry in entries
+        if (operation_id is None or entry["operationId"] == operation_id)
+        and (status is None or entry["response"]["status"] == status)
+        and (since is None or datetime.fromisoformat(entry["time"]) >= since)
+        and (until is None or datetime.fromisoformat(entry["time"]) <= until)
+    ]

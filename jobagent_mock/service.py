@@ -16,7 +16,7 @@ from jobagent_mock.control import ControlPlane
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Directory, Person
-from jobagent_mock.store import DEFAULT_SANDBOX, Sandbox, Store
+from jobagent_mock.store import DEFAULT_SANDBOX, MemoryStore, Sandbox, Store
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,14 @@ class Caller:
 
 
 class Mock:
-    def __init__(self, fixtures: Fixtures, closed_world: bool = False) -> None:
+    def __init__(
+        self, fixtures: Fixtures, closed_world: bool = False, store: Store | None = None
+    ) -> None:
         self.fixtures = fixtures
         self.directory = Directory(fixtures.personas, closed_world)
         self.occupations = Occupations(fixtures.occupations, closed_world)
         self.options = {o["moedetilbudId"]: o for o in fixtures.moedetilbud}
-        self.store = Store(fixtures.jobagents)
+        self.store = store or MemoryStore(fixtures.jobagents)
         self.control = ControlPlane(self.store)
 
     # Jobagent
@@ -102,7 +104,8 @@ class Mock:
     def _maybe_citizen(
         self, caller: Caller, write: bool = False
     ) -> Iterator[tuple[Sandbox, Person | None]]:
-        with self.store.transaction(caller.sandbox) as sandbox:
+        hold = self.store.transaction if write else self.store.snapshot
+        with hold(caller.sandbox) as sandbox:
             if write:
                 assert caller.request_id is not None, "the contract requires x-requestId here"
                 sandbox.claim_request_id(caller.request_id)

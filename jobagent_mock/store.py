@@ -1,9 +1,11 @@
-"""All mutable state, in plain Python: per sandbox, then per citizen; one lock; an exact reset()."""
+"""All mutable state, in plain Python: sandboxes of citizens' data, each changed atomically, with
+an exact reset(). The memory store serves one process; stores.py holds the shared ones."""
 
 from __future__ import annotations
 
 import copy
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,10 +14,10 @@ from typing import Any
 
 from jobagent_mock.clock import Clock
 from jobagent_mock.errors import ReplayedRequest
-from jobagent_mock.journal import Journal
 
 DEFAULT_SANDBOX = "default"
 REQUEST_ID_RETENTION = timedelta(days=7)
+JOURNAL_SIZE = 500
 
 
 @dataclass
@@ -33,7 +35,6 @@ class Sandbox:
     taken_slots: set[tuple[str, str]] = field(default_factory=set)
     # x-requestId -> when it was first accepted (mock time)
     request_ids: dict[str, datetime] = field(default_factory=dict)
-    journal: Journal = field(default_factory=Journal)
 
     def owner_of(self, jobagent_id: str) -> str | None:
         return next((cpr for cpr, agents in self.jobagents.items() if jobagent_id in agents), None)
@@ -50,37 +51,80 @@ class Sandbox:
 
 
 class Store:
+    """What every store offers. `transaction` holds a sandbox exclusively and keeps what the
+    operation changed, also when it ends in a refusal (a claimed x-requestId stays claimed);
+    `snapshot` is for reading only."""
+
     def __init__(self, seed_jobagents: list[dict[str, Any]]) -> None:
         self._seed = copy.deepcopy(seed_jobagents)
-        self._sandboxes: dict[str, Sandbox] = {}
-        # One lock for everything: requests are short, and it makes each operation atomic.
-        self._lock = threading.RLock()
 
-    @contextmanager
-    def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        """The sandbox, held exclusively for the duration of one operation."""
-        with self._lock:
-            sandbox = self._sandboxes.get(key)
-            if sandbox is None:
-                sandbox = self._sandboxes[key] = self._fresh()
-            yield sandbox
+    def transaction(self, key: str = DEFAULT_SANDBOX) -> Any:
+        raise NotImplementedError
+
+    def snapshot(self, key: str = DEFAULT_SANDBOX) -> Any:
+        raise NotImplementedError
 
     def reset(self, key: str | None = None) -> None:
         """Back to the fixtures: one sandbox, or every sandbox when key is None."""
-        with self._lock:
-            if key is None:
-                self._sandboxes.clear()
-            else:
-                self._sandboxes.pop(key, None)
+        raise NotImplementedError
 
-    def sandbox_keys(self) -> list[str]:
-        with self._lock:
-            return sorted(self._sandboxes)
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        """Add an entry to the sandbox's journal, which keeps the newest JOURNAL_SIZE."""
+        raise NotImplementedError
 
-    def _fresh(self) -> Sandbox:
+    def journal(self, key: str) -> list[dict[str, Any]]:
+        """The sandbox's journal, newest first."""
+        raise NotImplementedError
+
+    def clear_journal(self, key: str) -> None:
+        raise NotImplementedError
+
+    def fresh(self) -> Sandbox:
         sandbox = Sandbox()
         for record in copy.deepcopy(self._seed):
             agent = record["jobagent"]
             jobagent_id = agent["jobagentIdentifier"].lower()
             sandbox.jobagents.setdefault(record["cpr"], {})[jobagent_id] = agent
         return sandbox
+
+
+class MemoryStore(Store):
+    """State in this process: the default, for one worker."""
+
+    def __init__(self, seed_jobagents: list[dict[str, Any]]) -> None:
+        super().__init__(seed_jobagents)
+        self._sandboxes: dict[str, Sandbox] = {}
+        self._journals: dict[str, deque[dict[str, Any]]] = {}
+        # One lock for everything: requests are short, and it makes each operation atomic.
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
+        with self._lock:
+            sandbox = self._sandboxes.get(key)
+            if sandbox is None:
+                sandbox = self._sandboxes[key] = self.fresh()
+            yield sandbox
+
+    snapshot = transaction
+
+    def reset(self, key: str | None = None) -> None:
+        with self._lock:
+            if key is None:
+                self._sandboxes.clear()
+                self._journals.clear()
+            else:
+                self._sandboxes.pop(key, None)
+                self._journals.pop(key, None)
+
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._journals.setdefault(key, deque(maxlen=JOURNAL_SIZE)).appendleft(entry)
+
+    def journal(self, key: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._journals.get(key, ()))
+
+    def clear_journal(self, key: str) -> None:
+        with self._lock:
+            self._journals.pop(key, None)

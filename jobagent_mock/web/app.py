@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from connexion.resolver import Resolution, Resolver
 from jobagent_mock import fixtures, spec
 from jobagent_mock.auth import Authority
 from jobagent_mock.service import Mock
+from jobagent_mock.stores import open_store
 from jobagent_mock.web import problems
 from jobagent_mock.web.context import AUTHORITY, ENGINE
 from jobagent_mock.web.journal import JournalMiddleware
@@ -46,7 +48,9 @@ def create_app(
     validate_responses: bool = False,
     signing_key: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    store: str | None = None,
 ) -> connexion.FlaskApp:
+    """The mock; `store` is `memory` (default), `sqlite:PATH` or `redis://HOST:PORT`."""
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
     app = connexion.FlaskApp(
@@ -55,7 +59,7 @@ def create_app(
         security_map=security_map(authority),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
     )
-    mock = Mock(loaded, closed_world)
+    mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents))
     app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
     # outermost, so the journal sees every answer, rendered errors included
@@ -84,3 +88,25 @@ def create_app(
         )
     problems.install(app)
     return app
+
+
+# Several workers build their app from these, so all of them serve the same configuration.
+ENVIRONMENT = {
+    "fixtures_dir": "JOBAGENT_MOCK_FIXTURES",
+    "closed_world": "JOBAGENT_MOCK_CLOSED_WORLD",
+    "signing_key": "JOBAGENT_MOCK_SIGNING_KEY",
+    "max_body_bytes": "JOBAGENT_MOCK_MAX_BODY_BYTES",
+    "store": "JOBAGENT_MOCK_STORE",
+}
+
+
+def app_from_environment() -> connexion.FlaskApp:
+    """create_app() configured by the JOBAGENT_MOCK_* variables (a factory for workers)."""
+    values = {name: os.environ.get(var) for name, var in ENVIRONMENT.items()}
+    return create_app(
+        Path(values["fixtures_dir"]) if values["fixtures_dir"] else None,
+        closed_world=values["closed_world"] == "1",
+        signing_key=values["signing_key"],
+        max_body_bytes=int(values["max_body_bytes"] or DEFAULT_MAX_BODY_BYTES),
+        store=values["store"],
+    )

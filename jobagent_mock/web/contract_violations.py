@@ -31,6 +31,19 @@ def _ecma_pattern(
 
 RequestValidator = jsonschema_validators.extend(Draft4RequestValidator, {"pattern": _ecma_pattern})
 FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+# id(schema) -> (schema, its validator); the schemas live as long as the app, so one each
+_VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
+
+
+def validator_for(schema: dict[str, Any]) -> Any:
+    """The request validator of a contract schema, built once."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _VALIDATORS[id(schema)] = (
+            schema,
+            RequestValidator(schema, format_checker=FORMAT_CHECKER),
+        )
+    return cached[1]
 
 
 def violation(errors: list[ValidationError], location: str) -> InvalidInput:

@@ -13,10 +13,9 @@ from starlette.types import Scope
 
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.contract_violations import (
-    FORMAT_CHECKER,
-    RequestValidator,
     canonical,
     declared_fejlkode,
+    validator_for,
     violation,
 )
 
@@ -43,8 +42,7 @@ class ContractBodyValidator(JSONRequestBodyValidator):
     def _validate(self, body: Any) -> None:
         if body is None:
             raise InvalidInput(FAILED_TO_VALIDATE, "The request body must not be empty.")
-        validator = RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
-        errors = list(validator.iter_errors(body))
+        errors = list(validator_for(self._schema).iter_errors(body))
         if errors:
             raise violation(errors, "body")
 
@@ -78,7 +76,7 @@ class ContractParameterValidator(ParameterValidator):
                     declared_fejlkode(schema, "required"), f"{name} {why}", {name: [why]}
                 )
             return
-        errors = list(RequestValidator(schema, format_checker=FORMAT_CHECKER).iter_errors(value))
+        errors = list(validator_for(schema).iter_errors(value))
         if errors:
             raise violation(errors, name)
 

@@ -10,7 +10,7 @@ import pytest
 from jobagent_mock import fixtures
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import ReplayedRequest
-from jobagent_mock.store import Store
+from jobagent_mock.store import MemoryStore as Store
 
 SEED = fixtures.load().jobagents
 

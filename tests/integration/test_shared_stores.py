@@ -1,0 +1,225 @@
+"""Several workers on a shared store (SQLite, Redis) behave exactly like one process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from jobagent_mock import fixtures
+from jobagent_mock.errors import ReplayedRequest, RuleViolation
+from jobagent_mock.stores import open_store
+from tests.servers import free_port, mock_server, redis_server, start_mock, stop
+
+ORDINARY, OTHER = "1507851234", "2208921234"
+SLOT = {
+    "klientkategori": 2,
+    "tilmeldingsdato": "2026-11-25T08:00:00+01:00",
+    "ledighedsgrad": 1,
+    "bookingStartTime": "2026-11-26T09:00:00+01:00",
+    "samtaleformType": 1,
+    "moedetilbudId": "3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60",
+}
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "redis":
+        with redis_server() as url:
+            yield url
+    else:
+        yield "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'mock.db'}"
+
+
+def test_every_store_keeps_the_same_rules(store_url: str) -> None:
+    store = open_store(store_url, fixtures.load().jobagents)
+    with store.transaction("a") as sandbox:
+        sandbox.claim_request_id("r1")
+        sandbox.jobagents.clear()
+    with pytest.raises(RuleViolation), store.transaction("a") as sandbox:
+        sandbox.claim_request_id("r2")  # a refusal keeps its claim
+        raise RuleViolation(4338)
+    with pytest.raises(ReplayedRequest), store.transaction("a") as sandbox:
+        sandbox.claim_request_id("r2")
+    with store.snapshot("b") as other:
+        assert other.jobagents  # another sandbox still has the fixtures
+    for n in range(3):
+        store.record("a", {"n": n})
+    assert [e["n"] for e in store.journal("a")] == [2, 1, 0]
+    store.reset("a")
+    with store.snapshot("a") as sandbox:
+        assert sandbox.jobagents and not sandbox.request_ids
+    assert store.journal("a") == []
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def two_workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "redis":
+        with redis_server() as url, mock_server(url) as (base, _):
+            yield base
+    else:
+        with mock_server(f"sqlite:{tmp_path / 'mock.db'}") as (base, _):
+            yield base
+
+
+_OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_sessions() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def session(base: str, sandbox: str = "shared") -> httpx.Client:
+    token = httpx.post(
+        f"{base}/connect/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "star-jobnet",
+            "client_secret": "star-jobnet-secret",
+        },
+    ).json()["access_token"]
+    client = httpx.Client(
+        base_url=base,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}", "x-mock-sandbox": sandbox},
+    )
+    _OPEN.append(client)
+    return client
+
+
+def in_parallel(count: int, call: Any) -> list[Any]:
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(call, range(count)))
+
+
+def test_one_request_id_succeeds_once_across_workers(two_workers: str) -> None:
+    client = session(two_workers)
+
+    def create(index: int) -> int:
+        return client.post(
+            "/v1/Jobagent",
+            headers={"x-civilRegistrationIdentifier": ORDINARY, "x-requestId": "raced"},
+            json={"titel": f"t{index}", "soegeparametre": {}},
+        ).status_code
+
+    assert sorted(in_parallel(12, create)) == [201] + [412] * 11
+    listed = client.get("/v1/Jobagent", headers={"x-civilRegistrationIdentifier": ORDINARY})
+    assert len(listed.json()["jobagenter"]) == 3
+
+
+def test_a_slot_is_booked_once_across_workers(two_workers: str) -> None:
+    client = session(two_workers)
+    client.put("/__admin/clock", json={"now": "2026-11-25T10:00:00+01:00"})
+    citizens = [f"0101{year:02d}1234" for year in range(70, 80)]  # all under 65
+
+    def book(index: int) -> int:
+        return client.post(
+            "/v1/Tilmelding/TilmeldOgBook",
+            json=SLOT,
+            headers={
+                "x-civilRegistrationIdentifier": citizens[index],
+                "x-requestId": str(uuid.uuid4()),
+            },
+        ).status_code
+
+    assert sorted(in_parallel(len(citizens), book)) == [201] + [409] * (len(citizens) - 1)
+
+
+def test_nothing_is_lost_by_concurrent_writes(two_workers: str) -> None:
+    client = session(two_workers)
+
+    def create(index: int) -> int:
+        return client.post(
+            "/v1/Jobagent",
+            json={"titel": f"agent {index}", "soegeparametre": {}},
+            headers={"x-civilRegistrationIdentifier": OTHER, "x-requestId": str(uuid.uuid4())},
+        ).status_code
+
+    assert in_parallel(12, create) == [201] * 12
+    titles = [
+        a["titel"]
+        for a in client.get(
+            "/v1/Jobagent", headers={"x-civilRegistrationIdentifier": OTHER}
+        ).json()["jobagenter"]
+    ]
+    assert sorted(t for t in titles if t.startswith("agent ")) == sorted(
+        f"agent {i}" for i in range(12)
+    )
+    journal = client.get("/__admin/requests", params={"operationId": "CreateJobagent"}).json()
+    assert len(journal["requests"]) == 12
+
+
+def test_sandboxes_and_the_clock_hold_across_workers(two_workers: str) -> None:
+    one, two = session(two_workers, "one"), session(two_workers, "two")
+    one.put("/__admin/clock", json={"now": "2030-01-01T12:00:00+01:00"})
+    clocks = in_parallel(8, lambda _: one.get("/__admin/clock").json()["now"])
+    assert set(clocks) == {"2030-01-01T12:00:00+01:00"}
+    assert two.get("/__admin/clock").json()["pinned"] is False
+    one.post(
+        "/v1/Jobagent",
+        json={"titel": "kun i one", "soegeparametre": {}},
+        headers={"x-civilRegistrationIdentifier": ORDINARY, "x-requestId": "a"},
+    )
+    seen = [
+        a["titel"]
+        for a in two.get(
+            "/v1/Jobagent", headers={"x-civilRegistrationIdentifier": ORDINARY}
+        ).json()["jobagenter"]
+    ]
+    assert "kun i one" not in seen
+
+
+def test_sqlite_keeps_what_was_written_before_a_kill(tmp_path: Path) -> None:
+    store, port = f"sqlite:{tmp_path / 'mock.db'}", free_port()
+    server = start_mock(store, 2, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        created = session(base).post(
+            "/v1/Jobagent",
+            json={"titel": "overlever", "soegeparametre": {}},
+            headers={"x-civilRegistrationIdentifier": ORDINARY, "x-requestId": "before-kill"},
+        )
+        assert created.status_code == 201
+    finally:
+        stop(server, kill=True)
+    server = start_mock(store, 2, port)
+    try:
+        client = session(base)
+        titles = [
+            a["titel"]
+            for a in client.get(
+                "/v1/Jobagent", headers={"x-civilRegistrationIdentifier": ORDINARY}
+            ).json()["jobagenter"]
+        ]
+        assert "overlever" in titles
+        replay = client.post(
+            "/v1/Jobagent",
+            json={"titel": "igen", "soegeparametre": {}},
+            headers={"x-civilRegistrationIdentifier": ORDINARY, "x-requestId": "before-kill"},
+        )
+        assert replay.status_code == 412
+    finally:
+        stop(server)
+
+
+def test_several_workers_on_the_memory_store_is_a_clear_error() -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "jobagent-mock"), "serve", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0 and "shared store" in run.stderr

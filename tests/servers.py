@@ -1,0 +1,104 @@
+"""Real servers for tests: a Redis from Debian's package, and jobagent-mock with several workers,
+each on a free loopback port, each stopped when its test is done."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def require(program: str) -> str:
+    found = shutil.which(program)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have {program} (`make test` installs it)")
+        pytest.skip(f"no {program} here")
+    return found
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    program = require("redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close())
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def mock_server(store: str, workers: int = 2) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    process = start_mock(store, workers, port)
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        stop(process)
+
+
+def start_mock(store: str, workers: int, port: int, key: str = "k" * 32) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "jobagent-mock"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--store",
+            store,
+            "--signing-key",
+            key,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    _wait(lambda: httpx.get(f"{base}/__admin/health", timeout=1).raise_for_status(), process)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes], kill: bool = False) -> None:
+    """Stop the server and its workers (the whole process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    process.wait(timeout=20)
+    if process.stderr is not None:
+        process.stderr.close()
+
+
+def _wait(probe: object, process: subprocess.Popen[bytes] | None = None) -> None:
+    for _ in range(300):  # bounded: 30 s at most
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the server stopped: {process.stderr.read().decode()}")  # type: ignore[union-attr]
+        try:
+            probe()  # type: ignore[operator]
+            return
+        except (OSError, httpx.HTTPError):
+            time.sleep(0.1)
+    raise AssertionError("the server did not start")
