@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages run test check lint lint-contract typecheck fuzz fuzz-long docs clean
+.PHONY: install system-packages run test check lint lint-contract typecheck fuzz fuzz-long docs bench profile clean
 
 install: $(STAMP)
 
@@ -41,9 +41,20 @@ fuzz-long: install
 docs: install
 	$(BIN)/jobagent-mock docs --out site
 
+# jobagent-mock against Prism and connexion's mock (wrk from Debian, Prism from npm); writes
+# bench/results.md. A measurement, not a test: numbers vary with the machine and its load.
+bench: install
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python -m bench.run
+
+# where one worker's time goes on GetJobagent
+profile: install
+	$(BIN)/python -m bench.profile
+
 lint: install
-	$(BIN)/ruff check jobagent_mock handlers tests
-	$(BIN)/ruff format --check jobagent_mock handlers tests
+	$(BIN)/ruff check jobagent_mock handlers tests bench
+	$(BIN)/ruff format --check jobagent_mock handlers tests bench
 	for f in openapi/*.yaml; do $(BIN)/openapi-spec-validator $$f || exit 1; done
 
 # Spectral (npm), an independent OpenAPI linter: no errors allowed, and no warnings on jobagent.yaml

@@ -18,7 +18,7 @@ PART_TIME = "Deltid"
 
 
 def list_for(sandbox: Sandbox, cpr: str) -> list[dict[str, Any]]:
-    return [copy.deepcopy(a) for a in sandbox.jobagents.get(cpr, {}).values()]
+    return list(sandbox.jobagents.get(cpr, {}).values())
 
 
 def get(sandbox: Sandbox, cpr: str, jobagent_id: str) -> dict[str, Any]:
@@ -62,7 +62,8 @@ def verify_email(sandbox: Sandbox, cpr: str | None, jobagent_id: str) -> None:
     agent = get(sandbox, owner or "", jobagent_id)
     if "jobagent" not in agent:
         raise NotFound(UNKNOWN_IDENTIFIER, f"{jobagent_id} is a saved search without an e-mail.")
-    agent["jobagent"]["emailVerificeret"] = True
+    verified = {**agent, "jobagent": {**agent["jobagent"], "emailVerificeret": True}}
+    sandbox.jobagents[owner or ""][jobagent_id.lower()] = verified
 
 
 def delete(sandbox: Sandbox, cpr: str, jobagent_id: str) -> None:
@@ -75,7 +76,7 @@ def find_by_email(sandbox: Sandbox, email: str, cpr: str | None) -> list[dict[st
     owners = [cpr] if cpr else list(sandbox.jobagents)
     wanted = email.lower()
     return [
-        copy.deepcopy(agent)
+        agent
         for owner in owners
         for agent in sandbox.jobagents.get(owner, {}).values()
         if "jobagent" in agent and agent["jobagent"]["email"].lower() == wanted

@@ -5,7 +5,6 @@ Handlers translate HTTP into exactly one call here; nothing here knows HTTP.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,8 +45,7 @@ class Mock:
 
     def get_jobagent(self, caller: Caller, jobagent_id: str) -> dict[str, Any]:
         with self._citizen(caller) as (sandbox, person):
-            # a copy: the answer is serialised after the sandbox is released
-            return copy.deepcopy(jobagenter.get(sandbox, person.cpr, jobagent_id))
+            return jobagenter.get(sandbox, person.cpr, jobagent_id)
 
     def get_jobagenter_paa_email(self, caller: Caller, email: str) -> dict[str, Any]:
         with self._maybe_citizen(caller) as (sandbox, person):

@@ -22,7 +22,11 @@ JOURNAL_SIZE = 500
 
 @dataclass
 class Sandbox:
-    """One isolated world: what one client (and sandbox header) sees and changes."""
+    """One isolated world: what one client (and sandbox header) sees and changes.
+
+    A stored record is never changed in place, only replaced by a new one, so a reader may hand
+    it out (to be serialised after the sandbox is released) without copying it.
+    """
 
     clock: Clock = field(default_factory=Clock)
     # cpr -> jobagentIdentifier (lower case) -> JobagentResponseDto
@@ -42,10 +46,15 @@ class Sandbox:
     def claim_request_id(self, request_id: str) -> None:
         """Remember an accepted x-requestId; one seen within 7 days of mock time is refused."""
         now = self.clock.now()
-        self.request_ids = {
-            rid: seen for rid, seen in self.request_ids.items() if now - seen < REQUEST_ID_RETENTION
-        }
-        if request_id in self.request_ids:
+        # oldest first (insertion order), so forgetting expired ids stops at the first fresh one
+        while self.request_ids:
+            oldest, first_seen = next(iter(self.request_ids.items()))
+            if now - first_seen < REQUEST_ID_RETENTION:
+                break
+            del self.request_ids[oldest]
+        seen = self.request_ids.pop(request_id, None)
+        if seen is not None and now - seen < REQUEST_ID_RETENTION:
+            self.request_ids[request_id] = seen
             raise ReplayedRequest(None, f"The x-requestId {request_id} was received before.")
         self.request_ids[request_id] = now
 

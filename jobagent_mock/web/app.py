@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 from typing import Any
 
 import connexion
+from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolution, Resolver
@@ -55,6 +57,8 @@ def create_app(
     authority = Authority(loaded.clients, signing_key)
     app = connexion.FlaskApp(
         __name__,
+        # compact, as ASP.NET writes it; an indent would also force Python's slow JSON encoder
+        jsonifier=Jsonifier(json),
         specification_dir=spec.SPEC_DIR,
         security_map=security_map(authority),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),

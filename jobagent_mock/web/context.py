@@ -57,7 +57,7 @@ def caller() -> Caller:
     """The caller's sandbox, citizen and x-requestId."""
     headers = connexion.request.headers
     return Caller(
-        sandbox=sandbox(),
+        sandbox=sandbox_key(token_info().get("sub"), headers.get(SANDBOX_HEADER)),
         cpr=headers.get("x-civilRegistrationIdentifier"),
         request_id=headers.get("x-requestId"),
     )

@@ -27,6 +27,12 @@ class ContractOAuthHandler(OAuthSecurityHandler):
     def get_tokeninfo_func(self, _security_definition: dict[str, Any]) -> TokenInfo:
         return self._token_info
 
+    @staticmethod
+    @functools.cache
+    def _accepts_kwarg(func: Callable[..., Any], keyword: str) -> bool:
+        # connexion inspects the token function's signature on every request; it never changes
+        return OAuthSecurityHandler._accepts_kwarg(func, keyword)
+
 
 def security_map(authority: Authority) -> dict[str, Any]:
     return {"oauth2": functools.partial(ContractOAuthHandler, token_info_for(authority))}
