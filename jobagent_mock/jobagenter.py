@@ -18,12 +18,12 @@ PART_TIME = "Deltid"
 
 
 def list_for(sandbox: Sandbox, cpr: str) -> list[dict[str, Any]]:
-    return list(sandbox.jobagents.get(cpr, {}).values())
+    return list(sandbox.agents_of(cpr).values())
 
 
 def get(sandbox: Sandbox, cpr: str, jobagent_id: str) -> dict[str, Any]:
     """The citizen's job agent; another citizen's counts as unknown (4589)."""
-    agent = sandbox.jobagents.get(cpr, {}).get(jobagent_id.lower())
+    agent = sandbox.agents_of(cpr).get(jobagent_id.lower())
     if agent is None:
         raise NotFound(UNKNOWN_IDENTIFIER, f"No jobagent {jobagent_id} for this citizen.")
     return agent
@@ -35,7 +35,7 @@ def create(sandbox: Sandbox, person: Person, body: dict[str, Any], occupations: 
     if sandbox.owner_of(jobagent_id) is not None:
         raise Conflict(None, f"A jobagent with jobagentIdentifier {jobagent_id} exists already.")
     stored = _stored(jobagent_id, body, verified=False)
-    sandbox.jobagents.setdefault(person.cpr, {})[jobagent_id] = stored
+    sandbox.put_agent(person.cpr, jobagent_id, stored)
     return jobagent_id
 
 
@@ -53,8 +53,8 @@ def replace(
     verified = bool(
         old and new and old["emailVerificeret"] and old["email"].lower() == new["email"].lower()
     )
-    key = jobagent_id.lower()
-    sandbox.jobagents[person.cpr][key] = _stored(current["jobagentIdentifier"], body, verified)
+    stored = _stored(current["jobagentIdentifier"], body, verified)
+    sandbox.put_agent(person.cpr, jobagent_id.lower(), stored)
 
 
 def verify_email(sandbox: Sandbox, cpr: str | None, jobagent_id: str) -> None:
@@ -63,22 +63,22 @@ def verify_email(sandbox: Sandbox, cpr: str | None, jobagent_id: str) -> None:
     if "jobagent" not in agent:
         raise NotFound(UNKNOWN_IDENTIFIER, f"{jobagent_id} is a saved search without an e-mail.")
     verified = {**agent, "jobagent": {**agent["jobagent"], "emailVerificeret": True}}
-    sandbox.jobagents[owner or ""][jobagent_id.lower()] = verified
+    sandbox.put_agent(owner or "", jobagent_id.lower(), verified)
 
 
 def delete(sandbox: Sandbox, cpr: str, jobagent_id: str) -> None:
     get(sandbox, cpr, jobagent_id)
-    del sandbox.jobagents[cpr][jobagent_id.lower()]
+    sandbox.remove_agent(cpr, jobagent_id.lower())
 
 
 def find_by_email(sandbox: Sandbox, email: str, cpr: str | None) -> list[dict[str, Any]]:
     """Job agents whose e-mail equals `email`, compared case-insensitively."""
-    owners = [cpr] if cpr else list(sandbox.jobagents)
+    owners = [cpr] if cpr else sandbox.citizens()
     wanted = email.lower()
     return [
         agent
         for owner in owners
-        for agent in sandbox.jobagents.get(owner, {}).values()
+        for agent in sandbox.agents_of(owner).values()
         if "jobagent" in agent and agent["jobagent"]["email"].lower() == wanted
     ]
 

@@ -24,8 +24,9 @@ JOURNAL_SIZE = 500
 class Sandbox:
     """One isolated world: what one client (and sandbox header) sees and changes.
 
-    A stored record is never changed in place, only replaced by a new one, so a reader may hand
-    it out (to be serialised after the sandbox is released) without copying it.
+    Job agents and request ids, the parts that grow with use, are reached through methods, so
+    a shared store can keep them as rows. A stored record is never changed in place, only
+    replaced, so a reader may hand it out (serialised after the sandbox is released) uncopied.
     """
 
     clock: Clock = field(default_factory=Clock)
@@ -40,8 +41,22 @@ class Sandbox:
     # x-requestId -> when it was first accepted (mock time)
     request_ids: dict[str, datetime] = field(default_factory=dict)
 
+    def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
+        """The citizen's job agents by (lower-case) identifier, in the order they came."""
+        return dict(self.jobagents.get(cpr, {}))
+
+    def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
+        self.jobagents.setdefault(cpr, {})[jobagent_id] = record
+
+    def remove_agent(self, cpr: str, jobagent_id: str) -> None:
+        del self.jobagents[cpr][jobagent_id]
+
     def owner_of(self, jobagent_id: str) -> str | None:
         return next((cpr for cpr, agents in self.jobagents.items() if jobagent_id in agents), None)
+
+    def citizens(self) -> list[str]:
+        """Every citizen with a job agent."""
+        return list(self.jobagents)
 
     def claim_request_id(self, request_id: str) -> None:
         """Remember an accepted x-requestId; one seen within 7 days of mock time is refused."""

@@ -40,20 +40,29 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
     store = open_store(store_url, fixtures.load().jobagents)
     with store.transaction("a") as sandbox:
         sandbox.claim_request_id("r1")
-        sandbox.jobagents.clear()
+        owner = sandbox.citizens()[0]
+        for jobagent_id in sandbox.agents_of(owner):
+            sandbox.remove_agent(owner, jobagent_id)
+        sandbox.put_agent("0101991234", "new-id", {"titel": "new"})
+        assert sandbox.owner_of("new-id") == "0101991234"
     with pytest.raises(RuleViolation), store.transaction("a") as sandbox:
         sandbox.claim_request_id("r2")  # a refusal keeps its claim
         raise RuleViolation(4338)
     with pytest.raises(ReplayedRequest), store.transaction("a") as sandbox:
         sandbox.claim_request_id("r2")
+    with store.snapshot("a") as sandbox:
+        assert sandbox.agents_of(owner) == {}
+        assert sandbox.agents_of("0101991234") == {"new-id": {"titel": "new"}}
     with store.snapshot("b") as other:
-        assert other.jobagents  # another sandbox still has the fixtures
+        assert other.agents_of(owner)  # another sandbox still has the fixtures
     for n in range(3):
         store.record("a", {"n": n})
     assert [e["n"] for e in store.journal("a")] == [2, 1, 0]
     store.reset("a")
     with store.snapshot("a") as sandbox:
-        assert sandbox.jobagents and not sandbox.request_ids
+        assert sandbox.agents_of(owner) and not sandbox.agents_of("0101991234")
+    with store.transaction("a") as sandbox:
+        sandbox.claim_request_id("r1")  # forgotten by the reset
     assert store.journal("a") == []
 
 
