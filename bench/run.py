@@ -244,7 +244,44 @@ def _report(results: list[Result], startups: dict[str, float], args: argparse.Na
         )
     lines += ["", "Start-up, from launch to the first answer:", ""]
     lines += [f"- {name}: {seconds:.2f} s" for name, seconds in startups.items()]
+    lines += [
+        "",
+        "Targets (issue: GetJobagent at least 1.5 × Prism's req/s with p99 no higher; "
+        "CreateJobagent at least Prism's req/s; start-up under 1.5 s):",
+        "",
+    ]
+    lines += _verdicts(results, startups, prism)
+    lines += [
+        "",
+        "A non-2xx count is an answer that is not the operation's success: connexion's "
+        "mock mode answers 500 to the GETs of this contract (it cannot choose between its "
+        "application/json and application/problem+json answers).",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _verdicts(
+    results: list[Result], startups: dict[str, float], prism: dict[str, Result]
+) -> list[str]:
+    lines = []
+    for r in results:
+        if not r.server.startswith("jobagent-mock") or r.operation == "GetJobagenter":
+            continue
+        base = prism[r.operation]
+        ratio = r.requests_per_second / base.requests_per_second
+        wanted = 1.5 if r.operation == "GetJobagent" else 1.0
+        met = ratio >= wanted and (r.operation != "GetJobagent" or r.p99_ms <= base.p99_ms)
+        lines.append(
+            f"- {r.server}, {r.operation}: {ratio:.2f} × Prism, p99 "
+            f"{r.p99_ms:.0f} ms against {base.p99_ms:.0f} ms: "
+            f"{'met' if met else 'not met'}"
+        )
+    for name, seconds in startups.items():
+        if name.startswith("jobagent-mock"):
+            lines.append(
+                f"- {name}, start-up {seconds:.2f} s: {'met' if seconds < 1.5 else 'not met'}"
+            )
+    return lines
 
 
 def _machine() -> str:

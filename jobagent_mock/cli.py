@@ -117,7 +117,10 @@ def _serve(args: argparse.Namespace) -> int:
         if value is not None:
             os.environ[ENVIRONMENT[name]] = value
     try:
-        app = app_from_environment()  # also proves the configuration before workers start
+        if args.workers == 1:
+            app = app_from_environment()
+        else:  # what could stop every worker, proved once here; the workers build the app
+            _preflight(args.fixtures, settings["signing_key"], args.store)
     except (FixtureError, SigningKeyError):
         raise
     except Exception as exc:  # a contract connexion cannot load, a store it cannot open
@@ -135,6 +138,17 @@ def _serve(args: argparse.Namespace) -> int:
             log_level="warning",
         )
     return 0
+
+
+def _preflight(fixtures_dir: Path | None, signing_key: str | None, store: str) -> None:
+    # the contract is left to the workers: connexion validates it as each one loads it
+    from jobagent_mock import fixtures
+    from jobagent_mock.auth import Authority
+    from jobagent_mock.stores import open_store
+
+    loaded = fixtures.load(fixtures_dir)
+    Authority(loaded.clients, signing_key)
+    open_store(store, loaded.jobagents)
 
 
 def _require_free_port(host: str, port: int) -> None:
