@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import Any
 
@@ -124,9 +123,9 @@ def _refuse(where: str, why: str) -> None:
 
 
 def _stored(jobagent_id: str, body: dict[str, Any], verified: bool) -> dict[str, Any]:
+    """The record to keep; the body is this request's own parse, so it is not copied."""
     record: dict[str, Any] = {"jobagentIdentifier": jobagent_id, "titel": body["titel"]}
     if "jobagent" in body:
-        record["jobagent"] = {**copy.deepcopy(body["jobagent"]), "emailVerificeret": verified}
-    record["soegeparametre"] = {"udfraMineKravTilJobsoegning": False}
-    record["soegeparametre"].update(copy.deepcopy(body["soegeparametre"]))
+        record["jobagent"] = {**body["jobagent"], "emailVerificeret": verified}
+    record["soegeparametre"] = {"udfraMineKravTilJobsoegning": False, **body["soegeparametre"]}
     return record

@@ -99,19 +99,34 @@ def canonical(instance: Any, schema: dict[str, Any]) -> Any:
     if isinstance(instance, list):
         items = _merged_items(schema)
         return [canonical(item, items) for item in instance] if items else instance
-    declared = properties(schema)
-    if not isinstance(instance, dict) or not declared:
+    if not isinstance(instance, dict):
         return instance
-    names: dict[str, str] = {}
-    for name, subschema in declared.items():
-        for spelling in (name, *_aliases(subschema)):
-            names[spelling.lower()] = name
+    names, declared = _binding(schema)
+    if not declared:
+        return instance
     bound: dict[str, Any] = {}
     for key, value in instance.items():
         bound_name = names.get(key.lower())
-        if bound_name is not None and not _read_only(declared[bound_name]):
+        if bound_name is not None:
             bound[bound_name] = canonical(value, declared[bound_name])
     return bound
+
+
+# id(schema) -> (schema, lower-case spelling -> property, writable properties), built once
+_BINDINGS: dict[int, tuple[dict[str, Any], dict[str, str], dict[str, Any]]] = {}
+
+
+def _binding(schema: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+    cached = _BINDINGS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        writable = {n: s for n, s in properties(schema).items() if not _read_only(s)}
+        names = {
+            spelling.lower(): name
+            for name, sub in writable.items()
+            for spelling in (name, *_aliases(sub))
+        }
+        cached = _BINDINGS[id(schema)] = (schema, names, writable)
+    return cached[1], cached[2]
 
 
 def _merged_items(schema: dict[str, Any]) -> dict[str, Any] | None:
