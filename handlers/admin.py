@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from jobagent_mock.errors import Forbidden
+from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
 from jobagent_mock.web.context import engine, sandbox, token_info
 from jobagent_mock.web.responses import empty, json_body
 
@@ -20,7 +20,7 @@ def get_personas() -> Any:
 
 def post_reset(scope: str = "sandbox") -> Any:
     if scope == "all" and ADMIN_SCOPE not in token_info().get("scope", []):
-        raise Forbidden(4575, f"Resetting every sandbox needs {ADMIN_SCOPE}.")
+        raise Forbidden(NOT_AUTHORIZED, f"Resetting every sandbox needs {ADMIN_SCOPE}.")
     engine().control.reset(None if scope == "all" else sandbox())
     return empty(204)
 

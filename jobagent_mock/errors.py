@@ -11,19 +11,20 @@ from typing import ClassVar
 from jobagent_mock import spec
 
 # kind of refusal -> HTTP status (DESIGN.md, "Errors")
+# (401 and 415 are connexion's own refusals, rendered by web/problems.py)
 STATUS_BY_KIND = {
     "invalid": 400,
-    "unauthorized": 401,
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
     "replayed": 412,
     "too_large": 413,
-    "unsupported_media_type": 415,
     "rule": 422,
 }
 # fejlkode of a contract violation with no code of its own
 FAILED_TO_VALIDATE = 1014
+# fejlkode of a refused scope or organisation
+NOT_AUTHORIZED = 4575
 
 
 class Fejl(Exception):
@@ -61,10 +62,6 @@ class InvalidInput(Fejl):
     kind = "invalid"
 
 
-class Unauthorized(Fejl):
-    kind = "unauthorized"
-
-
 class Forbidden(Fejl):
     kind = "forbidden"
 
@@ -83,10 +80,6 @@ class ReplayedRequest(Fejl):
 
 class TooLarge(Fejl):
     kind = "too_large"
-
-
-class UnsupportedMediaType(Fejl):
-    kind = "unsupported_media_type"
 
 
 class RuleViolation(Fejl):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from jobagent_mock.errors import Conflict, NotFound, RuleViolation
+from jobagent_mock.errors import FAILED_TO_VALIDATE, Conflict, NotFound, RuleViolation
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Person
 from jobagent_mock.store import Sandbox
 
-FAILED_TO_VALIDATE = 1014
 DEAD = 4405
 UNKNOWN_IDENTIFIER = 4589
 PART_TIME = "Deltid"

@@ -14,10 +14,9 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from jobagent_mock import spec
-from jobagent_mock.errors import FAILED_TO_VALIDATE, Fejl
+from jobagent_mock.errors import FAILED_TO_VALIDATE, NOT_AUTHORIZED, Fejl
 
 log = logging.getLogger(__name__)
-NOT_AUTHORIZED = 4575
 PROBLEM_JSON = "application/problem+json"
 BEARER_CHALLENGE = 'Bearer realm="jobagent-mock"'
 
@@ -55,14 +54,12 @@ def problem(
 
 def on_fejl(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, Fejl)
-    headers = {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status == 401 else None
     return problem(
         request,
         exc.status,
         fejlkode=exc.fejlkode,
         detail=exc.detail,
         errors=exc.errors,
-        headers=headers,
     )
 
 

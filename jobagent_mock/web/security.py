@@ -11,9 +11,8 @@ from connexion.security import OAuthSecurityHandler
 
 from jobagent_mock import spec
 from jobagent_mock.auth import Authority
-from jobagent_mock.errors import Forbidden
+from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
 
-NOT_AUTHORIZED = 4575
 TokenInfo = Callable[..., dict[str, Any] | None]
 
 
