@@ -31,6 +31,8 @@ PRISM = BENCH / "node_modules" / ".bin" / "prism"
 PRISM_VERSION = "5.14.2"
 OWNER, OWNED = "2208921234", "5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90"
 CITIZEN = "1507851234"
+REDIS_PORT = "8306"
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 
 
 @dataclass
@@ -52,8 +54,9 @@ def main() -> int:
     _install_prism()
     results: list[Result] = []
     startups: dict[str, float] = {}
+    redis = _start_redis()
     with tempfile.TemporaryDirectory() as scratch:
-        for name, command, port in _servers(Path(scratch)):
+        for name, command, port in _servers(Path(scratch), redis is not None):
             process, started = _start(command, port, name)
             startups[name] = started
             try:
@@ -61,14 +64,23 @@ def main() -> int:
                 results += _measure(name, port, token, args.seconds, args.connections)
             finally:
                 _stop(process)
+    if redis is not None:
+        _stop(redis)
     report = _report(results, startups, args)
     (BENCH / "results.md").write_text(report, encoding="utf-8")
     print(report)  # noqa: T201
     return 0
 
 
-def _servers(scratch: Path) -> list[tuple[str, list[str], int]]:
+def _servers(scratch: Path, with_redis: bool) -> list[tuple[str, list[str], int]]:
     mock = [str(VENV_BIN / "jobagent-mock"), "serve", "--host", "127.0.0.1"]
+    redis = [
+        (
+            "jobagent-mock, 2 workers, Redis",
+            [*mock, "--port", "8305", "--workers", "2", "--store", REDIS_URL],
+            8305,
+        )
+    ]
     return [
         (
             "Prism 5",
@@ -113,7 +125,29 @@ def _servers(scratch: Path) -> list[tuple[str, list[str], int]]:
             ],
             8304,
         ),
+        *(redis if with_redis else []),
     ]
+
+
+def _start_redis() -> subprocess.Popen[bytes] | None:
+    """A throw-away Redis from Debian's package, if there is one (else that row is left out)."""
+    program = shutil.which("redis-server")
+    if program is None:
+        return None
+    command = [
+        program,
+        "--port",
+        REDIS_PORT,
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(0.5)
+    return process
 
 
 def _start(command: list[str], port: int, name: str) -> tuple[subprocess.Popen[bytes], float]:

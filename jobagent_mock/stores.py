@@ -30,6 +30,8 @@ from jobagent_mock.store import (
 )
 
 LOCK_TIMEOUT_SECONDS = 30
+# how often a waiting writer asks again for a held Redis lock (redis-py's default is 0.1 s)
+LOCK_POLL_SECONDS = 0.002
 RETENTION_SECONDS = REQUEST_ID_RETENTION.total_seconds()
 CORE = ("clock", "enrollments", "bookings", "taken_slots")
 
@@ -128,6 +130,9 @@ class SqliteStore(Store):
         super().__init__(seed_jobagents)
         self._path = path
         self._local = threading.local()
+        # writers of this process queue here rather than in SQLite's busy handler, which
+        # sleeps in steps of up to 100 ms; other processes still wait there
+        self._writer = threading.Lock()
         db = self._db()
         for statement in self.SCHEMA:
             db.execute(statement)
@@ -149,6 +154,10 @@ class SqliteStore(Store):
 
     @contextmanager
     def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
+        with self._writer:
+            yield from self._transaction(key)
+
+    def _transaction(self, key: str) -> Iterator[Sandbox]:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -174,13 +183,19 @@ class SqliteStore(Store):
     def reset(self, key: str | None = None) -> None:
         db = self._db()
         where, args = ("", ()) if key is None else (" WHERE sandbox = ?", (key,))
-        db.execute("BEGIN IMMEDIATE")
-        for table in self.TABLES:
-            db.execute(f"DELETE FROM {table}{where}", args)  # noqa: S608 (our own table names)
-        db.execute("COMMIT")
+        with self._writer:
+            db.execute("BEGIN IMMEDIATE")
+            for table in self.TABLES:
+                db.execute(f"DELETE FROM {table}{where}", args)  # noqa: S608 (our own tables)
+            db.execute("COMMIT")
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         db = self._db()
+        with self._writer:
+            self._append(db, key, entry)
+
+    @staticmethod
+    def _append(db: sqlite3.Connection, key: str, entry: dict[str, Any]) -> None:
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry)))
         db.execute(
@@ -260,6 +275,8 @@ class RedisStore(Store):
         super().__init__(seed_jobagents)
         self._redis = redis.Redis.from_url(url)
         self._redis.ping()
+        # writers of this process queue here, so only one per process polls the Redis lock
+        self._writer = threading.Lock()
 
     @staticmethod
     def _prefix(key: str) -> str:
@@ -269,8 +286,14 @@ class RedisStore(Store):
     @contextmanager
     def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
         prefix = self._prefix(key)
-        with self._redis.lock(
-            f"{prefix}lock", timeout=LOCK_TIMEOUT_SECONDS, blocking_timeout=LOCK_TIMEOUT_SECONDS
+        with (
+            self._writer,
+            self._redis.lock(
+                f"{prefix}lock",
+                timeout=LOCK_TIMEOUT_SECONDS,
+                blocking_timeout=LOCK_TIMEOUT_SECONDS,
+                sleep=LOCK_POLL_SECONDS,
+            ),
         ):
             sandbox = self._load(prefix, seed=True)
             try:
