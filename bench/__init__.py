@@ -1,0 +1,1 @@
+"""The benchmark and the profiler: measurements of the mock, never imported by it."""
