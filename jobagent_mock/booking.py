@@ -7,7 +7,7 @@ mock clock's today, so they never expire.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from jobagent_mock.errors import Conflict, RuleViolation
@@ -77,7 +77,7 @@ def _check_caseworker(
         raise RuleViolation(CASEWORKER_NOT_ALLOWED)
 
 
-def _check_day(start: datetime, option: dict[str, Any], today: Any) -> None:
+def _check_day(start: datetime, option: dict[str, Any], today: date) -> None:
     if start.date() < today:
         raise RuleViolation(BOOKING_IN_PAST)
     first, last = (

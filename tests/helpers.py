@@ -49,7 +49,8 @@ class ContractClient:
         return self.call("DELETE", path, **kwargs)
 
 
-def token_for(http: TestClient, client_id: str, **form: str) -> str:
+def token_for(http: Any, client_id: str, **form: str) -> str:
+    """A bearer token from /connect/token, through any httpx-style client with a base URL."""
     answer = http.post(
         "/connect/token",
         data={

@@ -19,6 +19,7 @@ import httpx
 from jobagent_mock import spec
 from jobagent_mock.web.app import create_app
 from tests.contract.fuzzing import FUZZ_CLIENT, with_bearer_scheme
+from tests.helpers import token_for
 from tests.live import live_server
 
 REPORTS = Path("reports")
@@ -37,14 +38,8 @@ def main() -> int:
     contract = REPORTS / "jobagent.bearer.json"
     contract.write_text(json.dumps(with_bearer_scheme(spec.raw(spec.BUSINESS))), encoding="utf-8")
     with live_server(create_app()) as base:
-        token = httpx.post(
-            f"{base}/connect/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": FUZZ_CLIENT,
-                "client_secret": f"{FUZZ_CLIENT}-secret",
-            },
-        ).json()["access_token"]
+        with httpx.Client(base_url=base) as http:
+            token = token_for(http, FUZZ_CLIENT)
         config = REPORTS / "schemathesis-live.toml"
         shared = Path("schemathesis.toml").read_text(encoding="utf-8")
         config.write_text(shared + AUTH_SECTION.format(token=token), encoding="utf-8")

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from jobagent_mock.web.app import create_app
 from tests.contract.fuzzing import FUZZ_CLIENT, business_schema, install_auth
+from tests.helpers import token_for
 
 APP = create_app(validate_responses=True)
 ENGINE = APP.app.config["JOBAGENT_MOCK_ENGINE"]
@@ -20,19 +21,7 @@ schema = business_schema(APP)
 schema.config.seed = SEED
 
 
-def fetch_token() -> str:
-    answer = HTTP.post(
-        "/connect/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": FUZZ_CLIENT,
-            "client_secret": f"{FUZZ_CLIENT}-secret",
-        },
-    )
-    return str(answer.json()["access_token"])
-
-
-install_auth(schema, fetch_token)
+install_auth(schema, lambda: token_for(HTTP, FUZZ_CLIENT))
 EVERY_CHECK = list(CHECKS.get_all())
 FUZZ_SETTINGS = settings(
     max_examples=60,

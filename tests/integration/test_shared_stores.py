@@ -14,6 +14,7 @@ import pytest
 from jobagent_mock import fixtures
 from jobagent_mock.errors import ReplayedRequest, RuleViolation
 from jobagent_mock.stores import open_store
+from tests.helpers import token_for
 from tests.servers import free_port, mock_server, redis_server, start_mock, stop
 
 ORDINARY, OTHER = "1507851234", "2208921234"
@@ -87,20 +88,9 @@ def _close_sessions() -> Iterator[None]:
 
 
 def session(base: str, sandbox: str = "shared") -> httpx.Client:
-    token = httpx.post(
-        f"{base}/connect/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "star-jobnet",
-            "client_secret": "star-jobnet-secret",
-        },
-    ).json()["access_token"]
-    client = httpx.Client(
-        base_url=base,
-        timeout=30,
-        headers={"Authorization": f"Bearer {token}", "x-mock-sandbox": sandbox},
-    )
+    client = httpx.Client(base_url=base, timeout=30, headers={"x-mock-sandbox": sandbox})
     _OPEN.append(client)
+    client.headers["Authorization"] = f"Bearer {token_for(client, 'star-jobnet')}"
     return client
 
 
