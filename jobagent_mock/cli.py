@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         default="memory",
         help="memory (default, one worker), sqlite:PATH or redis://HOST:PORT",
     )
+    serve.add_argument(
+        "--no-fast-lane",
+        action="store_true",
+        help="send every request through connexion's full stack (slower; answers are the same)",
+    )
     check = commands.add_parser("check", help="validate spec, examples, fixtures and wiring")
     for command in (serve, check):
         command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
@@ -112,6 +117,7 @@ def _serve(args: argparse.Namespace) -> int:
         "signing_key": args.signing_key or secrets.token_urlsafe(32),
         "max_body_bytes": str(args.max_body_bytes),
         "store": args.store,
+        "fast_lane": "0" if args.no_fast_lane else None,
     }
     for name, value in settings.items():
         if value is not None:

@@ -25,6 +25,14 @@ class Operation:
     method: str
     path: str
     spec: dict[str, Any]
+    path_parameters: tuple[dict[str, Any], ...] = ()  # declared on the path, shared by its methods
+
+    @property
+    def parameters(self) -> list[dict[str, Any]]:
+        """Its parameters, the path's included; its own win over the path's of the same name."""
+        own = self.spec.get("parameters", [])
+        named = {(p["name"], p["in"]) for p in own}
+        return [p for p in self.path_parameters if (p["name"], p["in"]) not in named] + own
 
     @property
     def responses(self) -> dict[str, Any]:
@@ -79,7 +87,9 @@ def operations(name: str = BUSINESS) -> dict[str, Operation]:
         for method in HTTP_METHODS:
             if method in item:
                 spec = item[method]
-                found[spec["operationId"]] = Operation(spec["operationId"], method, path, spec)
+                found[spec["operationId"]] = Operation(
+                    spec["operationId"], method, path, spec, tuple(item.get("parameters", []))
+                )
     return found
 
 

@@ -9,7 +9,9 @@ mock's own store.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import pickle
 import sqlite3
 import sys
@@ -31,8 +33,11 @@ from jobagent_mock.store import (
 
 LOCK_TIMEOUT_SECONDS = 30
 # how often a waiting writer asks again for a held Redis lock (redis-py's default is 0.1 s)
-LOCK_POLL_SECONDS = 0.002
+LOCK_POLL_SECONDS = 0.0005
 RETENTION_SECONDS = REQUEST_ID_RETENTION.total_seconds()
+# a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries
+# (reads stop at JOURNAL_SIZE): a cut costs as much as an entry, and most entries are reads'
+JOURNAL_TRIM_EVERY = 64
 CORE = ("clock", "enrollments", "bookings", "taken_slots")
 
 
@@ -130,12 +135,25 @@ class SqliteStore(Store):
         super().__init__(seed_jobagents)
         self._path = path
         self._local = threading.local()
-        # writers of this process queue here rather than in SQLite's busy handler, which
-        # sleeps in steps of up to 100 ms; other processes still wait there
+        # Writers queue on a lock of this process's threads and on flock across processes, so
+        # SQLite never finds its write lock taken: its busy handler would sleep up to 100 ms
+        # where the kernel wakes the next writer at once (and frees a killed writer's flock).
         self._writer = threading.Lock()
-        db = self._db()
-        for statement in self.SCHEMA:
-            db.execute(statement)
+        self._since_trim: dict[str, int] = {}
+        self._lock_file = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        with self._exclusive():
+            db = self._db()
+            for statement in self.SCHEMA:
+                db.execute(statement)
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with self._writer:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -154,7 +172,7 @@ class SqliteStore(Store):
 
     @contextmanager
     def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        with self._writer:
+        with self._exclusive():
             yield from self._transaction(key)
 
     def _transaction(self, key: str) -> Iterator[Sandbox]:
@@ -183,7 +201,7 @@ class SqliteStore(Store):
     def reset(self, key: str | None = None) -> None:
         db = self._db()
         where, args = ("", ()) if key is None else (" WHERE sandbox = ?", (key,))
-        with self._writer:
+        with self._exclusive():
             db.execute("BEGIN IMMEDIATE")
             for table in self.TABLES:
                 db.execute(f"DELETE FROM {table}{where}", args)  # noqa: S608 (our own tables)
@@ -191,28 +209,28 @@ class SqliteStore(Store):
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         db = self._db()
-        with self._writer:
-            self._append(db, key, entry)
-
-    @staticmethod
-    def _append(db: sqlite3.Connection, key: str, entry: dict[str, Any]) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry)))
-        db.execute(
-            "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
-            "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (key, key, JOURNAL_SIZE),
-        )
-        db.execute("COMMIT")
+        with self._exclusive():
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry))
+            )
+            db.execute(
+                "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
+                "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (key, key, JOURNAL_SIZE),
+            )
+            db.execute("COMMIT")
 
     def journal(self, key: str) -> list[dict[str, Any]]:
         rows = self._db().execute(
-            "SELECT entry FROM journal WHERE sandbox = ? ORDER BY id DESC", (key,)
+            "SELECT entry FROM journal WHERE sandbox = ? ORDER BY id DESC LIMIT ?",
+            (key, JOURNAL_SIZE),
         )
         return [json.loads(entry) for (entry,) in rows]
 
     def clear_journal(self, key: str) -> None:
-        self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
+        with self._exclusive():
+            self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
 
     def _load(self, db: sqlite3.Connection, key: str, seed: bool) -> Sandbox:
         row = db.execute("SELECT state FROM core WHERE sandbox = ?", (key,)).fetchone()

@@ -13,6 +13,7 @@ from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolution, Resolver
+from connexion.utils import get_function_from_name
 
 from jobagent_mock import fixtures, spec
 from jobagent_mock.auth import Authority
@@ -20,6 +21,7 @@ from jobagent_mock.service import Mock
 from jobagent_mock.stores import open_store
 from jobagent_mock.web import problems
 from jobagent_mock.web.context import AUTHORITY, ENGINE
+from jobagent_mock.web.fast_lane import FastLane
 from jobagent_mock.web.journal import JournalMiddleware
 from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware
 from jobagent_mock.web.prefer import PreferMiddleware
@@ -31,6 +33,10 @@ def handler_name(operation_id: str, tags: list[str]) -> str:
     """The one place operationIds meet Python: handlers.<first tag>.<operationId in snake_case>."""
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
     return f"handlers.{tags[0].lower()}.{snake}"
+
+
+def handler_for(operation: spec.Operation) -> Any:
+    return get_function_from_name(handler_name(operation.operation_id, operation.spec["tags"]))
 
 
 class HandlerResolver(Resolver):
@@ -51,14 +57,16 @@ def create_app(
     signing_key: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     store: str | None = None,
+    fast_lane: bool = True,
 ) -> connexion.FlaskApp:
     """The mock; `store` is `memory` (default), `sqlite:PATH` or `redis://HOST:PORT`."""
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
+    # no indent, as ASP.NET writes it; an indent would also force Python's slow JSON encoder
+    jsonifier = Jsonifier(json)
     app = connexion.FlaskApp(
         __name__,
-        # compact, as ASP.NET writes it; an indent would also force Python's slow JSON encoder
-        jsonifier=Jsonifier(json),
+        jsonifier=jsonifier,
         specification_dir=spec.SPEC_DIR,
         security_map=security_map(authority),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
@@ -72,6 +80,18 @@ def create_app(
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         mock=mock,
         authority=authority,
+    )
+    # inside the journal, which records its answers too; outside everything it can skip
+    app.add_middleware(
+        FastLane,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        mock=mock,
+        authority=authority,
+        resolve=handler_for,
+        jsonifier=jsonifier,
+        max_body_bytes=max_body_bytes,
+        enabled=fast_lane,
+        validate_responses=validate_responses,
     )
     # inside the error handlers, so a refused request gets the contract's Problem
     app.add_middleware(
@@ -101,6 +121,7 @@ ENVIRONMENT = {
     "signing_key": "JOBAGENT_MOCK_SIGNING_KEY",
     "max_body_bytes": "JOBAGENT_MOCK_MAX_BODY_BYTES",
     "store": "JOBAGENT_MOCK_STORE",
+    "fast_lane": "JOBAGENT_MOCK_FAST_LANE",
 }
 
 
@@ -113,4 +134,5 @@ def app_from_environment() -> connexion.FlaskApp:
         signing_key=values["signing_key"],
         max_body_bytes=int(values["max_body_bytes"] or DEFAULT_MAX_BODY_BYTES),
         store=values["store"],
+        fast_lane=values["fast_lane"] != "0",
     )

@@ -5,29 +5,39 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from contextvars import ContextVar
 from typing import Any
 
 import connexion
 from connexion import context as connexion_context
-from flask import current_app
 
 from jobagent_mock.auth import Authority
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.service import Caller, Mock
 from jobagent_mock.store import DEFAULT_SANDBOX
 
+# the app serving the request, bound per request (web/fast_lane.py), so several apps in one
+# process (as in the tests) never share an engine; Flask's thread gets a copy of the context
+_ENGINE: ContextVar[Mock] = ContextVar("jobagent_mock_engine")
+_AUTHORITY: ContextVar[Authority] = ContextVar("jobagent_mock_authority")
+# where a program embedding the app (the tests) finds them: app.app.config[ENGINE]
 ENGINE = "JOBAGENT_MOCK_ENGINE"
 AUTHORITY = "JOBAGENT_MOCK_AUTHORITY"
 SANDBOX_HEADER = "x-mock-sandbox"
 _SANDBOX_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
+def bind(mock: Mock, authority_: Authority) -> None:
+    _ENGINE.set(mock)
+    _AUTHORITY.set(authority_)
+
+
 def engine() -> Mock:
-    return current_app.config[ENGINE]
+    return _ENGINE.get()
 
 
 def authority() -> Authority:
-    return current_app.config[AUTHORITY]
+    return _AUTHORITY.get()
 
 
 def sandbox_key(client_id: str | None, sandbox_header: str | None) -> str:

@@ -6,10 +6,12 @@ violation of that value, or a map from JSON Schema keyword to number); everythin
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import fastjsonschema
 from connexion.json_schema import Draft4RequestValidator
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema import validators as jsonschema_validators
@@ -44,6 +46,67 @@ def validator_for(schema: dict[str, Any]) -> Any:
             RequestValidator(schema, format_checker=FORMAT_CHECKER),
         )
     return cached[1]
+
+
+# id(schema) -> (schema, its yes/no check)
+_CHECKS: dict[int, tuple[dict[str, Any], Callable[[Any], bool]]] = {}
+DRAFT_4 = "http://json-schema.org/draft-04/schema#"
+
+
+def is_valid_for(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    """A yes/no answer to "does validator_for(schema) find nothing?", about 10 times faster.
+
+    fastjsonschema compiles the schema to Python, as Draft 4, with the same format checks (every
+    format the schema names is asked of FORMAT_CHECKER, which passes those it does not know) and
+    ECMA's `$`. connexion's `nullable` it does not know: such a schema gets the slow check.
+    tests/unit/test_contract_violations.py holds the two to the same answers.
+    """
+    cached = _CHECKS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _CHECKS[id(schema)] = (schema, _compile_check(schema))
+    return cached[1]
+
+
+def _compile_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
+    slow = validator_for(schema)
+    if _mentions(schema, ("nullable", "x-nullable")):
+        return slow.is_valid
+    formats = {name: _format_check(name) for name in _formats(schema)}
+    compiled = fastjsonschema.compile(
+        {**copy.deepcopy(schema), "$schema": DRAFT_4}, formats=formats, use_default=False
+    )
+
+    def check(instance: Any) -> bool:
+        try:
+            compiled(instance)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return check
+
+
+def _format_check(name: str) -> Callable[[Any], bool]:
+    return lambda value: FORMAT_CHECKER.conforms(value, name)
+
+
+def _formats(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        own = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return own.union(*(_formats(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_formats(item) for item in node))
+    return set()
+
+
+def _mentions(node: Any, keywords: tuple[str, ...]) -> bool:
+    if isinstance(node, dict):
+        return any(k in node for k in keywords) or any(
+            _mentions(v, keywords) for v in node.values()
+        )
+    if isinstance(node, list):
+        return any(_mentions(item, keywords) for item in node)
+    return False
 
 
 def violation(errors: list[ValidationError], location: str) -> InvalidInput:

@@ -1,5 +1,6 @@
 """ASGI middleware for the shape of a request, before routing: a line break in the path is 400
-(1014), a body over the configured size 413 (1014), and a chunked body gets its length."""
+(1014), a body over the configured size 413 (1014), a chunked body gets its length, a media type
+is read in lower case, and a body sent without one is application/octet-stream (so 415)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class InputLimitsMiddleware:
             # starlette's and werkzeug's routers disagree on where `$` matches around a line
             # break, so such a path would reach no validation; no contract value contains one
             raise InvalidInput(FAILED_TO_VALIDATE, "The path contains a line break.")
+        scope = _media_type_in_lower_case(scope)
+        scope = _octet_stream_unless_typed(scope)
         headers = Headers(scope=scope)
         declared = headers.get("content-length")
         if declared is not None:
@@ -61,3 +64,34 @@ class InputLimitsMiddleware:
 
     def _too_large(self) -> TooLarge:
         return TooLarge(FAILED_TO_VALIDATE, f"The body is larger than {self.limit} bytes.")
+
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def _octet_stream_unless_typed(scope: Scope) -> Scope:
+    """RFC 9110 8.3: a body without a Content-Type may be taken as application/octet-stream, and
+    ASP.NET answers it 415. connexion would validate it as JSON, then hand the handler bytes."""
+    if scope["method"] not in BODY_METHODS:
+        return scope
+    names = dict(scope["headers"])
+    has_body = names.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in names
+    if b"content-type" in names or not has_body:
+        return scope
+    return {**scope, "headers": [*scope["headers"], (b"content-type", b"application/octet-stream")]}
+
+
+def _media_type_in_lower_case(scope: Scope) -> Scope:
+    """Media types are case-insensitive (RFC 9110 8.3.1), but connexion picks the body validator
+    by the exact spelling: `Application/JSON` would reach the handler unvalidated."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media_type, semicolon, parameters = value.partition(b";")
+            if media_type != media_type.lower():
+                scope = dict(scope)
+                lowered = media_type.lower() + semicolon + parameters
+                scope["headers"] = [
+                    (n, lowered if n == b"content-type" else v) for n, v in scope["headers"]
+                ]
+            break
+    return scope

@@ -26,25 +26,10 @@ class ContractBodyValidator(JSONRequestBodyValidator):
     MUTABLE_VALIDATION = True
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:  # noqa: ARG002
-        raw = b"".join([chunk async for chunk in stream])
-        if not raw:
-            return None
-        try:
-            text = raw.decode(self._encoding)
-        except (UnicodeDecodeError, LookupError):
-            raise InvalidInput(FAILED_TO_VALIDATE, "The body is not valid UTF-8.") from None
-        try:
-            body = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-        except (ValueError, RecursionError) as exc:
-            raise InvalidInput(FAILED_TO_VALIDATE, f"The body is not valid JSON: {exc}") from None
-        return canonical(body, self._schema)
+        return parse_body(b"".join([chunk async for chunk in stream]), self._encoding, self._schema)
 
     def _validate(self, body: Any) -> None:
-        if body is None:
-            raise InvalidInput(FAILED_TO_VALIDATE, "The request body must not be empty.")
-        errors = list(validator_for(self._schema).iter_errors(body))
-        if errors:
-            raise violation(errors, "body")
+        check_body(body, self._schema)
 
 
 class ContractParameterValidator(ParameterValidator):
@@ -63,22 +48,7 @@ class ContractParameterValidator(ParameterValidator):
         }
         for where, read in sources.items():
             for param in self.parameters.get(where, []):
-                self._check(where, param, read(param["name"]))
-
-    @staticmethod
-    def _check(where: str, param: dict[str, Any], value: str | None) -> None:
-        schema = param.get("schema", {})
-        name = f"{where}.{param['name']}"
-        if value is None:
-            if param.get("required"):
-                why = "is required"
-                raise InvalidInput(
-                    declared_fejlkode(schema, "required"), f"{name} {why}", {name: [why]}
-                )
-            return
-        errors = list(validator_for(schema).iter_errors(value))
-        if errors:
-            raise violation(errors, name)
+                check_parameter(where, param, read(param["name"]))
 
 
 VALIDATORS = {
@@ -87,6 +57,45 @@ VALIDATORS = {
     # must stay a MediaTypeDict: with a plain dict connexion silently skips body validation
     "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": ContractBodyValidator}),
 }
+
+
+def parse_body(raw: bytes, encoding: str, schema: dict[str, Any]) -> Any:
+    """A JSON body parsed strictly (no duplicate keys, NaN or bad UTF-8) and bound to its schema."""
+    if not raw:
+        return None
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise InvalidInput(FAILED_TO_VALIDATE, "The body is not valid UTF-8.") from None
+    try:
+        body = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(FAILED_TO_VALIDATE, f"The body is not valid JSON: {exc}") from None
+    return canonical(body, schema)
+
+
+def check_body(body: Any, schema: dict[str, Any]) -> None:
+    if body is None:
+        raise InvalidInput(FAILED_TO_VALIDATE, "The request body must not be empty.")
+    errors = list(validator_for(schema).iter_errors(body))
+    if errors:
+        raise violation(errors, "body")
+
+
+def check_parameter(where: str, param: dict[str, Any], value: str | None) -> None:
+    """One path, header or query parameter against its schema; the violation's fejlkode."""
+    schema = param.get("schema", {})
+    name = f"{where}.{param['name']}"
+    if value is None:
+        if param.get("required"):
+            why = "is required"
+            raise InvalidInput(
+                declared_fejlkode(schema, "required"), f"{name} {why}", {name: [why]}
+            )
+        return
+    errors = list(validator_for(schema).iter_errors(value))
+    if errors:
+        raise violation(errors, name)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

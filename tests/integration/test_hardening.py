@@ -122,6 +122,40 @@ def test_wrong_or_missing_content_type(client: ContractClient, content_type: str
     problem(answer, answer.status_code, 1014)
 
 
+@pytest.mark.usefixtures("unchanged")
+def test_a_valid_body_without_content_type_is_415(client: ContractClient) -> None:
+    # connexion would validate it as JSON, then hand the handler bytes (a 500 before the fix)
+    headers = {
+        "Authorization": f"Bearer {client.token}",
+        "x-requestId": "untyped",
+        "x-civilRegistrationIdentifier": ORDINARY,
+    }
+    answer = client.http.post("/v1/Jobagent", content=json.dumps(VALID).encode(), headers=headers)
+    problem(answer, 415, 1014)
+
+
+@pytest.mark.parametrize("spelling", ["Application/JSON", "APPLICATION/JSON; charset=utf-8"])
+def test_a_media_type_in_capitals_is_json_and_validated(
+    client: ContractClient, spelling: str
+) -> None:
+    # media types are case-insensitive; connexion skipped validating such a body before the fix
+    invalid = raw_post(
+        client,
+        "/v1/Jobagent",
+        b'{"titel": "", "soegeparametre": {}}',
+        **{"content-type": spelling, "x-requestId": "capitals-1"},
+    )
+    problem(invalid, 400, 1014)
+    valid = raw_post(
+        client,
+        "/v1/Jobagent",
+        json.dumps(VALID).encode(),
+        **{"content-type": spelling, "x-requestId": "capitals-2"},
+    )
+    assert valid.status_code == 201, valid.text
+    assert client.get(valid.headers["location"]).json()["titel"] == "Lager"
+
+
 @pytest.mark.parametrize(
     "path",
     [
