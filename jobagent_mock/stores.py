@@ -2,9 +2,9 @@
 
 A sandbox's small parts (clock, enrollments, bookings, taken slots) are one pickled value; the
 parts that grow with use are rows: job agents (JSON, one per agent), request ids and the
-journal. A write takes the sandbox exclusively (SQLite's BEGIN IMMEDIATE; a Redis lock), so
-every rule holds across workers exactly as in one process. Pickles are read only from the
-mock's own store.
+journal. A write takes the sandbox exclusively (SQLite's BEGIN IMMEDIATE under flock; a Redis
+lock), so every rule holds across workers exactly as in one process. Pickles are read only from
+the mock's own store.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import fcntl
 import json
 import os
 import pickle
+import secrets
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,8 +34,9 @@ from jobagent_mock.store import (
 )
 
 LOCK_TIMEOUT_SECONDS = 30
-# how often a waiting writer asks again for a held Redis lock (redis-py's default is 0.1 s)
-LOCK_POLL_SECONDS = 0.0005
+# a writer waiting for a Redis lock is woken by its release; it asks again at least this often,
+# in case the holder died (its lock then expires after LOCK_TIMEOUT_SECONDS)
+LOCK_WAKE_SECONDS = 0.05
 RETENTION_SECONDS = REQUEST_ID_RETENTION.total_seconds()
 # a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries
 # (reads stop at JOURNAL_SIZE): a cut costs as much as an entry, and most entries are reads'
@@ -245,29 +248,58 @@ class SqliteStore(Store):
         return sandbox
 
 
+# Redis runs a script atomically: one round trip where commands would take several.
+AGENTS_OF = """
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+if #ids == 0 then return {} end
+return {ids, redis.call('HMGET', KEYS[2], unpack(ids))}
+"""
+PUT_AGENT = """
+local order = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], 'NX', order, ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[3])
+"""
+# KEYS: lock, wake list, core; ARGV: token, new core state (none: nothing is kept)
+RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] then redis.call('SET', KEYS[3], ARGV[2]) end
+redis.call('DEL', KEYS[1])
+redis.call('RPUSH', KEYS[2], 1)
+redis.call('LTRIM', KEYS[2], -1, -1)
+return 1
+"""
+
+
 class RedisSandbox(Sandbox):
     """A sandbox whose job agents and request ids live in Redis keys of its own."""
 
-    def __init__(self, redis: Any, prefix: str, core: dict[str, Any]) -> None:
+    def __init__(self, store: RedisStore, prefix: str, core: dict[str, Any]) -> None:
         super().__init__(**core)
-        self._redis, self._prefix = redis, prefix
+        self._store, self._redis, self._prefix = store, store.redis, prefix
 
     def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
-        ids = [i.decode() for i in self._redis.zrange(f"{self._prefix}citizen:{cpr}", 0, -1)]
-        records = self._redis.hmget(f"{self._prefix}agents", ids) if ids else []
-        return {i: json.loads(r)["record"] for i, r in zip(ids, records, strict=True) if r}
+        found = self._store.agents_of(
+            keys=[f"{self._prefix}citizen:{cpr}", f"{self._prefix}agents"]
+        )
+        if not found:
+            return {}
+        ids, records = found
+        return {i.decode(): json.loads(r)["record"] for i, r in zip(ids, records, strict=True) if r}
 
     def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
-        order = self._redis.incr(f"{self._prefix}order")
-        pipe = self._redis.pipeline()
-        pipe.hset(f"{self._prefix}agents", jobagent_id, json.dumps({"cpr": cpr, "record": record}))
-        pipe.zadd(f"{self._prefix}citizen:{cpr}", {jobagent_id: order}, nx=True)
-        pipe.sadd(f"{self._prefix}citizens", cpr)
-        pipe.execute()
+        # the order counter keeps an agent's place in its citizen's list when it is replaced
+        keys = ["order", "agents", f"citizen:{cpr}", "citizens"]
+        stored = json.dumps({"cpr": cpr, "record": record})
+        self._store.put_agent(
+            keys=[self._prefix + k for k in keys], args=[jobagent_id, stored, cpr]
+        )
 
     def remove_agent(self, cpr: str, jobagent_id: str) -> None:
-        self._redis.hdel(f"{self._prefix}agents", jobagent_id)
-        self._redis.zrem(f"{self._prefix}citizen:{cpr}", jobagent_id)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hdel(f"{self._prefix}agents", jobagent_id)
+        pipe.zrem(f"{self._prefix}citizen:{cpr}", jobagent_id)
+        pipe.execute()
 
     def owner_of(self, jobagent_id: str) -> str | None:
         found = self._redis.hget(f"{self._prefix}agents", jobagent_id)
@@ -279,8 +311,10 @@ class RedisSandbox(Sandbox):
     def claim_request_id(self, request_id: str) -> None:
         now = self.clock.now().timestamp()
         ids = f"{self._prefix}request-ids"
-        self._redis.zremrangebyscore(ids, "-inf", now - RETENTION_SECONDS)
-        seen = self._redis.zscore(ids, request_id)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zremrangebyscore(ids, "-inf", now - RETENTION_SECONDS)
+        pipe.zscore(ids, request_id)
+        _, seen = pipe.execute()
         if seen is not None and now - seen < RETENTION_SECONDS:
             raise _replayed(request_id)
         self._redis.zadd(ids, {request_id: now})
@@ -291,9 +325,12 @@ class RedisStore(Store):
         import redis
 
         super().__init__(seed_jobagents)
-        self._redis = redis.Redis.from_url(url)
-        self._redis.ping()
-        # writers of this process queue here, so only one per process polls the Redis lock
+        self.redis: Any = redis.Redis.from_url(url)
+        self.redis.ping()
+        self.agents_of = self.redis.register_script(AGENTS_OF)
+        self.put_agent = self.redis.register_script(PUT_AGENT)
+        self._release = self.redis.register_script(RELEASE)
+        # writers of this process queue here, so only one per process waits on the Redis lock
         self._writer = threading.Lock()
 
     @staticmethod
@@ -304,55 +341,69 @@ class RedisStore(Store):
     @contextmanager
     def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
         prefix = self._prefix(key)
-        with (
-            self._writer,
-            self._redis.lock(
-                f"{prefix}lock",
-                timeout=LOCK_TIMEOUT_SECONDS,
-                blocking_timeout=LOCK_TIMEOUT_SECONDS,
-                sleep=LOCK_POLL_SECONDS,
-            ),
-        ):
-            sandbox = self._load(prefix, seed=True)
+        lock = [f"{prefix}lock", f"{prefix}wake", f"{prefix}core"]
+        token = secrets.token_hex(8)
+        with self._writer:
+            raw = self._acquire(lock, token)
+            sandbox = self._sandbox(prefix, raw, seed=True)
+            kept: bytes | None = None
             try:
                 yield sandbox
+                kept = _core(sandbox)
+            except Fejl:
+                kept = _core(sandbox)  # a refusal keeps what it claimed
+                raise
             finally:
-                # kept on success and on a refusal (which keeps what it claimed)
-                if sys.exc_info()[0] is None or isinstance(sys.exc_info()[1], Fejl):
-                    self._redis.set(f"{prefix}core", _core(sandbox))
+                # the state is written only while the lock is still ours
+                if not self._release(keys=lock, args=[token] if kept is None else [token, kept]):
+                    raise RuntimeError(f"the lock of sandbox {key} expired while held")
+
+    def _acquire(self, lock: list[str], token: str) -> bytes | None:
+        """Take the sandbox's lock and read its state in one round trip; a waiting writer
+        sleeps in BLPOP until a release wakes it."""
+        deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+        timeout_ms = LOCK_TIMEOUT_SECONDS * 1000
+        while True:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(lock[0], token, nx=True, px=timeout_ms)
+            pipe.get(lock[2])
+            taken, raw = pipe.execute()
+            if taken:
+                return raw
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no lock on {lock[0]} within {LOCK_TIMEOUT_SECONDS} s")
+            self.redis.blpop([lock[1]], timeout=LOCK_WAKE_SECONDS)
 
     @contextmanager
     def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        yield self._load(self._prefix(key), seed=False)
+        prefix = self._prefix(key)
+        yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
 
     def reset(self, key: str | None = None) -> None:
         pattern = "jobagent-mock:*" if key is None else f"{self._prefix(key)}*"
-        names = [n for n in self._redis.scan_iter(match=pattern) if not n.endswith(b":lock")]
+        names = [n for n in self.redis.scan_iter(match=pattern) if not n.endswith(b":lock")]
         if names:
-            self._redis.delete(*names)
+            self.redis.delete(*names)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         journal = f"{self._prefix(key)}journal"
-        pipe = self._redis.pipeline()
+        pipe = self.redis.pipeline()
         pipe.lpush(journal, json.dumps(entry))
         pipe.ltrim(journal, 0, JOURNAL_SIZE - 1)
         pipe.execute()
 
     def journal(self, key: str) -> list[dict[str, Any]]:
-        return [json.loads(e) for e in self._redis.lrange(f"{self._prefix(key)}journal", 0, -1)]
+        return [json.loads(e) for e in self.redis.lrange(f"{self._prefix(key)}journal", 0, -1)]
 
     def clear_journal(self, key: str) -> None:
-        self._redis.delete(f"{self._prefix(key)}journal")
+        self.redis.delete(f"{self._prefix(key)}journal")
 
-    def _load(self, prefix: str, seed: bool) -> Sandbox:
-        raw: bytes | None = self._redis.get(f"{prefix}core")  # type: ignore[assignment]
+    def _sandbox(self, prefix: str, raw: Any, seed: bool) -> Sandbox:
         if raw is not None:
-            return RedisSandbox(self._redis, prefix, pickle.loads(raw))  # noqa: S301 (our own)
+            return RedisSandbox(self, prefix, pickle.loads(raw))  # noqa: S301 (our own)
         if not seed:
             return self.fresh()
-        sandbox = RedisSandbox(
-            self._redis, prefix, {name: getattr(Sandbox(), name) for name in CORE}
-        )
+        sandbox = RedisSandbox(self, prefix, {name: getattr(Sandbox(), name) for name in CORE})
         for cpr, agents in self.fresh().jobagents.items():
             for jobagent_id, record in agents.items():
                 sandbox.put_agent(cpr, jobagent_id, record)

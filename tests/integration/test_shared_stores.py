@@ -222,3 +222,42 @@ def test_several_workers_on_the_memory_store_is_a_clear_error() -> None:
     )
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0 and "shared store" in run.stderr
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "redis":
+        with redis_server() as url:
+            yield url
+    else:
+        yield f"sqlite:{tmp_path / 'mock.db'}"
+
+
+def test_writers_of_separate_stores_exclude_each_other(shared_url: str) -> None:
+    """Four store objects, as four worker processes hold them, add to one list at once; a
+    writer that did not wait for the others would lose their additions."""
+    seed = fixtures.load().jobagents
+    stores = [open_store(shared_url, seed) for _ in range(4)]
+
+    def add(index: int) -> None:
+        for round_ in range(10):
+            with stores[index].transaction("shared") as sandbox:
+                sandbox.enrollments.setdefault(ORDINARY, []).append({"by": index, "n": round_})
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(add, range(4)))
+    with stores[0].snapshot("shared") as sandbox:
+        added = sandbox.enrollments[ORDINARY]
+    assert sorted((e["by"], e["n"]) for e in added) == [(i, n) for i in range(4) for n in range(10)]
+
+
+def test_a_redis_writer_whose_lock_expired_keeps_nothing() -> None:
+    with redis_server() as url:
+        store = open_store(url, fixtures.load().jobagents)
+        with pytest.raises(RuntimeError, match="expired"):
+            with store.transaction("fenced") as sandbox:
+                sandbox.enrollments[ORDINARY] = [{"late": True}]
+                # the lock ran out and another writer took it
+                store.redis.set("jobagent-mock:fenced:lock", "someone else")
+        with store.snapshot("fenced") as sandbox:
+            assert ORDINARY not in sandbox.enrollments
