@@ -49,6 +49,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="per measurement")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the servers whose name contains this (Prism, the yardstick, always)",
+    )
     args = parser.parse_args()
     _require("wrk")
     _install_prism()
@@ -57,6 +62,8 @@ def main() -> int:
     redis = _start_redis()
     with tempfile.TemporaryDirectory() as scratch:
         for name, command, port in _servers(Path(scratch), redis is not None):
+            if args.only not in name and not name.startswith("Prism"):
+                continue
             process, started = _start(command, port, name)
             startups[name] = started
             try:
@@ -112,6 +119,11 @@ def _servers(scratch: Path, with_redis: bool) -> list[tuple[str, list[str], int]
             8302,
         ),
         ("jobagent-mock, 1 worker", [*mock, "--port", "8303"], 8303),
+        (
+            "jobagent-mock, 1 worker, no fast lane",
+            [*mock, "--port", "8307", "--no-fast-lane"],
+            8307,
+        ),
         (
             "jobagent-mock, 2 workers, SQLite",
             [
@@ -264,6 +276,11 @@ def _report(results: list[Result], startups: dict[str, float], args: argparse.Na
         "Prism and connexion's mock answer examples and keep no state; jobagent-mock checks a "
         "signed token, the organisation and scope, validates the request, runs the rules, "
         "stores, and journals every request. Same contract, same requests.",
+        "",
+        "jobagent-mock serves a valid business request in its fast lane (web/fast_lane.py), "
+        "without connexion's per-request stack; 'no fast lane' sends every request through "
+        "that stack, as connexion's mock does. The answers are the same either way "
+        "(tests/integration/test_fast_lane.py).",
         "",
         "| Server | Operation | req/s | × Prism | p50 ms | × Prism | p99 ms | × Prism | non-2xx |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -103,7 +103,8 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from jobagent_mock.web.app import ENVIRONMENT, app_from_environment
+    # several workers: this process only starts them, so it leaves connexion to them
+    from jobagent_mock.environment import ENVIRONMENT
 
     if args.workers > 1 and args.store == "memory":
         raise StartupError(
@@ -124,6 +125,8 @@ def _serve(args: argparse.Namespace) -> int:
             os.environ[ENVIRONMENT[name]] = value
     try:
         if args.workers == 1:
+            from jobagent_mock.web.app import app_from_environment
+
             app = app_from_environment()
         else:  # what could stop every worker, proved once here; the workers build the app
             _preflight(args.fixtures, settings["signing_key"], args.store)

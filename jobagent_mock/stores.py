@@ -242,9 +242,8 @@ class SqliteStore(Store):
         if not seed:
             return self.fresh()  # nothing stored yet: the fixtures, read from memory
         sandbox = SqliteSandbox(db, key, {name: getattr(Sandbox(), name) for name in CORE})
-        for cpr, agents in self.fresh().jobagents.items():
-            for jobagent_id, record in agents.items():
-                sandbox.put_agent(cpr, jobagent_id, record)
+        for cpr, jobagent_id, record in self.seed():
+            sandbox.put_agent(cpr, jobagent_id, record)
         return sandbox
 
 
@@ -404,7 +403,6 @@ class RedisStore(Store):
         if not seed:
             return self.fresh()
         sandbox = RedisSandbox(self, prefix, {name: getattr(Sandbox(), name) for name in CORE})
-        for cpr, agents in self.fresh().jobagents.items():
-            for jobagent_id, record in agents.items():
-                sandbox.put_agent(cpr, jobagent_id, record)
+        for cpr, jobagent_id, record in self.seed():
+            sandbox.put_agent(cpr, jobagent_id, record)
         return sandbox

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,16 +17,23 @@ SEED = fixtures.load().jobagents
 
 def snapshot(store: Store, key: str) -> dict[str, dict[str, dict[str, object]]]:
     with store.transaction(key) as sandbox:
-        return copy.deepcopy(sandbox.jobagents)
+        return {cpr: sandbox.agents_of(cpr) for cpr in sandbox.citizens() if sandbox.agents_of(cpr)}
+
+
+def clear(sandbox: Any) -> None:
+    for cpr in sandbox.citizens():
+        for jobagent_id in sandbox.agents_of(cpr):
+            sandbox.remove_agent(cpr, jobagent_id)
 
 
 def test_reset_restores_the_fixtures_exactly() -> None:
     store = Store(SEED)
     pristine = snapshot(store, "a")
     with store.transaction("a") as sandbox:
-        owner = next(iter(sandbox.jobagents))
-        next(iter(sandbox.jobagents[owner].values()))["titel"] = "changed"
-        sandbox.jobagents["0101991234"] = {"x": {"titel": "new"}}
+        owner = sandbox.citizens()[0]
+        jobagent_id, record = next(iter(sandbox.agents_of(owner).items()))
+        sandbox.put_agent(owner, jobagent_id, {**record, "titel": "changed"})
+        sandbox.put_agent("0101991234", "x", {"titel": "new"})
         sandbox.claim_request_id("r1")
     store.reset("a")
     assert snapshot(store, "a") == pristine
@@ -34,10 +41,19 @@ def test_reset_restores_the_fixtures_exactly() -> None:
         sandbox.claim_request_id("r1")  # forgotten by the reset
 
 
+def test_a_reader_gets_a_copy_of_its_own() -> None:
+    store = Store(SEED)
+    with store.transaction("a") as sandbox:
+        owner = sandbox.citizens()[0]
+        for record in sandbox.agents_of(owner).values():
+            record["titel"] = "changed by a reader"
+    assert snapshot(store, "a") == snapshot(Store(SEED), "a")
+
+
 def test_sandboxes_never_share_state() -> None:
     store = Store(SEED)
     with store.transaction("a") as sandbox:
-        sandbox.jobagents.clear()
+        clear(sandbox)
     assert snapshot(store, "b") != {}
     store.reset("b")
     assert snapshot(store, "a") == {}
@@ -47,7 +63,7 @@ def test_reset_of_everything() -> None:
     store = Store(SEED)
     for key in ("a", "b"):
         with store.transaction(key) as sandbox:
-            sandbox.jobagents.clear()
+            clear(sandbox)
     store.reset()
     assert snapshot(store, "a") == snapshot(store, "b") != {}
 
