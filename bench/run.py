@@ -74,7 +74,8 @@ def main() -> int:
     if redis is not None:
         _stop(redis)
     report = _report(results, startups, args)
-    (BENCH / "results.md").write_text(report, encoding="utf-8")
+    if not args.only:  # results.md holds a whole run, every server measured side by side
+        (BENCH / "results.md").write_text(report, encoding="utf-8")
     print(report)  # noqa: T201
     return 0
 

@@ -67,9 +67,12 @@ def _replayed(request_id: str) -> ReplayedRequest:
 class SqliteSandbox(Sandbox):
     """A sandbox whose job agents and request ids are rows of an open SQLite connection."""
 
-    def __init__(self, db: sqlite3.Connection, key: str, core: dict[str, Any]) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, key: str, core: dict[str, Any], stored: bytes | None = None
+    ) -> None:
         super().__init__(**core)
         self._db, self._key = db, key
+        self.stored = stored  # the core as read: unchanged, it is not written again
 
     def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
         rows = self._db.execute(
@@ -183,15 +186,18 @@ class SqliteStore(Store):
         db.execute("BEGIN IMMEDIATE")
         try:
             sandbox = self._load(db, key, seed=True)
+            assert isinstance(sandbox, SqliteSandbox)
             try:
                 yield sandbox
             finally:
                 # kept on success and on a refusal (which keeps what it claimed)
                 if sys.exc_info()[0] is None or isinstance(sys.exc_info()[1], Fejl):
-                    db.execute(
-                        "INSERT OR REPLACE INTO core (sandbox, state) VALUES (?, ?)",
-                        (key, _core(sandbox)),
-                    )
+                    state = _core(sandbox)
+                    if state != sandbox.stored:
+                        db.execute(
+                            "INSERT OR REPLACE INTO core (sandbox, state) VALUES (?, ?)",
+                            (key, state),
+                        )
                     db.execute("COMMIT")
         finally:
             if db.in_transaction:  # an unexpected failure changes nothing
@@ -238,7 +244,7 @@ class SqliteStore(Store):
     def _load(self, db: sqlite3.Connection, key: str, seed: bool) -> Sandbox:
         row = db.execute("SELECT state FROM core WHERE sandbox = ?", (key,)).fetchone()
         if row is not None:
-            return SqliteSandbox(db, key, pickle.loads(row[0]))  # noqa: S301 (our own)
+            return SqliteSandbox(db, key, pickle.loads(row[0]), row[0])  # noqa: S301 (our own)
         if not seed:
             return self.fresh()  # nothing stored yet: the fixtures, read from memory
         sandbox = SqliteSandbox(db, key, {name: getattr(Sandbox(), name) for name in CORE})
@@ -353,6 +359,8 @@ class RedisStore(Store):
                 kept = _core(sandbox)  # a refusal keeps what it claimed
                 raise
             finally:
+                if kept == raw:
+                    kept = None  # unchanged: not written again
                 # the state is written only while the lock is still ours
                 if not self._release(keys=lock, args=[token] if kept is None else [token, kept]):
                     raise RuntimeError(f"the lock of sandbox {key} expired while held")
