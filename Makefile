@@ -48,9 +48,10 @@ bench: install
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.run
 
-# where one worker's time goes on GetJobagent
+# where one worker's time goes on GetJobagent and on CreateJobagent
 profile: install
-	$(BIN)/python -m bench.profile
+	$(BIN)/python -m bench.profile GetJobagent
+	$(BIN)/python -m bench.profile CreateJobagent
 
 lint: install
 	$(BIN)/ruff check jobagent_mock handlers tests bench

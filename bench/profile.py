@@ -1,9 +1,11 @@
-"""`make profile`: where one worker's time goes on GetJobagent, in-process (no network, no load
-generator), across the event loop and the thread Flask runs in. yappi, CPU clock."""
+"""`make profile`: where one worker's time goes on GetJobagent or CreateJobagent, in-process (no
+network, no load generator), across the event loop and the thread Flask runs in. yappi, CPU
+clock. `python -m bench.profile CreateJobagent 3000`."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 import time
 from typing import Any
@@ -11,13 +13,17 @@ from typing import Any
 import yappi
 from starlette.testclient import TestClient
 
+from bench.run import BENCH, CITIZEN, OWNED, OWNER
 from jobagent_mock.web.app import create_app
 
-PATH = "/v1/Jobagent/5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90"
-OWNER = b"2208921234"
+# the benchmark's own request body (bench/create.lua)
+CREATE_BODY = (
+    (BENCH / "create.lua").read_text(encoding="utf-8").split("local body = '")[1].split("'\n")[0]
+).encode()
+_request_ids = itertools.count()
 
 
-def main(requests: int = 2000) -> int:
+def main(operation: str = "GetJobagent", requests: int = 2000) -> int:
     app = create_app()
     token = (
         TestClient(app)
@@ -31,21 +37,16 @@ def main(requests: int = 2000) -> int:
         )
         .json()["access_token"]
     )
-    headers = [
-        (b"host", b"mock"),
-        (b"authorization", f"Bearer {token}".encode()),
-        (b"x-civilregistrationidentifier", OWNER),
-    ]
     loop = asyncio.new_event_loop()
-    loop.run_until_complete(_drive(app, headers, 200))  # warm-up
+    loop.run_until_complete(_drive(app, operation, token, 200))  # warm-up
     began = time.perf_counter()
-    loop.run_until_complete(_drive(app, headers, requests))
+    loop.run_until_complete(_drive(app, operation, token, requests))
     elapsed = time.perf_counter() - began
     yappi.set_clock_type("cpu")
     yappi.start()
-    loop.run_until_complete(_drive(app, headers, requests))
+    loop.run_until_complete(_drive(app, operation, token, requests))
     yappi.stop()
-    print(f"{elapsed / requests * 1000:.2f} ms a request without the profiler")  # noqa: T201
+    print(f"{operation}: {elapsed / requests * 1000:.3f} ms a request without the profiler")  # noqa: T201
     stats = sorted(yappi.get_func_stats(), key=lambda s: -s.tsub)[:30]
     for stat in stats:
         where = stat.module.split("site-packages/")[-1]
@@ -54,32 +55,53 @@ def main(requests: int = 2000) -> int:
     return 0
 
 
-async def _drive(app: Any, headers: list[tuple[bytes, bytes]], count: int) -> None:
+def _request(operation: str, token: str) -> tuple[dict[str, Any], bytes, int]:
+    """The ASGI scope, body and expected status of one request, as the benchmark sends it."""
+    headers = [(b"host", b"mock"), (b"authorization", f"Bearer {token}".encode())]
+    if operation == "GetJobagent":
+        path, method, body, status = f"/v1/Jobagent/{OWNED}", "GET", b"", 200
+        headers.append((b"x-civilregistrationidentifier", OWNER.encode()))
+    elif operation == "CreateJobagent":
+        path, method, body, status = "/v1/Jobagent", "POST", CREATE_BODY, 201
+        headers += [
+            (b"x-civilregistrationidentifier", CITIZEN.encode()),
+            (b"x-requestid", f"profile-{next(_request_ids)}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+    else:
+        raise SystemExit(f"profile knows GetJobagent and CreateJobagent, not {operation}")
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
-        "path": PATH,
-        "raw_path": PATH.encode(),
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": headers,
         "client": ("127.0.0.1", 1),
         "server": ("mock", 80),
+        "state": {},
     }
+    return scope, body, status
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start" and message["status"] != 200:
-            raise SystemExit(f"GetJobagent answered {message['status']}")
-
+async def _drive(app: Any, operation: str, token: str, count: int) -> None:
     for _ in range(count):
-        await app(dict(scope, state={}), receive, send)
+        scope, body, status = _request(operation, token)
+
+        async def receive(body: bytes = body) -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any], status: int = status) -> None:
+            if message["type"] == "http.response.start" and message["status"] != status:
+                raise SystemExit(f"{operation} answered {message['status']}")
+
+        await app(scope, receive, send)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))
+    raise SystemExit(main(*sys.argv[1:2], *[int(n) for n in sys.argv[2:3]]))

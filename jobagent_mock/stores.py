@@ -131,8 +131,9 @@ class SqliteStore(Store):
         "CREATE TABLE IF NOT EXISTS request_id (sandbox TEXT, id TEXT, seen REAL, "
         "PRIMARY KEY (sandbox, id))",
         "CREATE INDEX IF NOT EXISTS request_id_seen ON request_id (sandbox, seen)",
-        "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-        "sandbox TEXT, entry TEXT)",
+        # ids only grow: only the oldest entries are ever deleted, or all (no AUTOINCREMENT,
+        # which costs a quarter of an insert)
+        "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY, sandbox TEXT, entry TEXT)",
         "CREATE INDEX IF NOT EXISTS journal_sandbox ON journal (sandbox, id)",
     )
     TABLES = ("core", "agent", "request_id", "journal")
