@@ -220,16 +220,17 @@ class SqliteStore(Store):
     def record(self, key: str, entry: dict[str, Any]) -> None:
         db = self._db()
         with self._exclusive():
-            db.execute("BEGIN IMMEDIATE")
             db.execute(
                 "INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry))
             )
-            db.execute(
-                "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
-                "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                (key, key, JOURNAL_SIZE),
-            )
-            db.execute("COMMIT")
+            self._since_trim[key] = self._since_trim.get(key, 0) + 1
+            if self._since_trim[key] >= JOURNAL_TRIM_EVERY:
+                self._since_trim[key] = 0
+                db.execute(
+                    "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
+                    "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    (key, key, JOURNAL_SIZE),
+                )
 
     def journal(self, key: str) -> list[dict[str, Any]]:
         rows = self._db().execute(

@@ -54,7 +54,8 @@ DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 
 
 def is_valid_for(schema: dict[str, Any]) -> Callable[[Any], bool]:
-    """A yes/no answer to "does validator_for(schema) find nothing?", about 10 times faster.
+    """A yes/no answer to "does validator_for(schema) find nothing?", 18 times faster on
+    CreateJobagent's body.
 
     fastjsonschema compiles the schema to Python, as Draft 4, with the same format checks (every
     format the schema names is asked of FORMAT_CHECKER, which passes those it does not know) and

@@ -30,7 +30,7 @@ from connexion.utils import split_content_type
 from jsonschema import Draft4Validator
 from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jobagent_mock import spec
 from jobagent_mock.auth import Authority
@@ -38,6 +38,7 @@ from jobagent_mock.errors import Fejl
 from jobagent_mock.service import Mock
 from jobagent_mock.web import context, problems
 from jobagent_mock.web.contract_violations import is_valid_for
+from jobagent_mock.web.limits import replay
 from jobagent_mock.web.validators import parse_body
 
 Handler = Callable[..., Any]
@@ -142,7 +143,7 @@ class FastLane:
                 if route.takes_body:
                     kwargs["body"] = body
         except StepAside:
-            await self.app(scope, receive if raw is None else _replay(raw, receive), send)
+            await self.app(scope, receive if raw is None else replay(raw, receive), send)
             return
         response = self._answer(route, scope, receive, token_info, kwargs)
         await response(scope, receive, send)
@@ -277,19 +278,6 @@ class FastLane:
 def _starlette(answer: Any) -> Response:
     # as connexion's ExceptionMiddleware turns a handler's ConnexionResponse into a response
     return Response(answer.body, answer.status_code, answer.headers, answer.mimetype)
-
-
-def _replay(raw: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    return replay
 
 
 def _plain_string(param: dict[str, Any]) -> bool:

@@ -41,16 +41,7 @@ class InputLimitsMiddleware:
         scope = dict(scope)
         length = [(b"content-length", str(len(body)).encode())]
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"transfer-encoding"] + length
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay(body, receive), send)
 
     async def _read_bounded(self, receive: Receive) -> bytes:
         body = bytearray()
@@ -64,6 +55,20 @@ class InputLimitsMiddleware:
 
     def _too_large(self) -> TooLarge:
         return TooLarge(FAILED_TO_VALIDATE, f"The body is larger than {self.limit} bytes.")
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app a body already read, then whatever comes after it."""
+    sent = False
+
+    async def replaying() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replaying
 
 
 BODY_METHODS = ("POST", "PUT", "PATCH")

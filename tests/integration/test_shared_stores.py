@@ -261,3 +261,12 @@ def test_a_redis_writer_whose_lock_expired_keeps_nothing() -> None:
                 store.redis.set("jobagent-mock:fenced:lock", "someone else")
         with store.snapshot("fenced") as sandbox:
             assert ORDINARY not in sandbox.enrollments
+
+
+def test_every_store_journals_the_newest_500_newest_first(store_url: str) -> None:
+    store = open_store(store_url, fixtures.load().jobagents)
+    for n in range(600):
+        store.record("journal", {"n": n})
+    store.record("other", {"n": -1})
+    assert [entry["n"] for entry in store.journal("journal")] == list(range(599, 99, -1))
+    assert [entry["n"] for entry in store.journal("other")] == [-1]
