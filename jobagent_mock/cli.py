@@ -137,15 +137,26 @@ def _serve(args: argparse.Namespace) -> int:
     print(_banner(f"http://{args.host}:{args.port}"), flush=True)  # noqa: T201
     if args.workers == 1:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-    else:
-        uvicorn.run(
-            "jobagent_mock.web.app:app_from_environment",
-            factory=True,
-            workers=args.workers,
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-        )
+        return 0
+    return _serve_workers(args)
+
+
+def _serve_workers(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from jobagent_mock import workers
+
+    if workers.supported():
+        return workers.serve(args.workers, args.host, args.port)
+    # no SO_REUSEPORT: uvicorn's workers, which share one socket (see workers.py)
+    uvicorn.run(
+        workers.APP_FACTORY,
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
     return 0
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -270,3 +274,72 @@ def test_every_store_journals_the_newest_500_newest_first(store_url: str) -> Non
     store.record("other", {"n": -1})
     assert [entry["n"] for entry in store.journal("journal")] == list(range(599, 99, -1))
     assert [entry["n"] for entry in store.journal("other")] == [-1]
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _workers(server: Any) -> list[int]:
+    """The server's worker processes (multiprocessing also starts a resource tracker)."""
+    return [
+        pid
+        for pid in _children(server.pid)
+        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def _tcp(port: int, state: str) -> set[str]:
+    """The inodes of the sockets on local `port` in `state` (01: established)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == state:
+            found.add(fields[9])
+    return found
+
+
+def _connections_by_worker(server: Any, port: int) -> dict[int, int]:
+    """How many established connections to `port` each worker holds (from /proc)."""
+    established = _tcp(port, "01")
+    held = {}
+    for pid in _workers(server):
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        held[pid] = sum(link[8:-1] in established for link in links if link.startswith("socket:"))
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> None:
+    """Connections opened at once, as wrk or a CI suite opens them, are served by every worker,
+    not all by whichever woke first (uvicorn's shared socket gave one worker all 32)."""
+    with mock_server(f"sqlite:{tmp_path / 'mock.db'}") as (base, server):
+        port = int(base.rsplit(":", 1)[1])
+        # at once, though the second worker may be starting still: its socket queues its share
+        burst = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+        try:
+            for _ in range(100):  # bounded: until the workers have accepted them all
+                held = _connections_by_worker(server, port)
+                if sum(held.values()) == len(burst):
+                    break
+                time.sleep(0.1)
+            assert sum(held.values()) == len(burst)
+            assert len(held) == 2 and min(held.values()) >= 4, held
+        finally:
+            for connection in burst:
+                connection.close()
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    with mock_server(f"sqlite:{tmp_path / 'mock.db'}") as (base, server):
+        first, second = _workers(server)
+        os.kill(first, signal.SIGKILL)
+        for _ in range(100):  # bounded: 10 s
+            if len(_workers(server)) == 2 and first not in _workers(server):
+                break
+            time.sleep(0.1)
+        assert second in _workers(server) and len(_workers(server)) == 2
+        client = session(base)
+        answers = [client.get("/__admin/health").status_code for _ in range(5)]
+        assert answers == [200] * 5
