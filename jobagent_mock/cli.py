@@ -144,11 +144,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _serve_workers(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from jobagent_mock import workers
+    from jobagent_mock.web import workers
 
     if workers.supported():
         return workers.serve(args.workers, args.host, args.port)
-    # no SO_REUSEPORT: uvicorn's workers, which share one socket (see workers.py)
+    # no SO_REUSEPORT: uvicorn's workers, which share one socket (see web/workers.py)
     uvicorn.run(
         workers.APP_FACTORY,
         factory=True,
