@@ -17,10 +17,12 @@ class ControlPlane:
         """One sandbox back to the fixtures, or every sandbox when None."""
         self._store.reset(sandbox)
 
-    def record(self, sandbox: str, entry: dict[str, Any]) -> None:
-        """Journal an exchange at the sandbox's mock time."""
-        with self._store.snapshot(sandbox) as state:
-            now = state.clock.now()
+    def record(self, sandbox: str, entry: dict[str, Any], now: datetime | None = None) -> None:
+        """Journal an exchange at the sandbox's mock time: `now` as the operation read it, else
+        read here."""
+        if now is None:
+            with self._store.snapshot(sandbox) as state:
+                now = state.clock.now()
         self._store.record(sandbox, {"time": now.isoformat(), **entry})
 
     def requests(

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from jobagent_mock import booking, jobagenter, tilmelding
+from jobagent_mock import booking, jobagenter, journal, tilmelding
 from jobagent_mock.control import ControlPlane
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
@@ -107,6 +107,8 @@ class Mock:
             if write:
                 assert caller.request_id is not None, "the contract requires x-requestId here"
                 sandbox.claim_request_id(caller.request_id)
-            today = sandbox.clock.today()
+            now = sandbox.clock.now()
+            journal.note_clock(caller.sandbox, now)
+            today = now.date()
             person = self.directory.find(caller.cpr, today) if caller.cpr is not None else None
             yield sandbox, person

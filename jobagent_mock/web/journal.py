@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -11,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jobagent_mock import spec
 from jobagent_mock.auth import Authority
 from jobagent_mock.errors import Fejl
-from jobagent_mock.journal import mask_cpr, masked_headers
+from jobagent_mock.journal import mask_cpr, masked_headers, watch_clock
 from jobagent_mock.service import Mock
 from jobagent_mock.web.context import SANDBOX_HEADER, sandbox_key
 
@@ -45,22 +46,31 @@ class JournalMiddleware:
                 answered.extend(message.get("body", b"")[: KEPT_BODY_BYTES - len(answered)])
             await send(message)
 
+        readings = watch_clock()
         try:
             await self.app(scope, receive_, send_)
         finally:
             try:
-                self._record(scope, bytes(asked), status, bytes(answered))
+                self._record(scope, bytes(asked), status, bytes(answered), readings)
             except Exception:  # the journal must never break an answer
                 log.exception("could not journal %s %s", scope["method"], scope["path"])
 
-    def _record(self, scope: Scope, asked: bytes, status: int, answered: bytes) -> None:
+    def _record(
+        self,
+        scope: Scope,
+        asked: bytes,
+        status: int,
+        answered: bytes,
+        readings: dict[str, datetime],
+    ) -> None:
         headers = Headers(scope=scope)
+        sandbox = self._sandbox(headers)
         operation = spec.operation_for(scope["method"], scope["path"])
         path = scope["path"] + (
             f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
         )
         self.mock.control.record(
-            self._sandbox(headers),
+            sandbox,
             {
                 "operationId": operation.operation_id if operation else None,
                 "request": {
@@ -74,6 +84,7 @@ class JournalMiddleware:
                     "body": mask_cpr(answered.decode("utf-8", "replace")),
                 },
             },
+            readings.get(sandbox),
         )
 
     def _sandbox(self, headers: Headers) -> str:
