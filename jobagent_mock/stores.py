@@ -261,16 +261,25 @@ local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 if #ids == 0 then return {} end
 return {ids, redis.call('HMGET', KEYS[2], unpack(ids))}
 """
-PUT_AGENT = """
-local order = redis.call('INCR', KEYS[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], 'NX', order, ARGV[1])
-redis.call('SADD', KEYS[4], ARGV[3])
-"""
-# KEYS: lock, wake list, core; ARGV: token, new core state (none: nothing is kept)
+# KEYS: lock, wake list; ARGV: token, key prefix, new core state ('' unchanged), writes (JSON).
+# Writes only while the lock is still ours; a new agent's place comes from the order counter.
 RELEASE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] then redis.call('SET', KEYS[3], ARGV[2]) end
+local prefix = ARGV[2]
+if ARGV[3] ~= '' then redis.call('SET', prefix .. 'core', ARGV[3]) end
+for _, w in ipairs(cjson.decode(ARGV[4])) do
+  if w[1] == 'put' then
+    local order = redis.call('INCR', prefix .. 'order')
+    redis.call('HSET', prefix .. 'agents', w[2], w[4])
+    redis.call('ZADD', prefix .. 'citizen:' .. w[3], 'NX', order, w[2])
+    redis.call('SADD', prefix .. 'citizens', w[3])
+  elseif w[1] == 'remove' then
+    redis.call('HDEL', prefix .. 'agents', w[2])
+    redis.call('ZREM', prefix .. 'citizen:' .. w[3], w[2])
+  else
+    redis.call('ZADD', prefix .. 'request-ids', w[3], w[2])
+  end
+end
 redis.call('DEL', KEYS[1])
 redis.call('RPUSH', KEYS[2], 1)
 redis.call('LTRIM', KEYS[2], -1, -1)
@@ -279,41 +288,53 @@ return 1
 
 
 class RedisSandbox(Sandbox):
-    """A sandbox whose job agents and request ids live in Redis keys of its own."""
+    """A sandbox whose job agents and request ids live in Redis keys of its own.
+
+    What a transaction writes waits in `writes` and goes to Redis with the release of its lock,
+    in the same round trip; until then this sandbox's own reads see it (`_pending`).
+    """
 
     def __init__(self, store: RedisStore, prefix: str, core: dict[str, Any]) -> None:
         super().__init__(**core)
         self._store, self._redis, self._prefix = store, store.redis, prefix
+        self.writes: list[list[str]] = []
+        # jobagentIdentifier -> (cpr, record, or None once removed), in the order written
+        self._pending: dict[str, tuple[str, dict[str, Any] | None]] = {}
 
     def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
         found = self._store.agents_of(
             keys=[f"{self._prefix}citizen:{cpr}", f"{self._prefix}agents"]
         )
-        if not found:
-            return {}
-        ids, records = found
-        return {i.decode(): json.loads(r)["record"] for i, r in zip(ids, records, strict=True) if r}
+        ids, records = found or ([], [])
+        agents = {
+            i.decode(): json.loads(r)["record"] for i, r in zip(ids, records, strict=True) if r
+        }
+        for jobagent_id, (owner, record) in self._pending.items():
+            if owner == cpr and record is None:
+                agents.pop(jobagent_id, None)
+            elif owner == cpr and record is not None:
+                agents[jobagent_id] = record  # a replaced agent keeps its place
+        return agents
 
     def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
-        # the order counter keeps an agent's place in its citizen's list when it is replaced
-        keys = ["order", "agents", f"citizen:{cpr}", "citizens"]
         stored = json.dumps({"cpr": cpr, "record": record})
-        self._store.put_agent(
-            keys=[self._prefix + k for k in keys], args=[jobagent_id, stored, cpr]
-        )
+        self.writes.append(["put", jobagent_id, cpr, stored])
+        self._pending[jobagent_id] = (cpr, record)
 
     def remove_agent(self, cpr: str, jobagent_id: str) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.hdel(f"{self._prefix}agents", jobagent_id)
-        pipe.zrem(f"{self._prefix}citizen:{cpr}", jobagent_id)
-        pipe.execute()
+        self.writes.append(["remove", jobagent_id, cpr])
+        self._pending[jobagent_id] = (cpr, None)
 
     def owner_of(self, jobagent_id: str) -> str | None:
+        if jobagent_id in self._pending:
+            owner, record = self._pending[jobagent_id]
+            return None if record is None else owner
         found = self._redis.hget(f"{self._prefix}agents", jobagent_id)
         return None if found is None else str(json.loads(found)["cpr"])
 
     def citizens(self) -> list[str]:
-        return sorted(c.decode() for c in self._redis.smembers(f"{self._prefix}citizens"))
+        stored = {c.decode() for c in self._redis.smembers(f"{self._prefix}citizens")}
+        return sorted(stored | {cpr for cpr, record in self._pending.values() if record})
 
     def claim_request_id(self, request_id: str) -> None:
         now = self.clock.now().timestamp()
@@ -324,7 +345,7 @@ class RedisSandbox(Sandbox):
         _, seen = pipe.execute()
         if seen is not None and now - seen < RETENTION_SECONDS:
             raise _replayed(request_id)
-        self._redis.zadd(ids, {request_id: now})
+        self.writes.append(["claim", request_id, repr(now)])
 
 
 class RedisStore(Store):
@@ -335,7 +356,6 @@ class RedisStore(Store):
         self.redis: Any = redis.Redis.from_url(url)
         self.redis.ping()
         self.agents_of = self.redis.register_script(AGENTS_OF)
-        self.put_agent = self.redis.register_script(PUT_AGENT)
         self._release = self.redis.register_script(RELEASE)
         # writers of this process queue here, so only one per process waits on the Redis lock
         self._writer = threading.Lock()
@@ -348,26 +368,35 @@ class RedisStore(Store):
     @contextmanager
     def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
         prefix = self._prefix(key)
-        lock = [f"{prefix}lock", f"{prefix}wake", f"{prefix}core"]
+        lock = [f"{prefix}lock", f"{prefix}wake"]
         token = secrets.token_hex(8)
         with self._writer:
-            raw = self._acquire(lock, token)
+            raw = self._acquire(lock, token, prefix)
             sandbox = self._sandbox(prefix, raw, seed=True)
-            kept: bytes | None = None
+            kept = False
             try:
                 yield sandbox
-                kept = _core(sandbox)
+                kept = True
             except Fejl:
-                kept = _core(sandbox)  # a refusal keeps what it claimed
+                kept = True  # a refusal keeps what it claimed
                 raise
             finally:
-                if kept == raw:
-                    kept = None  # unchanged: not written again
-                # the state is written only while the lock is still ours
-                if not self._release(keys=lock, args=[token] if kept is None else [token, kept]):
-                    raise RuntimeError(f"the lock of sandbox {key} expired while held")
+                self._release_with(lock, token, prefix, raw, sandbox if kept else None)
 
-    def _acquire(self, lock: list[str], token: str) -> bytes | None:
+    def _release_with(
+        self, lock: list[str], token: str, prefix: str, raw: Any, kept: Sandbox | None
+    ) -> None:
+        """Release the lock, writing what the transaction kept (nothing after a failure), all
+        only if the lock is still ours."""
+        state, writes = b"", "[]"
+        if isinstance(kept, RedisSandbox):
+            state = _core(kept)
+            state = b"" if state == raw else state  # unchanged: not written again
+            writes = json.dumps(kept.writes)
+        if not self._release(keys=lock, args=[token, prefix, state, writes]):
+            raise RuntimeError(f"the lock of {prefix} expired while held")
+
+    def _acquire(self, lock: list[str], token: str, prefix: str) -> bytes | None:
         """Take the sandbox's lock and read its state in one round trip; a waiting writer
         sleeps in BLPOP until a release wakes it."""
         deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
@@ -375,7 +404,7 @@ class RedisStore(Store):
         while True:
             pipe = self.redis.pipeline(transaction=False)
             pipe.set(lock[0], token, nx=True, px=timeout_ms)
-            pipe.get(lock[2])
+            pipe.get(f"{prefix}core")
             taken, raw = pipe.execute()
             if taken:
                 return raw

@@ -343,3 +343,17 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
         client = session(base)
         answers = [client.get("/__admin/health").status_code for _ in range(5)]
         assert answers == [200] * 5
+
+
+def test_every_store_keeps_a_citizens_agents_in_the_order_they_came(store_url: str) -> None:
+    store = open_store(store_url, fixtures.load().jobagents)
+    with store.transaction("order") as sandbox:
+        sandbox.put_agent("0101991234", "a", {"n": 1})
+        sandbox.put_agent("0101991234", "b", {"n": 2})
+    with store.transaction("order") as sandbox:
+        sandbox.put_agent("0101991234", "a", {"n": 3})  # replaced: keeps its place
+        sandbox.put_agent("0101991234", "c", {"n": 4})
+        assert list(sandbox.agents_of("0101991234")) == ["a", "b", "c"]
+    with store.snapshot("order") as sandbox:
+        agents = sandbox.agents_of("0101991234")
+    assert list(agents.items()) == [("a", {"n": 3}), ("b", {"n": 2}), ("c", {"n": 4})]
