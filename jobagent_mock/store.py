@@ -43,6 +43,8 @@ class Sandbox:
     taken_slots: set[tuple[str, str]] = field(default_factory=set)
     # x-requestId -> when it was first accepted (mock time)
     request_ids: dict[str, datetime] = field(default_factory=dict)
+    # jobagentIdentifier -> its citizen, so owner_of need not look through every citizen
+    owners: dict[str, str] = field(default_factory=dict)
 
     def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
         """The citizen's job agents by (lower-case) identifier, in the order they came."""
@@ -50,12 +52,14 @@ class Sandbox:
 
     def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
         self.jobagents.setdefault(cpr, {})[jobagent_id] = json.dumps(record)
+        self.owners[jobagent_id] = cpr
 
     def remove_agent(self, cpr: str, jobagent_id: str) -> None:
         del self.jobagents[cpr][jobagent_id]
+        self.owners.pop(jobagent_id, None)
 
     def owner_of(self, jobagent_id: str) -> str | None:
-        return next((cpr for cpr, agents in self.jobagents.items() if jobagent_id in agents), None)
+        return self.owners.get(jobagent_id)
 
     def citizens(self) -> list[str]:
         """Every citizen with a job agent."""

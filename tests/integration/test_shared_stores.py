@@ -46,8 +46,11 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
     with store.transaction("a") as sandbox:
         sandbox.claim_request_id("r1")
         owner = sandbox.citizens()[0]
-        for jobagent_id in sandbox.agents_of(owner):
+        removed = list(sandbox.agents_of(owner))
+        assert removed and all(sandbox.owner_of(i) == owner for i in removed)
+        for jobagent_id in removed:
             sandbox.remove_agent(owner, jobagent_id)
+        assert all(sandbox.owner_of(i) is None for i in removed)
         sandbox.put_agent("0101991234", "new-id", {"titel": "new"})
         assert sandbox.owner_of("new-id") == "0101991234"
     with pytest.raises(RuleViolation), store.transaction("a") as sandbox:
