@@ -418,7 +418,19 @@ class RedisStore(Store):
         yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
 
     def reset(self, key: str | None = None) -> None:
-        pattern = "jobagent-mock:*" if key is None else f"{self._prefix(key)}*"
+        if key is None:  # every sandbox: no lock to take for all of them at once
+            self._delete("jobagent-mock:*")
+            return
+        # one sandbox: under its lock, so a write under way cannot bring its state back
+        prefix = self._prefix(key)
+        lock = [f"{prefix}lock", f"{prefix}wake"]
+        token = secrets.token_hex(8)
+        with self._writer:
+            self._acquire(lock, token, prefix)
+            self._delete(f"{prefix}*")
+            self._release_with(lock, token, prefix, None, None)
+
+    def _delete(self, pattern: str) -> None:
         names = [n for n in self.redis.scan_iter(match=pattern) if not n.endswith(b":lock")]
         if names:
             self.redis.delete(*names)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -360,3 +361,29 @@ def test_every_store_keeps_a_citizens_agents_in_the_order_they_came(store_url: s
     with store.snapshot("order") as sandbox:
         agents = sandbox.agents_of("0101991234")
     assert list(agents.items()) == [("a", {"n": 3}), ("b", {"n": 2}), ("c", {"n": 4})]
+
+
+def test_a_reset_waits_for_a_write_under_way(shared_url: str) -> None:
+    """A worker resets a sandbox while another is writing to it: the write lands first and the
+    reset clears it, rather than the write bringing back what the reset cleared."""
+    seed = fixtures.load().jobagents
+    writer, resetter = open_store(shared_url, seed), open_store(shared_url, seed)
+    inside, go_on = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with writer.transaction("busy") as sandbox:
+            inside.set()
+            go_on.wait(10)
+            sandbox.put_agent("0101991234", "late", {"titel": "late"})
+
+    writing = threading.Thread(target=write)
+    writing.start()
+    inside.wait(10)
+    resetting = threading.Thread(target=resetter.reset, args=("busy",))
+    resetting.start()
+    time.sleep(0.3)  # the reset is asked for while the write holds the sandbox
+    go_on.set()
+    writing.join(10)
+    resetting.join(10)
+    with resetter.snapshot("busy") as sandbox:
+        assert sandbox.agents_of("0101991234") == {}
