@@ -39,7 +39,7 @@ LOCK_TIMEOUT_SECONDS = 30
 LOCK_WAKE_SECONDS = 0.05
 RETENTION_SECONDS = REQUEST_ID_RETENTION.total_seconds()
 # a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries
-# (reads stop at JOURNAL_SIZE): a cut costs as much as an entry, and most entries are reads'
+# (reads stop at JOURNAL_SIZE): a cut costs as much as an entry, so not one with every entry
 JOURNAL_TRIM_EVERY = 64
 CORE = ("clock", "enrollments", "bookings", "taken_slots")
 
