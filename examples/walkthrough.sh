@@ -32,11 +32,11 @@ curl -sf -X PUT "${AUTH[@]}" -H "Content-Type: application/json" \
 call GetJobagenter GET /v1/Jobagent -H "x-civilRegistrationIdentifier: $CPR"
 call CreateJobagent POST /v1/Jobagent -H "x-civilRegistrationIdentifier: $CPR" \
   -H "x-requestId: $(rid)" -H "Content-Type: application/json" \
-  -d "{\"jobagentIdentifier\": \"$ID\", \"titel\": \"Lager i Aarhus\", \"jobagent\": {\"email\": \"lise.eksempel@example.dk\", \"udsendelsesinterval\": \"Dagligt\", \"smsNotifikation\": false}, \"soegeparametre\": {\"geografi\": {\"afstand\": {\"maxafstand\": 25, \"fraPostnummer\": 8000}}}}"
+  -d "{\"jobagentIdentifier\": \"$ID\", \"titel\": \"Lager i Aarhus\", \"jobagent\": {\"email\": \"lise.eksempel@example.dk\", \"udsendelsesinterval\": 1, \"smsNotifikation\": false}, \"soegeparametre\": {\"geografi\": {\"afstand\": {\"maxafstand\": 25, \"fraPostnummer\": 8000}}}}"
 call GetJobagent GET "/v1/Jobagent/$ID" -H "x-civilRegistrationIdentifier: $CPR"
 call UpdateJobagent PUT "/v1/Jobagent/$ID" -H "x-civilRegistrationIdentifier: $CPR" \
   -H "x-requestId: $(rid)" -H "Content-Type: application/json" \
-  -d '{"titel": "Lager og logistik", "jobagent": {"email": "lise.eksempel@example.dk", "udsendelsesinterval": "Ugentligt", "smsNotifikation": true}, "soegeparametre": {}}'
+  -d '{"titel": "Lager og logistik", "jobagent": {"email": "lise.eksempel@example.dk", "udsendelsesinterval": 2, "smsNotifikation": true}, "soegeparametre": {}}'
 call UpdateJobagentVerificereEmail PUT "/v1/Jobagent/$ID/VerificereEmail" -H "x-requestId: $(rid)"
 call GetJobagenterPaaEmail GET /v1/Jobagent/email/lise.eksempel%40example.dk
 call DeleteJobagent DELETE "/v1/Jobagent/$ID" -H "x-civilRegistrationIdentifier: $CPR" \

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jobagent_mock.errors import Conflict, RuleViolation
+from jobagent_mock.errors import Refusals
 from jobagent_mock.persons import Person
 from jobagent_mock.store import Sandbox
 from jobagent_mock.tilmelding import local_time
@@ -26,34 +26,48 @@ BOOKING_IN_PAST = 4783
 SLOT_TAKEN = 4819
 CASEWORKER_UNKNOWN = 4822
 CASEWORKER_NOT_ALLOWED = 9003
+AFTER_INTERVIEW_DEADLINE = 8288
+# codes check_person computes; a persona listing one demonstrates it
+COMPUTED = frozenset({LOOKUP_FAILED, NO_JOBNET_CV, HAS_JOBSAMTALE, AFTER_INTERVIEW_DEADLINE})
 BOOKING_SYSTEM_FAILURES = {"utilgaengeligt": BOOKING_UNREACHABLE, "mangler": BOOKING_NOT_CONFIGURED}
 
 
-def check_person(sandbox: Sandbox, person: Person) -> None:
+def check_person(sandbox: Sandbox, person: Person, table: Refusals) -> None:
     """The citizen's side of a booking; checked before the enrollment rules."""
     if person.triggers(LOOKUP_FAILED):
-        raise RuleViolation(LOOKUP_FAILED)
+        raise table.refuse(LOOKUP_FAILED)
     if person.triggers(NO_JOBNET_CV):
-        raise RuleViolation(NO_JOBNET_CV)
+        raise table.refuse(NO_JOBNET_CV)
     if person.triggers(HAS_JOBSAMTALE) or sandbox.bookings.get(person.cpr):
-        raise Conflict(HAS_JOBSAMTALE)
+        raise table.refuse(HAS_JOBSAMTALE)
 
 
 def check_slot(
-    sandbox: Sandbox, body: dict[str, Any], options: dict[str, dict[str, Any]]
+    sandbox: Sandbox,
+    person: Person,
+    body: dict[str, Any],
+    options: dict[str, dict[str, Any]],
+    table: Refusals,
 ) -> tuple[str, str]:
     """The interview option and slot asked for; returns the slot's key once every rule holds."""
     option = options.get(body["moedetilbudId"].lower())
     if option is None or not option["aktiv"]:
-        raise RuleViolation(OPTION_UNKNOWN)
+        raise table.refuse(OPTION_UNKNOWN)
     if option["bookingsystem"] in BOOKING_SYSTEM_FAILURES:
-        raise RuleViolation(BOOKING_SYSTEM_FAILURES[option["bookingsystem"]])
-    _check_caseworker(body.get("sagsbehandlerEksterntId"), option, options)
+        raise table.refuse(BOOKING_SYSTEM_FAILURES[option["bookingsystem"]])
+    _check_caseworker(body.get("sagsbehandlerEksterntId"), option, options, table)
     start = local_time(body["bookingStartTime"])
-    _check_day(start, option, sandbox.clock.today())
+    today = sandbox.clock.today()
+    _check_day(start, option, today, table)
+    if person.interview_deadline_days is not None:
+        deadline = today + timedelta(days=person.interview_deadline_days)
+        if start.date() > deadline:
+            raise table.refuse(
+                AFTER_INTERVIEW_DEADLINE, f"The citizen's Jobsamtale is due by {deadline}."
+            )
     slot = (option["moedetilbudId"], start.isoformat())
     if not _is_slot(start, option) or slot in sandbox.taken_slots:
-        raise Conflict(SLOT_TAKEN, f"{start.isoformat()} is not a free slot of this option.")
+        raise table.refuse(SLOT_TAKEN, f"{start.isoformat()} is not a free slot of this option.")
     return slot
 
 
@@ -67,25 +81,28 @@ def book(sandbox: Sandbox, person: Person, slot: tuple[str, str]) -> str:
 
 
 def _check_caseworker(
-    caseworker: str | None, option: dict[str, Any], options: dict[str, dict[str, Any]]
+    caseworker: str | None,
+    option: dict[str, Any],
+    options: dict[str, dict[str, Any]],
+    table: Refusals,
 ) -> None:
     if caseworker is None:
         return
     if not any(caseworker in o["sagsbehandlere"] for o in options.values()):
-        raise RuleViolation(CASEWORKER_UNKNOWN)
+        raise table.refuse(CASEWORKER_UNKNOWN)
     if caseworker not in option["sagsbehandlere"]:
-        raise RuleViolation(CASEWORKER_NOT_ALLOWED)
+        raise table.refuse(CASEWORKER_NOT_ALLOWED)
 
 
-def _check_day(start: datetime, option: dict[str, Any], today: date) -> None:
+def _check_day(start: datetime, option: dict[str, Any], today: date, table: Refusals) -> None:
     if start.date() < today:
-        raise RuleViolation(BOOKING_IN_PAST)
+        raise table.refuse(BOOKING_IN_PAST)
     first, last = (
         today + timedelta(days=option["fraDage"]),
         today + timedelta(days=option["tilDage"]),
     )
     if not first <= start.date() <= last:
-        raise RuleViolation(
+        raise table.refuse(
             OPTION_DATE_RANGE, f"Bookable from {first.isoformat()} to {last.isoformat()}."
         )
 

@@ -20,7 +20,10 @@ STATUS_BY_KIND = {
     "replayed": 412,
     "too_large": 413,
     "rule": 422,
+    "unavailable": 503,
 }
+# how long a client should wait before trying a 503 again (Retry-After)
+RETRY_AFTER_SECONDS = 5
 # fejlkode of a contract violation with no code of its own
 FAILED_TO_VALIDATE = 1014
 # fejlkode of a refused scope or organisation
@@ -84,3 +87,41 @@ class TooLarge(Fejl):
 
 class RuleViolation(Fejl):
     kind = "rule"
+
+
+class Unavailable(Fejl):
+    """A system STAR depends on (or the mock's own store) cannot be reached: try again later."""
+
+    kind = "unavailable"
+
+
+_KIND_BY_STATUS = {status: kind for kind, status in STATUS_BY_KIND.items()}
+_CLASS_BY_KIND: dict[str, type[Fejl]] = {
+    cls.kind: cls
+    for cls in (InvalidInput, Forbidden, NotFound, Conflict, RuleViolation, Unavailable)
+}
+
+
+def refusal(status: int, fejlkode: int, detail: str | None = None) -> Fejl:
+    """The refusal of a fejlkode that the contract documents under `status`."""
+    return _CLASS_BY_KIND[_KIND_BY_STATUS[status]](fejlkode, detail)
+
+
+class Refusals:
+    """An operation's table of fejlkoder as the contract documents it: which codes it can
+    answer past the contract, and with which status. Rules refuse through it, so that each
+    operation answers only codes of its own table, with the status its contract gives."""
+
+    def __init__(self, operation_id: str) -> None:
+        self.operation_id = operation_id
+        self.statuses = spec.rule_statuses(operation_id)
+
+    def lists(self, fejlkode: int) -> bool:
+        return fejlkode in self.statuses
+
+    def first(self, *fejlkoder: int) -> int:
+        """The first of several candidate codes that this operation's table lists."""
+        return next(code for code in fejlkoder if code in self.statuses)
+
+    def refuse(self, fejlkode: int, detail: str | None = None) -> Fejl:
+        return refusal(self.statuses[fejlkode], fejlkode, detail)

@@ -88,6 +88,13 @@ def _check_cross_references(fixtures: Fixtures, directory: Path) -> None:
             if record[key] in seen:
                 raise FixtureError(f"{directory / name}: record {index}: duplicate {key}")
             seen.add(record[key])
+    clients = {client["client_id"] for client in fixtures.clients}
+    for index, persona in enumerate(fixtures.personas):
+        if persona.get("kalder", next(iter(clients))) not in clients:
+            raise FixtureError(
+                f"{directory / 'personas.json'}: record {index}: kalder {persona['kalder']!r}"
+                " is no client_id of clients.json"
+            )
     ids = [r["jobagent"]["jobagentIdentifier"].lower() for r in fixtures.jobagents]
     for index, jobagent_id in enumerate(ids):
         if ids.index(jobagent_id) != index:

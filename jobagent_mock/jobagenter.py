@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from jobagent_mock import readings
 from jobagent_mock.errors import FAILED_TO_VALIDATE, Conflict, NotFound, RuleViolation
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Person
@@ -12,7 +13,7 @@ from jobagent_mock.store import Sandbox
 
 DEAD = 4405
 UNKNOWN_IDENTIFIER = 4589
-PART_TIME = "Deltid"
+PART_TIME = 2  # Arbejdstidstype: 1 Fuldtid, 2 Deltid
 
 
 def list_for(sandbox: Sandbox, cpr: str) -> list[dict[str, Any]]:
@@ -45,6 +46,8 @@ def replace(
     occupations: Occupations,
 ) -> None:
     """Full replacement; a changed e-mail is unverified again."""
+    if person.triggers(DEAD):
+        raise RuleViolation(DEAD)
     current = get(sandbox, person.cpr, jobagent_id)
     _check_writable(person, body, occupations)
     old, new = current.get("jobagent"), body.get("jobagent")
@@ -104,15 +107,20 @@ def _check_ranges(soegeparametre: dict[str, Any]) -> None:
         if span.get("minafstand", 0) > span.get("maxafstand", span.get("minafstand", 0)):
             _refuse(f"soegeparametre.geografi.{name}", "minafstand must not exceed maxafstand")
     if {"fraPostnummer", "fraKommune"} <= geografi.get("afstand", {}).keys():
-        _refuse("soegeparametre.geografi.afstand", "give fraPostnummer or fraKommune, not both")
+        readings.note("fraPostnummer and fraKommune both given: measured from fraPostnummer")
     arbejdstid = soegeparametre.get("arbejdstid")
     if arbejdstid is None:
         return
     hours = {k for k in ("deltidMinTimer", "deltidMaxTimer") if k in arbejdstid}
-    if arbejdstid["arbejdstidstype"] != PART_TIME and hours:
-        _refuse("soegeparametre.arbejdstid", "deltidMinTimer/deltidMaxTimer only for Deltid")
     if arbejdstid["arbejdstidstype"] == PART_TIME and "deltidMaxTimer" not in hours:
         _refuse("soegeparametre.arbejdstid", "Deltid needs deltidMaxTimer")
+    if arbejdstid["arbejdstidstype"] != PART_TIME:
+        # the seed marks deltidMaxTimer required even for full time (A-17): accepted either way
+        readings.note(
+            "deltid hours ignored for Fuldtid"
+            if hours
+            else "deltidMaxTimer absent for Fuldtid: accepted (the seed marks it required)"
+        )
     if arbejdstid.get("deltidMinTimer", 0) > arbejdstid.get("deltidMaxTimer", 37):
         _refuse("soegeparametre.arbejdstid", "deltidMinTimer must not exceed deltidMaxTimer")
 

@@ -18,10 +18,22 @@ UNKNOWN_CPR = 1010
 
 
 @dataclass(frozen=True)
+class Membership:
+    """A-kasse membership as the registers hold it."""
+
+    member: bool = True
+    fund: str | None = None  # None: whichever a-kasse asks
+    insurance: str = "Heltidsforsikret"
+
+
+@dataclass(frozen=True)
 class Person:
     cpr: str
     born: date
     fejlkoder: frozenset[int]
+    kommune: int | None = None  # None: belongs to whichever job centre asks
+    membership: Membership = Membership()
+    interview_deadline_days: int | None = None  # an existing Jobsamtale deadline, from today
 
     def triggers(self, fejlkode: int) -> bool:
         return fejlkode in self.fejlkoder
@@ -32,21 +44,37 @@ class Person:
 
 class Directory:
     def __init__(self, personas: list[dict[str, Any]], closed_world: bool = False) -> None:
-        self._personas = {p["cpr"]: frozenset(p["fejlkoder"]) for p in personas}
+        self._personas = {p["cpr"]: p for p in personas}
         self.closed_world = closed_world
 
     def find(self, cpr: str, today: date) -> Person:
         """The person, or InvalidInput 1001 (no real date) or NotFound 1010 (nobody)."""
         if not cprs.is_valid(cpr, today):
             raise InvalidInput(INVALID_CPR, f"{cprs_masked(cpr)} names no past calendar date")
-        fejlkoder = self._personas.get(cpr)
-        if cpr == cprs.UNKNOWN or (fejlkoder is None and self.closed_world):
+        persona = self._personas.get(cpr)
+        if cpr == cprs.UNKNOWN or (persona is None and self.closed_world):
             raise NotFound(UNKNOWN_CPR)
-        if fejlkoder is not None and UNKNOWN_CPR in fejlkoder:
+        if persona is not None and UNKNOWN_CPR in persona["fejlkoder"]:
             raise NotFound(UNKNOWN_CPR)
         born = cprs.birth_date(cpr)
         assert born is not None  # is_valid() said so
-        return Person(cpr, born, fejlkoder or frozenset())
+        return _person(cpr, born, persona or {})
+
+
+def _person(cpr: str, born: date, persona: dict[str, Any]) -> Person:
+    akasse = persona.get("akasse", {})
+    return Person(
+        cpr,
+        born,
+        frozenset(persona.get("fejlkoder", ())),
+        kommune=persona.get("kommune"),
+        membership=Membership(
+            member=akasse.get("medlem", True),
+            fund=akasse.get("kode"),
+            insurance=akasse.get("forsikringskategori", "Heltidsforsikret"),
+        ),
+        interview_deadline_days=persona.get("jobsamtaleFristDage"),
+    )
 
 
 def cprs_masked(cpr: str) -> str:

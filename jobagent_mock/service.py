@@ -12,10 +12,14 @@ from typing import Any
 
 from jobagent_mock import booking, jobagenter, journal, tilmelding
 from jobagent_mock.control import ControlPlane
+from jobagent_mock.errors import Refusals
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Directory, Person
 from jobagent_mock.store import DEFAULT_SANDBOX, MemoryStore, Sandbox, Store
+from jobagent_mock.tilmelding import Organisation
+
+CREATE, ENROLL_AND_BOOK = "CreateTilmelding", "TilmeldOgBook"
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Caller:
     sandbox: str = DEFAULT_SANDBOX
     cpr: str | None = None
     request_id: str | None = None
+    organisation: Organisation = Organisation()
 
 
 class Mock:
@@ -71,17 +76,16 @@ class Mock:
     # Tilmelding
     def create_tilmelding(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         with self._citizen(caller, write=True) as (sandbox, person):
-            codelists = self.fixtures.codelists
-            tilmelding.check(sandbox, person, body, codelists, self.occupations)
+            tilmelding.check(sandbox, person, body, self._enrollment_rules(caller, CREATE))
             return tilmelding.record(sandbox, person, body)
 
     def tilmeld_og_book(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         """Enroll and book, all or nothing: every rule is checked before anything is stored."""
         with self._citizen(caller, write=True) as (sandbox, person):
-            booking.check_person(sandbox, person)
-            codelists = self.fixtures.codelists
-            tilmelding.check(sandbox, person, body, codelists, self.occupations)
-            slot = booking.check_slot(sandbox, body, self.options)
+            rules = self._enrollment_rules(caller, ENROLL_AND_BOOK, booking.COMPUTED)
+            booking.check_person(sandbox, person, rules.table)
+            tilmelding.check(sandbox, person, body, rules)
+            slot = booking.check_slot(sandbox, person, body, self.options, rules.table)
             enrollment = tilmelding.record(sandbox, person, body)
             return {
                 "serviceReceipt": enrollment["serviceReceipt"],
@@ -90,6 +94,17 @@ class Mock:
                 "noSelfActivatingCodeNeeded": True,
                 "indkaldelseId": booking.book(sandbox, person, slot),
             }
+
+    def _enrollment_rules(
+        self, caller: Caller, operation_id: str, computed: frozenset[int] = frozenset()
+    ) -> tilmelding.EnrollmentRules:
+        return tilmelding.EnrollmentRules(
+            Refusals(operation_id),
+            caller.organisation,
+            self.fixtures.codelists,
+            self.occupations,
+            computed,
+        )
 
     # the sandbox, the x-requestId and the citizen, in that order
     @contextmanager

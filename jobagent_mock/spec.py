@@ -151,3 +151,21 @@ def allowed_organisations(operation_id: str) -> list[str] | None:
     """The organisation types an operation admits, or None when it names none."""
     found = operation(operation_id)
     return None if found is None else found.spec.get("x-allowed-organisations")
+
+
+# statuses at which a fejlkode means the request broke the contract, not a rule
+_CONTRACT_STATUSES = (400, 413, 415)
+
+
+@cache
+def rule_statuses(operation_id: str) -> dict[int, int]:
+    """Each fejlkode an operation documents for refusals past the contract (404, 409, 422, 503,
+    …) and its status there: what the rules may answer with, and how."""
+    found = operation(operation_id)
+    assert found is not None, operation_id
+    return {
+        code: status
+        for status, codes in sorted(found.fejlkoder_by_status().items())
+        if status not in _CONTRACT_STATUSES
+        for code in codes
+    }

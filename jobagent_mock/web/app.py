@@ -31,6 +31,7 @@ from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddlewa
 from jobagent_mock.web.prefer import PreferMiddleware
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
+from jobagent_mock.web.warnings import ReadingsMiddleware
 
 
 def handler_name(operation_id: str, tags: list[str]) -> str:
@@ -95,6 +96,8 @@ def create_app(
         mock=mock,
         authority=authority,
     )
+    # inside the journal, which keeps the header; outside the fast lane, whose answers need it
+    app.add_middleware(ReadingsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     # inside the journal, which records its answers too; outside everything it can skip
     app.add_middleware(
         FastLane,

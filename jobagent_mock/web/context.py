@@ -15,6 +15,7 @@ from jobagent_mock.auth import Authority
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.service import Caller, Mock
 from jobagent_mock.store import DEFAULT_SANDBOX
+from jobagent_mock.tilmelding import Organisation
 
 # the app serving the request, bound per request (web/fast_lane.py), so several apps in one
 # process (as in the tests) never share an engine; Flask's thread gets a copy of the context
@@ -66,10 +67,12 @@ def sandbox() -> str:
 def caller() -> Caller:
     """The caller's sandbox, citizen and x-requestId."""
     headers = connexion.request.headers
+    claims = token_info()
     return Caller(
-        sandbox=sandbox_key(token_info().get("sub"), headers.get(SANDBOX_HEADER)),
+        sandbox=sandbox_key(claims.get("sub"), headers.get(SANDBOX_HEADER)),
         cpr=headers.get("x-civilRegistrationIdentifier"),
         request_id=headers.get("x-requestId"),
+        organisation=Organisation(claims.get("organisationType"), claims.get("organisationCode")),
     )
 
 

@@ -7,8 +7,10 @@ violation of that value, or a map from JSON Schema keyword to number); everythin
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import fastjsonschema
@@ -16,6 +18,7 @@ from connexion.json_schema import Draft4RequestValidator
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema import validators as jsonschema_validators
 
+from jobagent_mock import readings
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 
 
@@ -110,15 +113,38 @@ def _mentions(node: Any, keywords: tuple[str, ...]) -> bool:
     return False
 
 
-def violation(errors: list[ValidationError], location: str) -> InvalidInput:
-    """One InvalidInput for all violations; its fejlkode is the first violation's."""
-    ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+def violation(errors: list[ValidationError], location: str, document: Any = None) -> InvalidInput:
+    """One InvalidInput for all violations; its fejlkode is the first violation's in document
+    order (D-2): as the request wrote its properties, array items by index."""
+    ordered = sorted(errors, key=lambda e: document_position(document, e.absolute_path))
     by_place: dict[str, list[str]] = {}
     for error in ordered:
         by_place.setdefault(place(location, error.absolute_path), []).append(error.message)
     first = ordered[0]
     detail = f"{place(location, first.absolute_path)}: {first.message}"
     return InvalidInput(fejlkode_of(first), detail, by_place)
+
+
+def document_position(document: Any, path: Any) -> tuple[int, ...]:
+    """Where a path lies in the document: each step's index among its siblings, as sent."""
+    position: list[int] = []
+    node = document
+    for part in path:
+        if isinstance(node, dict):
+            keys = list(node)
+            position.append(keys.index(part) if part in node else len(keys))
+        elif isinstance(node, list) and isinstance(part, int):
+            position.append(part)
+        else:
+            position.append(0)
+        node = node[part] if isinstance(node, dict | list) and _has(node, part) else None
+    return tuple(position)
+
+
+def _has(node: dict[str, Any] | list[Any], part: Any) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(part, int) and 0 <= part < len(node)
 
 
 def place(location: str, path: Any) -> str:
@@ -157,40 +183,98 @@ def properties(schema: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def canonical(instance: Any, schema: dict[str, Any]) -> Any:
-    """The instance with property names bound as ASP.NET binds them: case-insensitively, seed
-    aliases (x-aliases) accepted, unknown and read-only properties dropped."""
+def canonical(instance: Any, schema: dict[str, Any], name: str = "body") -> Any:
+    """The instance with property names bound as ASP.NET binds them: case-insensitively, the
+    contract's aliases (x-aliases) accepted, unknown and read-only properties dropped. Every
+    reading the seed leaves open that the instance relies on is noted (readings.py)."""
     if isinstance(instance, list):
         items = _merged_items(schema)
-        return [canonical(item, items) for item in instance] if items else instance
+        if not items:
+            return instance
+        return [canonical(item, items, name) for item in instance]
     if not isinstance(instance, dict):
+        _note_provisional(instance, schema, name)
         return instance
-    names, declared = _binding(schema)
-    if not declared:
+    binding = _binding(schema)
+    if not binding.declared:
         return instance
     bound: dict[str, Any] = {}
     for key, value in instance.items():
-        bound_name = names.get(key.lower())
-        if bound_name is not None:
-            bound[bound_name] = canonical(value, declared[bound_name])
+        _bind(key, value, binding, bound)
+    for absent, default in binding.defaults.items():
+        if absent not in bound:
+            readings.note(f"{absent} absent: {json.dumps(default)} assumed")
     return bound
 
 
-# id(schema) -> (schema, lower-case spelling -> property, writable properties), built once
-_BINDINGS: dict[int, tuple[dict[str, Any], dict[str, str], dict[str, Any]]] = {}
+def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> None:
+    """One property of the instance into `bound`, under the name it binds to."""
+    spelling = key.lower()
+    name = binding.names.get(spelling)
+    if name is None:
+        return  # unknown: ignored, as ASP.NET does
+    if spelling in binding.aliases:
+        if name in bound:
+            return  # given by its own name too: that one counts
+        alias, wraps = binding.aliases[spelling]
+        readings.note(f"{alias} read as {name}")
+        value = _unwrapped(value, wraps)
+    schema = binding.declared[name]
+    if reading := schema.get("x-reading"):
+        readings.note(reading)
+    bound[name] = canonical(value, schema, name)
 
 
-def _binding(schema: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+def _unwrapped(value: Any, member: str | None) -> Any:
+    """The value of an alias that wraps the property in an object of its own (the seed's
+    `Profession: {ProfessionType: [...]}` for `joboensker: [...]`)."""
+    if member is None or not isinstance(value, dict):
+        return value
+    return next((v for k, v in value.items() if k.lower() == member.lower()), [])
+
+
+def _note_provisional(value: Any, schema: dict[str, Any], name: str) -> None:
+    enum = _provisional_enum(schema)
+    if enum is not None and value in enum and not isinstance(value, bool):
+        readings.note(f"{name}={value} is a provisional code")
+
+
+def _provisional_enum(schema: dict[str, Any]) -> list[Any] | None:
+    if schema.get("x-provisional") and "enum" in schema:
+        return list(schema["enum"])
+    return next((e for p in schema.get("allOf", []) if (e := _provisional_enum(p))), None)
+
+
+@dataclass(frozen=True)
+class _Binding:
+    names: dict[str, str]  # lower-case spelling -> property
+    aliases: dict[str, tuple[str, str | None]]  # lower-case alias -> (alias, member it wraps)
+    declared: dict[str, Any]  # writable property -> its schema
+    defaults: dict[str, Any]  # property -> the default the mock assumes when it is absent
+
+
+# id(schema) -> (schema, its binding), built once
+_BINDINGS: dict[int, tuple[dict[str, Any], _Binding]] = {}
+
+
+def _binding(schema: dict[str, Any]) -> _Binding:
     cached = _BINDINGS.get(id(schema))
     if cached is None or cached[0] is not schema:
         writable = {n: s for n, s in properties(schema).items() if not _read_only(s)}
-        names = {
-            spelling.lower(): name
+        aliases = {
+            alias.lower(): (name, alias, unwrap)
             for name, sub in writable.items()
-            for spelling in (name, *_aliases(sub))
+            for alias, unwrap in _aliases(sub)
         }
-        cached = _BINDINGS[id(schema)] = (schema, names, writable)
-    return cached[1], cached[2]
+        binding = _Binding(
+            names={name.lower(): name for name in writable}
+            | {spelling: name for spelling, (name, _, _) in aliases.items()},
+            aliases={spelling: (alias, unwrap) for spelling, (_, alias, unwrap) in aliases.items()},
+            declared=writable,
+            defaults={n: s["default"] for n, s in writable.items() if "default" in s},
+        )
+        cached = _BINDINGS[id(schema)] = (schema, binding)
+    return cached[1]
 
 
 def _merged_items(schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -199,10 +283,13 @@ def _merged_items(schema: dict[str, Any]) -> dict[str, Any] | None:
     return next((i for p in schema.get("allOf", []) if (i := _merged_items(p))), None)
 
 
-def _aliases(schema: dict[str, Any]) -> list[str]:
-    return list(schema.get("x-aliases", [])) + [
-        a for part in schema.get("allOf", []) for a in _aliases(part)
+def _aliases(schema: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """x-aliases: a name, or {name, wraps} for an alias whose value wraps the property's."""
+    found = [
+        (alias, None) if isinstance(alias, str) else (alias["name"], alias.get("wraps"))
+        for alias in schema.get("x-aliases", [])
     ]
+    return found + [a for part in schema.get("allOf", []) for a in _aliases(part)]
 
 
 def _read_only(schema: dict[str, Any]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock import spec
+from jobagent_mock import readings, spec
 from jobagent_mock.auth import Authority
 from jobagent_mock.errors import Fejl
 from jobagent_mock.journal import mask_cpr, masked_headers, watch_clock
@@ -30,7 +30,7 @@ class JournalMiddleware:
             await self.app(scope, receive, send)
             return
         asked, answered = bytearray(), bytearray()
-        status = 0
+        status, warning = 0, None
 
         async def receive_() -> Message:
             message = await receive()
@@ -39,19 +39,20 @@ class JournalMiddleware:
             return message
 
         async def send_(message: Message) -> None:
-            nonlocal status
+            nonlocal status, warning
             if message["type"] == "http.response.start":
                 status = message["status"]
+                warning = Headers(raw=message.get("headers", [])).get(readings.HEADER)
             elif message["type"] == "http.response.body" and len(answered) < KEPT_BODY_BYTES:
                 answered.extend(message.get("body", b"")[: KEPT_BODY_BYTES - len(answered)])
             await send(message)
 
-        readings = watch_clock()
+        clock = watch_clock()
         try:
             await self.app(scope, receive_, send_)
         finally:
             try:
-                self._record(scope, bytes(asked), status, bytes(answered), readings)
+                self._record(scope, bytes(asked), (status, warning), bytes(answered), clock)
             except Exception:  # the journal must never break an answer
                 log.exception("could not journal %s %s", scope["method"], scope["path"])
 
@@ -59,9 +60,9 @@ class JournalMiddleware:
         self,
         scope: Scope,
         asked: bytes,
-        status: int,
+        answer: tuple[int, str | None],
         answered: bytes,
-        readings: dict[str, datetime],
+        clock: dict[str, datetime],
     ) -> None:
         headers = Headers(scope=scope)
         sandbox = self._sandbox(headers)
@@ -80,11 +81,12 @@ class JournalMiddleware:
                     "body": mask_cpr(asked.decode("utf-8", errors="replace")),
                 },
                 "response": {
-                    "status": status,
+                    "status": answer[0],
                     "body": mask_cpr(answered.decode("utf-8", "replace")),
+                    **({"warning": mask_cpr(answer[1])} if answer[1] else {}),
                 },
             },
-            readings.get(sandbox),
+            clock.get(sandbox),
         )
 
     def _sandbox(self, headers: Headers) -> str:

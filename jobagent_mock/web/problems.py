@@ -14,7 +14,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from jobagent_mock import spec
-from jobagent_mock.errors import FAILED_TO_VALIDATE, NOT_AUTHORIZED, Fejl
+from jobagent_mock.errors import FAILED_TO_VALIDATE, NOT_AUTHORIZED, RETRY_AFTER_SECONDS, Fejl
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -54,12 +54,15 @@ def problem(
 
 def on_fejl(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, Fejl)
+    # a 503 is worth trying again: say when (RFC 9110 §10.2.3)
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
     return problem(
         request,
         exc.status,
         fejlkode=exc.fejlkode,
         detail=exc.detail,
         errors=exc.errors,
+        headers=retry,
     )
 
 

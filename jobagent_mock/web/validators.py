@@ -79,7 +79,7 @@ def check_body(body: Any, schema: dict[str, Any]) -> None:
         raise InvalidInput(FAILED_TO_VALIDATE, "The request body must not be empty.")
     errors = list(validator_for(schema).iter_errors(body))
     if errors:
-        raise violation(errors, "body")
+        raise violation(errors, "body", body)
 
 
 def check_parameter(where: str, param: dict[str, Any], value: str | None) -> None:

@@ -56,9 +56,7 @@ def test_only_fixture_hierarchy_elements_exist(closed: ContractClient) -> None:
             "titel": "x",
             "soegeparametre": {
                 "arbejdsomraade": {
-                    "beskaeftigelsesomraade": [
-                        {"hierarkielementId": element, "hierarkitype": "Omraade"}
-                    ]
+                    "beskaeftigelsesomraade": [{"hierarkielementId": element, "hierarkitype": 1}]
                 }
             },
         }

@@ -124,9 +124,9 @@ def test_clock_pins_advances_and_releases(client: ContractClient) -> None:
 
 def test_the_clock_drives_the_enrollment_date_rule(client: ContractClient) -> None:
     body = {"klientkategori": 2, "tilmeldingsdato": "2026-11-25T08:00:00+01:00", "ledighedsgrad": 1}
-    admin(client, "PUT", "/clock", json={"now": "2026-12-06T10:00:00+01:00"})
-    problem(client.post("/v1/Tilmelding", json=body), 422, 4338)  # 11 days later
-    admin(client, "PUT", "/clock", json={"now": "2026-12-05T10:00:00+01:00"})
+    admin(client, "PUT", "/clock", json={"now": "2026-11-26T10:00:00+01:00"})
+    problem(client.post("/v1/Tilmelding", json=body), 422, 4749)  # a day later
+    admin(client, "PUT", "/clock", json={"now": "2026-11-25T10:00:00+01:00"})
     assert client.post("/v1/Tilmelding", json=body).status_code == 201
 
 

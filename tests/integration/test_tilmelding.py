@@ -52,29 +52,33 @@ def test_enrollment_answers_a_receipt(client: ContractClient) -> None:
     assert "25-11-2026" in body["borgerkvitteringstekst"]
 
 
-def test_a_second_enrollment_overlaps(client: ContractClient) -> None:
+def test_a_second_enrollment_meets_an_open_contact_group(client: ContractClient) -> None:
     enroll(client)
-    problem(enroll(client), 409, 4316)
+    problem(enroll(client), 409, 4644)  # CreateTilmelding's table has 4644, not 4316
 
 
 @pytest.mark.parametrize(
     ("date", "accepted"),
     [
         ("2026-11-25T23:59:00+01:00", True),
-        ("2026-11-15T00:00:00+01:00", True),
-        ("2026-11-14T23:59:59+01:00", False),
+        ("2026-11-25T00:00:00+01:00", True),
+        ("2026-11-24T23:59:59+01:00", False),
+        ("2026-11-15T08:00:00+01:00", False),
         ("2026-11-26T00:00:00+01:00", False),
-        ("2026-11-14T23:30:00+00:00", True),
-    ],  # 00:30 on the 15th in Danish time
+        ("2026-11-24T23:30:00+00:00", True),
+    ],  # 00:30 on the 25th in Danish time
 )
-def test_enrollment_date_is_today_or_up_to_ten_days_back(
-    client: ContractClient, date: str, accepted: bool
-) -> None:
+def test_enrollment_date_must_be_today(client: ContractClient, date: str, accepted: bool) -> None:
     answer = enroll(client, tilmeldingsdato=date)
     if accepted:
         assert answer.status_code == 201, answer.text
     else:
-        problem(answer, 422, 4338)
+        problem(answer, 422, 4749)  # the seed's CreateTilmelding table: "must be of todays date"
+
+
+def test_event_date_after_the_enrollment_date_is_8063(client: ContractClient) -> None:
+    problem(enroll(client, haendelsesdato="2026-11-26T08:00:00+01:00"), 422, 8063)
+    assert enroll(client, haendelsesdato="2026-11-20T08:00:00+01:00").status_code == 201
 
 
 @pytest.mark.parametrize(
@@ -85,7 +89,12 @@ def test_enrollment_date_is_today_or_up_to_ten_days_back(
         ("0404701725", 422, 4725),
         ("0505701750", 422, 4750),
         ("0909701033", 422, 6033),
-        ("0707701316", 409, 4316),
+        ("0707701316", 409, 4644),
+        ("1605714645", 422, 4645),
+        ("2401724752", 422, 4752),
+        ("0510729147", 503, 9147),
+        ("1403714417", 422, 4417),
+        ("1201714321", 422, 4321),
         ("0101701010", 404, 1010),
         ("0000000000", 404, 1010),
     ],
@@ -98,9 +107,9 @@ def test_under_fifteen_cannot_get_a_contact_group(client: ContractClient) -> Non
     problem(enroll(client, cpr="0101154000"), 422, 6033)  # born 1 Jan 2015
 
 
-def test_65_or_older_only_without_benefit(client: ContractClient) -> None:
-    problem(enroll(client, cpr="1111501965"), 422, 4763)
-    assert enroll(client, cpr="1111501965", klientkategori=6).status_code == 201
+def test_65_or_older_may_enroll_with_benefit_here(client: ContractClient) -> None:
+    # 4763 says "from jobnet" and is in TilmeldOgBook's table, not CreateTilmelding's
+    assert enroll(client, cpr="1111501965").status_code == 201
 
 
 def test_not_unemployed_only_without_benefit(client: ContractClient) -> None:
@@ -185,3 +194,68 @@ def test_pascal_case_input_binds(client: ContractClient) -> None:
 def test_failed_enrollment_stores_nothing(client: ContractClient) -> None:
     problem(enroll(client, ledighedsgrad=3), 422, 4339)
     assert enroll(client).status_code == 201
+
+
+def test_the_seeds_legacy_names_bind_with_a_warning(client: ContractClient) -> None:
+    body = {
+        "ClientCategoryTypeIdentifier": 1,
+        "EnrollmentDate": "2026-11-25T08:00:00+01:00",
+        "CurrentUnemploymentStatusTypeIdentifier": 1,
+        "Profession": {"ProfessionType": [{**wish(), "HasEducation": True, "YearLastUsed": 2027}]},
+    }
+    # bound: the year after this one is refused by the rule, so the wish arrived
+    answer = client.post("/v1/Tilmelding", json=body)
+    problem(answer, 422, 4710)
+    warning = answer.headers["x-mock-warning"]
+    assert "EnrollmentDate read as tilmeldingsdato" in warning
+    assert "Profession read as joboensker" in warning
+    assert "YearLastUsed read as aarSidstBrugt" in warning
+
+
+@pytest.mark.parametrize(
+    ("client_id", "cpr", "changes", "fejlkode"),
+    [
+        ("jobcenter-aarhus", "1504711005", {}, 6005),  # lives in Odense
+        ("kommune-odense", "1504711005", {}, None),  # 6005 is about job centres
+        ("akasse-eksempel", "1302714385", {}, 4385),  # member of another fund
+        ("akasse-eksempel", "1403714417", {}, 4385),  # member of none
+        ("akasse-eksempel", ORDINARY, {"klientkategori": 2}, 9299),
+        ("akasse-eksempel", ORDINARY, {"ledighedsgrad": 3}, 9300),
+        ("akasse-eksempel", ORDINARY, {}, None),
+    ],
+)
+def test_the_callers_organisation_decides(
+    app: Any, engine: Any, client_id: str, cpr: str, changes: Any, fejlkode: Any
+) -> None:
+    with engine.store.transaction(client_id) as sandbox:
+        sandbox.clock.pin(NOW)
+    caller = ContractClient(app, client_id)
+    answer = caller.post("/v1/Tilmelding", json=enrollment(**changes), cpr=cpr)
+    if fejlkode is None:
+        assert answer.status_code == 201, answer.text
+    else:
+        problem(answer, 422, fejlkode)
+
+
+def test_a_provisional_code_is_answered_with_a_warning(client: ContractClient) -> None:
+    answer = enroll(client)
+    assert answer.status_code == 201
+    assert "klientkategori=1 is a provisional code" in answer.headers["x-mock-warning"]
+
+
+def test_not_enrollable_category_is_4641(client: ContractClient) -> None:
+    problem(enroll(client, klientkategori=7), 422, 4641)
+
+
+def test_unknown_alias_and_job_wish_identifiers(client: ContractClient) -> None:
+    alias = "00000000-0000-4000-8000-000000004318"
+    problem(enroll(client, joboensker=[wish(aliasIdentifier=alias)]), 422, 4318)
+    target = "00000000-0000-4000-8000-000000004589"
+    problem(enroll(client, joboensker=[wish(jobTargetIdentifier=target)]), 422, 4589)
+
+
+def test_the_first_violation_in_document_order_decides(client: ContractClient) -> None:
+    wishes = [wish() for _ in range(11)]
+    wishes[2]["maanederMedErfaring"] = -1  # 4698, the earlier in the document
+    wishes[10]["aarSidstBrugt"] = 1800  # 4710; "10" sorts before "2" as text
+    problem(enroll(client, joboensker=wishes), 400, 4698)

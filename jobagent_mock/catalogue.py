@@ -1,0 +1,73 @@
+"""The fejlkode catalogue: for every operation, each code it documents and how to trigger it.
+
+Built from the contract (each response's x-fejlkoder; `x-triggers` on the operation and on
+shared responses say how a value, the caller's organisation, stored state or only `Prefer`
+triggers a code) and from the fixtures (a persona listing a code triggers it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobagent_mock import spec
+from jobagent_mock.fixtures import Fixtures
+
+KINDS = ("persona", "value", "organisation", "state", "prefer")
+
+
+def entries(fixtures: Fixtures) -> list[dict[str, Any]]:
+    """One entry per operation, status and documented fejlkode, in the contract's order."""
+    found = []
+    for operation in spec.operations(spec.BUSINESS).values():
+        for status, codes in sorted(operation.fejlkoder_by_status().items()):
+            for code in codes:
+                trigger = trigger_for(operation, status, code, fixtures)
+                found.append(
+                    {
+                        "operationId": operation.operation_id,
+                        "fejlkode": code,
+                        "status": status,
+                        "fejltekst": spec.fejlkode_catalogue()[code][0],
+                        "trigger": trigger,
+                    }
+                )
+    return found
+
+
+def trigger_for(
+    operation: spec.Operation, status: int, code: int, fixtures: Fixtures
+) -> dict[str, Any] | None:
+    """How to make `operation` answer `code` under `status`; None where nothing says."""
+    own = operation.spec.get("x-triggers", [])
+    # the most specific first: the operation's for this status, the (shared) response's, then
+    # the operation's for the code at any status
+    declared = [
+        *(t for t in own if t.get("status") == status),
+        *operation.responses[str(status)].get("x-triggers", []),
+        *(t for t in own if "status" not in t),
+    ]
+    for trigger in declared:
+        if trigger["fejlkode"] == code:
+            found = {k: v for k, v in trigger.items() if k not in ("fejlkode", "status")}
+            return {"client_id": default_client(operation, fixtures), **found}
+    persona = next((p for p in fixtures.personas if code in p["fejlkoder"]), None)
+    if persona is None or status in (400, 413, 415):
+        return None
+    return {
+        "kind": "persona",
+        "client_id": persona.get("kalder") or default_client(operation, fixtures),
+        "cpr": persona["cpr"],
+        "reason": persona["description"],
+    }
+
+
+def default_client(operation: spec.Operation, fixtures: Fixtures) -> str:
+    """The first fixture client whose organisation and scopes the operation accepts."""
+    allowed = operation.spec.get("x-allowed-organisations")
+    needed = {s for r in operation.spec.get("security", []) for s in r.get("oauth2", [])}
+    for client in fixtures.clients:
+        if (allowed is None or client["organisationType"] in allowed) and needed <= set(
+            client["scopes"]
+        ):
+            return str(client["client_id"])
+    raise LookupError(f"no fixture client may call {operation.operation_id}")

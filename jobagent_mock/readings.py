@@ -1,0 +1,35 @@
+"""Readings the seed leaves open that a request relied on, noted for its x-mock-warning header.
+
+A reading is a short phrase (an alias, a provisional code-list value, an invented default, a
+relaxed rule). The web layer starts a collection per request and sends what was noted back as
+one `x-mock-warning` header, which the journal keeps too; the engine and the binder only note.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+HEADER = "x-mock-warning"
+SEPARATOR = "; "
+_NOTED: ContextVar[list[str]] = ContextVar("jobagent_mock_readings")
+# header values travel as Latin-1 at best; Danish letters are written the way ASCII spells them
+_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+
+
+def collect() -> list[str]:
+    """From here on, this request's readings land in the returned list (a shared list: Flask's
+    thread has a copy of the context, not of the list)."""
+    noted: list[str] = []
+    _NOTED.set(noted)
+    return noted
+
+
+def note(phrase: str) -> None:
+    noted = _NOTED.get(None)
+    if noted is not None and phrase not in noted:
+        noted.append(phrase)
+
+
+def header_value(noted: list[str]) -> str:
+    text = SEPARATOR.join(phrase.translate(_ASCII) for phrase in noted)
+    return text.encode("ascii", "replace").decode("ascii")
