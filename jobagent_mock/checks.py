@@ -15,7 +15,7 @@ from jsonschema import Draft4Validator
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from jobagent_mock import fixtures, spec
+from jobagent_mock import catalogue, fixtures, spec
 
 HANDLER_PACKAGE = "handlers"
 
@@ -24,11 +24,22 @@ def problems_found(fixtures_dir: Path | None = None) -> list[str]:
     found = contract_problems()
     found += [f"{where}: {why}" for where, why in example_errors()]
     try:
-        fixtures.load(fixtures_dir)
+        loaded = fixtures.load(fixtures_dir)
     except fixtures.FixtureError as exc:
         found.append(str(exc))
+    else:
+        found += untriggered_fejlkoder(loaded)
     found += unresolved_handlers()
     return found
+
+
+def untriggered_fejlkoder(loaded: fixtures.Fixtures) -> list[str]:
+    """Each documented fejlkode that nothing in the contract or the fixtures triggers."""
+    return [
+        f"{e['operationId']} {e['status']} {e['fejlkode']}: no trigger (x-triggers or a persona)"
+        for e in catalogue.entries(loaded)
+        if e["trigger"] is None
+    ]
 
 
 def contract_problems() -> list[str]:

@@ -4,12 +4,13 @@ error-code tables (README and the docs site) and the offline docs site itself.""
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import fixtures, spec
+from jobagent_mock import catalogue, fixtures, spec
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 _SECTION = (
@@ -26,21 +27,46 @@ def persona_table(personas: list[dict[str, Any]]) -> str:
 
 
 def error_table() -> str:
-    """Every fejlkode an operation can return: its text, its status and which operations."""
-    operations = spec.operations(spec.BUSINESS)
-    where: dict[tuple[int, int], set[str]] = {}
-    for operation in operations.values():
-        for status, codes in operation.fejlkoder_by_status().items():
-            for code in codes:
-                where.setdefault((code, status), set()).add(operation.operation_id)
-    catalogue = spec.fejlkode_catalogue()
-    rows = [
-        f"| {code} | {catalogue[code][0]} | {status} | "
-        f"{'every operation' if len(names) == len(operations) else ', '.join(sorted(names))} |"
-        for (code, status), names in sorted(where.items())
+    """Every fejlkode each operation documents: its text, its status and how to trigger it
+    (the catalogue that /__admin/fejlkoder serves)."""
+    parts = []
+    entries = catalogue.entries(fixtures.load())
+    for operation_id in spec.operations(spec.BUSINESS):
+        rows = [
+            f"| {e['fejlkode']} | {e['fejltekst']} | {e['status']} | {_how(e['trigger'])} |"
+            for e in entries
+            if e["operationId"] == operation_id
+        ]
+        parts.append(
+            f"**{operation_id}**\n\n| Fejlkode | Fejltekst | Status | How to trigger it |\n"
+            "|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        )
+    return "\n".join(parts)
+
+
+def _how(trigger: dict[str, Any]) -> str:
+    """A trigger in words, for a table cell."""
+    kind, client = trigger["kind"], f"`{trigger['client_id']}`"
+    if kind == "prefer":
+        return f"only `Prefer: fejlkode=…`: no input causes it ({trigger['reason']})"
+    if kind == "persona":
+        return f"CPR `{trigger['cpr']}` ({trigger['reason']}), as {client}"
+    if kind == "state":
+        steps = ", ".join(
+            step["operationId"] + (f" for `{step['cpr']}`" if "cpr" in step else "")
+            for step in trigger["steps"]
+        )
+        return f"the example again after {steps} (as {client})"
+    changes = {**({trigger["field"]: trigger.get("value")} if "field" in trigger else {})}
+    changes.update(trigger.get("with", {}))
+    said = [
+        f"`{field}` left out"
+        if trigger.get("absent") and field == trigger["field"]
+        else f"`{field}` = `{json.dumps(value, ensure_ascii=False)}`"
+        for field, value in changes.items()
     ]
-    header = "| Fejlkode | Fejltekst | Status | Operations |\n|---|---|---|---|\n"
-    return header + "\n".join(rows) + "\n"
+    said = [text.replace("|", "\\|") for text in said]
+    return ", ".join(said) + f" (as {client})" if said else f"a token of {client}"
 
 
 def sections() -> dict[str, str]:
@@ -98,7 +124,7 @@ def _index() -> str:
     ]
     links += [
         ("personas.html", "Personas: the magic CPR numbers"),
-        ("fejlkoder.html", "Fejlkoder: every error code and where it is returned"),
+        ("fejlkoder.html", "Fejlkoder: every error code, where it is returned, how to trigger it"),
         ("reconstruction.html", "How the contract was reconstructed from STAR's draft"),
     ]
     items = "".join(f'<li><a href="{href}">{html.escape(text)}</a></li>' for href, text in links)
