@@ -70,7 +70,7 @@ def test_generated_client_walks_create_get_list_delete(generated: ModuleType, ap
         jobagent_identifier=UUID("6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d"),
         jobagent=models.JobagentDto(
             email="klient@example.dk",
-            udsendelsesinterval=models.Udsendelsesinterval.UGENTLIGT,
+            udsendelsesinterval=models.Udsendelsesinterval(2),  # Ugentligt
             sms_notifikation=False,
         ),
         soegeparametre=models.SoegeparametreDto(),
