@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from jobagent_mock import spec
 from jobagent_mock.clock import DANISH_TIME
 from tests.helpers import ORDINARY, OTHER, ContractClient, problem
 
@@ -165,3 +166,28 @@ def test_one_jobsamtale_per_citizen(client: ContractClient, engine: Any) -> None
     with engine.store.transaction("star-jobnet") as sandbox:
         sandbox.enrollments.clear()  # as if the enrollment had ended; the booking stays
     problem(book(client, bookingStartTime="2026-11-26T10:00:00+01:00"), 409, 8273)
+
+
+def test_a_client_written_from_the_seeds_table_gets_the_same_201(
+    client: ContractClient, engine: Any
+) -> None:
+    """The seed's names (x-seed-example) and the canonical ones: both enroll and book."""
+    media = spec.operations()["TilmeldOgBook"].spec["requestBody"]["content"]["application/json"]
+    seed_names = media["x-seed-example"]["value"]
+    danish_names = media["examples"]["danske-navne"]["value"]
+    with engine.store.transaction("star-jobnet") as sandbox:
+        sandbox.clock.pin(datetime(2026, 11, 27, 9, 0, tzinfo=DANISH_TIME))
+    seed_answer = client.post("/v1/Tilmelding/TilmeldOgBook", json=seed_names, cpr=ORDINARY)
+    assert seed_answer.status_code == 201, seed_answer.text
+    assert "Profession read as joboensker" in seed_answer.headers["x-mock-warning"]
+    assert "EnrollmentDate read as tilmeldingsdato" in seed_answer.headers["x-mock-warning"]
+    danish_answer = client.post("/v1/Tilmelding/TilmeldOgBook", json=danish_names, cpr=OTHER)
+    assert danish_answer.status_code == 201, danish_answer.text
+    assert " read as " not in danish_answer.headers["x-mock-warning"]
+    booked = {b["start"] for b in bookings(engine)}
+    assert booked == {"2026-12-01T09:00:00+01:00", "2026-12-01T10:00:00+01:00"}
+
+
+def bookings(engine: Any) -> list[dict[str, Any]]:
+    with engine.store.snapshot("star-jobnet") as sandbox:
+        return [b for cpr in (ORDINARY, OTHER) for b in sandbox.bookings.get(cpr, [])]
