@@ -233,8 +233,15 @@ def _unwrapped(value: Any, member: str | None) -> Any:
     return next((v for k, v in value.items() if k.lower() == member.lower()), [])
 
 
+# id(schema) -> (schema, the values of its provisional code list, or None), built once
+_PROVISIONAL: dict[int, tuple[dict[str, Any], list[Any] | None]] = {}
+
+
 def _note_provisional(value: Any, schema: dict[str, Any], name: str) -> None:
-    enum = _provisional_enum(schema)
+    cached = _PROVISIONAL.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _PROVISIONAL[id(schema)] = (schema, _provisional_enum(schema))
+    enum = cached[1]
     if enum is not None and value in enum and not isinstance(value, bool):
         readings.note(f"{name}={value} is a provisional code")
 
