@@ -12,7 +12,7 @@ from typing import Any
 
 from jobagent_mock.errors import Conflict, RuleViolation
 from jobagent_mock.persons import Person
-from jobagent_mock.store import Sandbox
+from jobagent_mock.stores import Sandbox
 from jobagent_mock.tilmelding import local_time
 
 LOOKUP_FAILED = 8111

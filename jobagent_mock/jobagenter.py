@@ -8,7 +8,7 @@ from typing import Any
 from jobagent_mock.errors import FAILED_TO_VALIDATE, Conflict, NotFound, RuleViolation
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Person
-from jobagent_mock.store import Sandbox
+from jobagent_mock.stores import Sandbox
 
 DEAD = 4405
 UNKNOWN_IDENTIFIER = 4589

@@ -10,7 +10,7 @@ from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import Conflict, RuleViolation
 from jobagent_mock.occupations import OUT_OF_DATE, UNKNOWN, Occupations
 from jobagent_mock.persons import Person
-from jobagent_mock.store import Sandbox
+from jobagent_mock.stores import Sandbox
 
 ENROLLMENT_DAYS_BACK = 10
 # person states a persona can carry that stop an enrollment, in the order STAR checks them

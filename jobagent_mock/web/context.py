@@ -14,7 +14,7 @@ from connexion import context as connexion_context
 from jobagent_mock.auth import Authority
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.service import Caller, Mock
-from jobagent_mock.store import DEFAULT_SANDBOX
+from jobagent_mock.stores import DEFAULT_SANDBOX
 
 # the app serving the request, bound per request (web/fast_lane.py), so several apps in one
 # process (as in the tests) never share an engine; Flask's thread gets a copy of the context

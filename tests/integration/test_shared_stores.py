@@ -16,13 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from jobagent_mock import fixtures
+from jobagent_mock import fixtures, idempotency
 from jobagent_mock.errors import ReplayedRequest, RuleViolation
 from jobagent_mock.stores import open_store
 from tests.helpers import token_for
 from tests.servers import free_port, mock_server, redis_server, start_mock, stop
 
 ORDINARY, OTHER = "1507851234", "2208921234"
+NEWCOMER = "0101991234"  # a citizen with no job agent in the fixtures
 SLOT = {
     "klientkategori": 2,
     "tilmeldingsdato": "2026-11-25T08:00:00+01:00",
@@ -45,7 +46,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_every_store_keeps_the_same_rules(store_url: str) -> None:
     store = open_store(store_url, fixtures.load().jobagents)
     with store.transaction("a") as sandbox:
-        sandbox.claim_request_id("r1")
+        idempotency.claim(sandbox, "r1")
         owner = sandbox.citizens()[0]
         removed = list(sandbox.agents_of(owner))
         assert removed and all(sandbox.owner_of(i) == owner for i in removed)
@@ -55,10 +56,10 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
         sandbox.put_agent("0101991234", "new-id", {"titel": "new"})
         assert sandbox.owner_of("new-id") == "0101991234"
     with pytest.raises(RuleViolation), store.transaction("a") as sandbox:
-        sandbox.claim_request_id("r2")  # a refusal keeps its claim
+        idempotency.claim(sandbox, "r2")  # a refusal keeps its claim
         raise RuleViolation(4338)
     with pytest.raises(ReplayedRequest), store.transaction("a") as sandbox:
-        sandbox.claim_request_id("r2")
+        idempotency.claim(sandbox, "r2")
     with store.snapshot("a") as sandbox:
         assert sandbox.agents_of(owner) == {}
         assert sandbox.agents_of("0101991234") == {"new-id": {"titel": "new"}}
@@ -71,7 +72,7 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
     with store.snapshot("a") as sandbox:
         assert sandbox.agents_of(owner) and not sandbox.agents_of("0101991234")
     with store.transaction("a") as sandbox:
-        sandbox.claim_request_id("r1")  # forgotten by the reset
+        idempotency.claim(sandbox, "r1")  # forgotten by the reset
     assert store.journal("a") == []
 
 
@@ -387,3 +388,19 @@ def test_a_reset_waits_for_a_write_under_way(shared_url: str) -> None:
     resetting.join(10)
     with resetter.snapshot("busy") as sandbox:
         assert sandbox.agents_of("0101991234") == {}
+
+
+def test_a_sqlite_snapshot_reads_one_moment(tmp_path: Path) -> None:
+    """A reader that looks twice sees the same sandbox, though a writer of another worker
+    committed in between: a list and its details never come from two different states."""
+    url = f"sqlite:{tmp_path / 'mock.db'}"
+    reader, writer = (open_store(url, fixtures.load().jobagents) for _ in range(2))
+    with writer.transaction("moment") as sandbox:
+        sandbox.put_agent(NEWCOMER, "first", {"n": 1})
+    with reader.snapshot("moment") as seen:
+        before = seen.agents_of(NEWCOMER)
+        with writer.transaction("moment") as sandbox:
+            sandbox.put_agent(NEWCOMER, "second", {"n": 2})
+        assert seen.agents_of(NEWCOMER) == before == {"first": {"n": 1}}
+    with reader.snapshot("moment") as seen:
+        assert list(seen.agents_of(NEWCOMER)) == ["first", "second"]
