@@ -24,7 +24,12 @@ from jobagent_mock.environment import ENVIRONMENT
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import open_store
 from jobagent_mock.web import problems
-from jobagent_mock.web.context import AUTHORITY, ENGINE
+from jobagent_mock.web.context import (
+    AUTHORITY,
+    ENGINE,
+    OperationMiddleware,
+    RequestContextMiddleware,
+)
 from jobagent_mock.web.fast_lane import FastLane
 from jobagent_mock.web.journal import JournalMiddleware
 from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware
@@ -54,7 +59,8 @@ async def _freeze_at_startup(_app: Any) -> AsyncIterator[None]:
 
 class HandlerResolver(Resolver):
     def resolve_operation_id(self, operation: Any) -> str:
-        return handler_name(operation.operation_id, operation._operation.get("tags", []))
+        found = spec.operation(operation.operation_id)
+        return handler_name(operation.operation_id, found.spec.get("tags", []) if found else [])
 
     def resolve(self, operation: Any) -> Resolution:
         # keep the contract's operationId (not the handler's name) in the routing context, where
@@ -81,26 +87,27 @@ def create_app(
         __name__,
         jsonifier=jsonifier,
         specification_dir=spec.SPEC_DIR,
-        security_map=security_map(authority),
+        security_map=security_map(),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         lifespan=_freeze_at_startup,
     )
     mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents))
     app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
-    # outermost, so the journal sees every answer, rendered errors included
+    # outermost: every request gets its context (web/context.py) before anything reads it
     app.add_middleware(
-        JournalMiddleware,
+        RequestContextMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         mock=mock,
         authority=authority,
     )
+    # outside the error handlers, so the journal sees every answer, rendered errors included
+    app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, mock=mock)
     # inside the journal, which records its answers too; outside everything it can skip
     app.add_middleware(
         FastLane,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         mock=mock,
-        authority=authority,
         resolve=handler_for,
         jsonifier=jsonifier,
         max_body_bytes=max_body_bytes,
@@ -113,6 +120,8 @@ def create_app(
         position=MiddlewarePosition.BEFORE_ROUTING,
         max_body_bytes=max_body_bytes,
     )
+    # right after routing: the operation, for security, Prefer, handlers and the journal
+    app.add_middleware(OperationMiddleware, position=MiddlewarePosition.BEFORE_SECURITY)
     # after security (a forced answer still needs a valid token), before validation
     app.add_middleware(PreferMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
     for contract in spec.CONTRACTS:

@@ -305,3 +305,35 @@ def test_generated_requests_are_answered_alike(twin: Twin, case: Any) -> None:
         sent["method"], sent["url"], headers=headers, params=sent.get("params"), **body
     )
     same_answer(lane, full)
+
+
+# The lane answers a valid business request itself, so a middleware inside it never sees one.
+EXPECTED_STACK = [
+    "ServerErrorMiddleware",
+    "RequestContextMiddleware",  # the project's: creates the request context
+    "JournalMiddleware",
+    "FastLane",
+    "ExceptionMiddleware",
+    "SwaggerUIMiddleware",
+    "InputLimitsMiddleware",  # the lane: declared_too_large, read_body
+    "RoutingMiddleware",  # the lane: Route, from the same contract
+    "OperationMiddleware",  # the lane: sets request.operation
+    "SecurityMiddleware",  # the lane: security.authorize
+    "PreferMiddleware",  # the lane: steps aside for any Prefer header
+    "RequestValidationMiddleware",  # the lane: check_parameter, parse_body, check_body
+    "ResponseValidationMiddleware",  # the lane: _check_response (tests only)
+    "LifespanMiddleware",
+    "ContextMiddleware",  # connexion's context: nothing of the project reads it
+]
+
+
+def test_the_middleware_stack_is_the_one_the_lane_was_taught() -> None:
+    stack = [
+        getattr(m, "func", m).__name__ for m in create_app(signing_key=KEY).middleware.middlewares
+    ]
+    assert stack == EXPECTED_STACK, (
+        "connexion's or the project's middleware list changed. The fast lane serves valid "
+        "business requests without the middlewares inside it (after FastLane): teach "
+        "web/fast_lane.py to do what the new one does, or add it outside the lane "
+        "(MiddlewarePosition.BEFORE_EXCEPTION, before FastLane); then update EXPECTED_STACK."
+    )
