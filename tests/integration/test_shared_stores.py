@@ -20,7 +20,15 @@ from jobagent_mock import fixtures, idempotency
 from jobagent_mock.errors import ReplayedRequest, RuleViolation
 from jobagent_mock.stores import open_store
 from tests.helpers import token_for
-from tests.servers import free_port, mock_server, redis_server, start_mock, stop
+from tests.servers import (
+    free_port,
+    lock_waiters,
+    mock_server,
+    redis_server,
+    start_mock,
+    stop,
+    wait_until,
+)
 
 ORDINARY, OTHER = "1507851234", "2208921234"
 NEWCOMER = "0101991234"  # a citizen with no job agent in the fixtures
@@ -382,7 +390,8 @@ def test_a_reset_waits_for_a_write_under_way(shared_url: str) -> None:
     inside.wait(10)
     resetting = threading.Thread(target=resetter.reset, args=("busy",))
     resetting.start()
-    time.sleep(0.3)  # the reset is asked for while the write holds the sandbox
+    # the race itself: the reset waits for the lock the write holds
+    wait_until(lambda: lock_waiters(shared_url) == 1, "the reset waits for the write")
     go_on.set()
     writing.join(10)
     resetting.join(10)
