@@ -6,7 +6,6 @@ import contextlib
 import gc
 import json
 import os
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from connexion.utils import get_function_from_name
 from jobagent_mock import fixtures, spec
 from jobagent_mock.auth import Authority
 from jobagent_mock.environment import ENVIRONMENT
+from jobagent_mock.naming import handler_name
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import open_store
 from jobagent_mock.web import problems
@@ -36,12 +36,6 @@ from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddlewa
 from jobagent_mock.web.prefer import PreferMiddleware
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
-
-
-def handler_name(operation_id: str, tags: list[str]) -> str:
-    """The one place operationIds meet Python: handlers.<first tag>.<operationId in snake_case>."""
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
-    return f"handlers.{tags[0].lower()}.{snake}"
 
 
 def handler_for(operation: spec.Operation) -> Any:

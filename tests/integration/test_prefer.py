@@ -111,6 +111,7 @@ def test_other_preferences_are_ignored(client: ContractClient) -> None:
     assert len(answer.json()["jobagenter"]) == 2
 
 
+@pytest.mark.slow
 def test_latency_holds_up_no_other_request(app: Any, client: ContractClient) -> None:
     headers = {"Authorization": f"Bearer {client.token}", "x-civilRegistrationIdentifier": ORDINARY}
     finished: list[str] = []

@@ -42,7 +42,7 @@ SLOT = {
 }
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "redis":
         with redis_server() as url:
@@ -84,7 +84,7 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
     assert store.journal("a") == []
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
 def two_workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "redis":
         with redis_server() as url, mock_server(url) as (base, _):
@@ -116,6 +116,7 @@ def in_parallel(count: int, call: Any) -> list[Any]:
         return list(pool.map(call, range(count)))
 
 
+@pytest.mark.slow
 def test_one_request_id_succeeds_once_across_workers(two_workers: str) -> None:
     client = session(two_workers)
 
@@ -131,6 +132,7 @@ def test_one_request_id_succeeds_once_across_workers(two_workers: str) -> None:
     assert len(listed.json()["jobagenter"]) == 3
 
 
+@pytest.mark.slow
 def test_a_slot_is_booked_once_across_workers(two_workers: str) -> None:
     client = session(two_workers)
     client.put("/__admin/clock", json={"now": "2026-11-25T10:00:00+01:00"})
@@ -149,6 +151,7 @@ def test_a_slot_is_booked_once_across_workers(two_workers: str) -> None:
     assert sorted(in_parallel(len(citizens), book)) == [201] + [409] * (len(citizens) - 1)
 
 
+@pytest.mark.slow
 def test_nothing_is_lost_by_concurrent_writes(two_workers: str) -> None:
     client = session(two_workers)
 
@@ -173,6 +176,7 @@ def test_nothing_is_lost_by_concurrent_writes(two_workers: str) -> None:
     assert len(journal["requests"]) == 12
 
 
+@pytest.mark.slow
 def test_sandboxes_and_the_clock_hold_across_workers(two_workers: str) -> None:
     one, two = session(two_workers, "one"), session(two_workers, "two")
     one.put("/__admin/clock", json={"now": "2030-01-01T12:00:00+01:00"})
@@ -193,6 +197,7 @@ def test_sandboxes_and_the_clock_hold_across_workers(two_workers: str) -> None:
     assert "kun i one" not in seen
 
 
+@pytest.mark.slow
 def test_sqlite_keeps_what_was_written_before_a_kill(tmp_path: Path) -> None:
     store, port = f"sqlite:{tmp_path / 'mock.db'}", free_port()
     server = start_mock(store, 2, port)
@@ -241,7 +246,7 @@ def test_several_workers_on_the_memory_store_is_a_clear_error() -> None:
     assert run.stderr.strip().count("\n") == 0 and "shared store" in run.stderr
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
 def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "redis":
         with redis_server() as url:
@@ -268,6 +273,7 @@ def test_writers_of_separate_stores_exclude_each_other(shared_url: str) -> None:
     assert sorted((e["by"], e["n"]) for e in added) == [(i, n) for i in range(4) for n in range(10)]
 
 
+@pytest.mark.needs_redis
 def test_a_redis_writer_whose_lock_expired_keeps_nothing() -> None:
     with redis_server() as url:
         store = open_store(url, fixtures.load().jobagents)
@@ -323,6 +329,7 @@ def _connections_by_worker(server: Any, port: int) -> dict[int, int]:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+@pytest.mark.slow
 def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> None:
     """Connections opened at once, as wrk or a CI suite opens them, are served by every worker,
     not all by whichever woke first (uvicorn's shared socket gave one worker all 32)."""
@@ -344,6 +351,7 @@ def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> No
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
+@pytest.mark.slow
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     with mock_server(f"sqlite:{tmp_path / 'mock.db'}") as (base, server):
         first, second = _workers(server)
