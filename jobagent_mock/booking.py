@@ -10,33 +10,25 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jobagent_mock.errors import Conflict, RuleViolation
+from jobagent_mock.errors import Conflict, Fejlkode, RuleViolation
 from jobagent_mock.persons import Person
 from jobagent_mock.stores import Sandbox
 from jobagent_mock.tilmelding import local_time
 
-LOOKUP_FAILED = 8111
-NO_JOBNET_CV = 4786
-HAS_JOBSAMTALE = 8273
-BOOKING_UNREACHABLE = 4769
-BOOKING_NOT_CONFIGURED = 9018
-OPTION_UNKNOWN = 8108
-OPTION_DATE_RANGE = 8109
-BOOKING_IN_PAST = 4783
-SLOT_TAKEN = 4819
-CASEWORKER_UNKNOWN = 4822
-CASEWORKER_NOT_ALLOWED = 9003
-BOOKING_SYSTEM_FAILURES = {"utilgaengeligt": BOOKING_UNREACHABLE, "mangler": BOOKING_NOT_CONFIGURED}
+BOOKING_SYSTEM_FAILURES = {
+    "utilgaengeligt": Fejlkode.BOOKING_UNREACHABLE,
+    "mangler": Fejlkode.BOOKING_NOT_CONFIGURED,
+}
 
 
 def check_person(sandbox: Sandbox, person: Person) -> None:
     """The citizen's side of a booking; checked before the enrollment rules."""
-    if person.triggers(LOOKUP_FAILED):
-        raise RuleViolation(LOOKUP_FAILED)
-    if person.triggers(NO_JOBNET_CV):
-        raise RuleViolation(NO_JOBNET_CV)
-    if person.triggers(HAS_JOBSAMTALE) or sandbox.bookings.get(person.cpr):
-        raise Conflict(HAS_JOBSAMTALE)
+    if person.triggers(Fejlkode.LOOKUP_FAILED):
+        raise RuleViolation(Fejlkode.LOOKUP_FAILED)
+    if person.triggers(Fejlkode.NO_JOBNET_CV):
+        raise RuleViolation(Fejlkode.NO_JOBNET_CV)
+    if person.triggers(Fejlkode.HAS_JOBSAMTALE) or sandbox.bookings.get(person.cpr):
+        raise Conflict(Fejlkode.HAS_JOBSAMTALE)
 
 
 def check_slot(
@@ -45,7 +37,7 @@ def check_slot(
     """The interview option and slot asked for; returns the slot's key once every rule holds."""
     option = options.get(body["moedetilbudId"].lower())
     if option is None or not option["aktiv"]:
-        raise RuleViolation(OPTION_UNKNOWN)
+        raise RuleViolation(Fejlkode.OPTION_UNKNOWN)
     if option["bookingsystem"] in BOOKING_SYSTEM_FAILURES:
         raise RuleViolation(BOOKING_SYSTEM_FAILURES[option["bookingsystem"]])
     _check_caseworker(body.get("sagsbehandlerEksterntId"), option, options)
@@ -53,7 +45,9 @@ def check_slot(
     _check_day(start, option, sandbox.clock.today())
     slot = (option["moedetilbudId"], start.isoformat())
     if not _is_slot(start, option) or slot in sandbox.taken_slots:
-        raise Conflict(SLOT_TAKEN, f"{start.isoformat()} is not a free slot of this option.")
+        raise Conflict(
+            Fejlkode.SLOT_TAKEN, f"{start.isoformat()} is not a free slot of this option."
+        )
     return slot
 
 
@@ -72,21 +66,21 @@ def _check_caseworker(
     if caseworker is None:
         return
     if not any(caseworker in o["sagsbehandlere"] for o in options.values()):
-        raise RuleViolation(CASEWORKER_UNKNOWN)
+        raise RuleViolation(Fejlkode.CASEWORKER_UNKNOWN)
     if caseworker not in option["sagsbehandlere"]:
-        raise RuleViolation(CASEWORKER_NOT_ALLOWED)
+        raise RuleViolation(Fejlkode.CASEWORKER_NOT_ALLOWED)
 
 
 def _check_day(start: datetime, option: dict[str, Any], today: date) -> None:
     if start.date() < today:
-        raise RuleViolation(BOOKING_IN_PAST)
+        raise RuleViolation(Fejlkode.BOOKING_IN_PAST)
     first, last = (
         today + timedelta(days=option["fraDage"]),
         today + timedelta(days=option["tilDage"]),
     )
     if not first <= start.date() <= last:
         raise RuleViolation(
-            OPTION_DATE_RANGE, f"Bookable from {first.isoformat()} to {last.isoformat()}."
+            Fejlkode.OPTION_DATE_RANGE, f"Bookable from {first.isoformat()} to {last.isoformat()}."
         )
 
 

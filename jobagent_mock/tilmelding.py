@@ -7,25 +7,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import Conflict, RuleViolation
+from jobagent_mock.errors import Conflict, Fejlkode, RuleViolation
 from jobagent_mock.occupations import OUT_OF_DATE, UNKNOWN, Occupations
 from jobagent_mock.persons import Person
 from jobagent_mock.stores import Sandbox
 
 ENROLLMENT_DAYS_BACK = 10
 # person states a persona can carry that stop an enrollment, in the order STAR checks them
-BLOCKING_PERSON_STATES = (4405, 4720, 4725, 4750)
-ENROLLMENT_OVERLAP = 4316
-DATE_OUT_OF_RANGE = 4338
-NOT_UNEMPLOYED_NEEDS_NO_BENEFIT = 4339
-INVALID_YEAR = 4710
-AGE_65_WITHOUT_BENEFIT_ONLY = 4763
-ILLEGAL_COMBINATION = 6014
-CONTACT_GROUP_AGE = 6033
-PROFESSION_REQUIRED = 7062
-OCCUPATION_UNKNOWN = 8281
-OCCUPATION_OUT_OF_DATE = 8282
-DUPLICATE_CONCEPT = 9439
+BLOCKING_PERSON_STATES = (
+    Fejlkode.DEAD,
+    Fejlkode.ABROAD,
+    Fejlkode.TEMPORARY_FOREIGN_ADDRESS,
+    Fejlkode.ABSENCE_REGISTRATION,
+)
 
 
 def check(
@@ -41,12 +35,14 @@ def check(
         if person.triggers(fejlkode):
             raise RuleViolation(fejlkode)
     age = person.age(today)
-    if person.triggers(CONTACT_GROUP_AGE) or age < codelists.get("minimumsalder", 15):
-        raise RuleViolation(CONTACT_GROUP_AGE, f"Age {age} does not allow a contact group.")
+    if person.triggers(Fejlkode.CONTACT_GROUP_AGE) or age < codelists.get("minimumsalder", 15):
+        raise RuleViolation(
+            Fejlkode.CONTACT_GROUP_AGE, f"Age {age} does not allow a contact group."
+        )
     _check_codes(body, age, codelists)
     _check_date(body["tilmeldingsdato"], today)
-    if person.triggers(ENROLLMENT_OVERLAP) or sandbox.enrollments.get(person.cpr):
-        raise Conflict(ENROLLMENT_OVERLAP)
+    if person.triggers(Fejlkode.ENROLLMENT_OVERLAP) or sandbox.enrollments.get(person.cpr):
+        raise Conflict(Fejlkode.ENROLLMENT_OVERLAP)
     _check_job_wishes(body, codelists, occupations, today)
 
 
@@ -87,13 +83,14 @@ def _check_codes(body: dict[str, Any], age: int, codelists: dict[str, Any]) -> N
     kategori, grad = body["klientkategori"], body["ledighedsgrad"]
     uden_ydelse = codelists["udenYdelseKategori"]
     if grad == codelists["ikkeLedigGrad"] and kategori != uden_ydelse:
-        raise RuleViolation(NOT_UNEMPLOYED_NEEDS_NO_BENEFIT)
+        raise RuleViolation(Fejlkode.NOT_UNEMPLOYED_NEEDS_NO_BENEFIT)
     if grad not in codelists["lovligeKombinationer"].get(str(kategori), []):
         raise RuleViolation(
-            ILLEGAL_COMBINATION, f"klientkategori {kategori} cannot have ledighedsgrad {grad}."
+            Fejlkode.ILLEGAL_COMBINATION,
+            f"klientkategori {kategori} cannot have ledighedsgrad {grad}.",
         )
     if age >= codelists.get("udenYdelseFraAlder", 65) and kategori != uden_ydelse:
-        raise RuleViolation(AGE_65_WITHOUT_BENEFIT_ONLY)
+        raise RuleViolation(Fejlkode.AGE_65_WITHOUT_BENEFIT_ONLY)
 
 
 def _check_date(tilmeldingsdato: str, today: date) -> None:
@@ -101,7 +98,7 @@ def _check_date(tilmeldingsdato: str, today: date) -> None:
     earliest = today - timedelta(days=ENROLLMENT_DAYS_BACK)
     if not earliest <= enrolled <= today:
         raise RuleViolation(
-            DATE_OUT_OF_RANGE,
+            Fejlkode.DATE_OUT_OF_RANGE,
             f"tilmeldingsdato {enrolled} is not between {earliest} and {today}.",
         )
 
@@ -111,18 +108,24 @@ def _check_job_wishes(
 ) -> None:
     wishes = body.get("joboensker", [])
     if not wishes and body["klientkategori"] in codelists["kategorierDerKraeverJoboensker"]:
-        raise RuleViolation(PROFESSION_REQUIRED)
+        raise RuleViolation(Fejlkode.PROFESSION_REQUIRED)
     seen: set[str] = set()
     for index, wish in enumerate(wishes):
         if wish.get("aarSidstBrugt", today.year) > today.year:
             where = f"body.joboensker[{index}].aarSidstBrugt"
             why = f"{wish['aarSidstBrugt']} lies after {today.year}"
-            raise RuleViolation(INVALID_YEAR, f"{where}: {why}", {where: [why]})
+            raise RuleViolation(Fejlkode.INVALID_YEAR, f"{where}: {why}", {where: [why]})
         concept = wish["conceptUriDa"]
         if concept.lower() in seen:
-            raise RuleViolation(DUPLICATE_CONCEPT, f"conceptUriDa {concept} is given twice.")
+            raise RuleViolation(
+                Fejlkode.DUPLICATE_CONCEPT, f"conceptUriDa {concept} is given twice."
+            )
         seen.add(concept.lower())
         status = occupations.concept_status(concept)
         if status in (UNKNOWN, OUT_OF_DATE):
-            fejlkode = OCCUPATION_UNKNOWN if status == UNKNOWN else OCCUPATION_OUT_OF_DATE
+            fejlkode = (
+                Fejlkode.OCCUPATION_UNKNOWN
+                if status == UNKNOWN
+                else Fejlkode.OCCUPATION_OUT_OF_DATE
+            )
             raise RuleViolation(fejlkode, f"conceptUriDa {concept}: {status}.")
