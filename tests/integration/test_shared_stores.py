@@ -421,3 +421,18 @@ def test_a_sqlite_snapshot_reads_one_moment(tmp_path: Path) -> None:
         assert seen.agents_of(NEWCOMER) == before == {"first": {"n": 1}}
     with reader.snapshot("moment") as seen:
         assert list(seen.agents_of(NEWCOMER)) == ["first", "second"]
+
+
+def test_a_shared_store_keeps_nothing_of_a_write_that_failed_unexpectedly(shared_url: str) -> None:
+    """A bug half way through an operation (not a refusal) leaves the sandbox as it was, and
+    the sandbox is free again for the next writer."""
+    store = open_store(shared_url, fixtures.load().jobagents)
+    with pytest.raises(ZeroDivisionError), store.transaction("broken") as sandbox:
+        sandbox.put_agent(NEWCOMER, "half", {"titel": "half"})
+        idempotency.claim(sandbox, "r1")
+        sandbox.enrollments[NEWCOMER] = [{"half": True}]
+        _ = 1 / 0
+    with store.transaction("broken") as sandbox:
+        assert sandbox.agents_of(NEWCOMER) == {}
+        assert NEWCOMER not in sandbox.enrollments
+        idempotency.claim(sandbox, "r1")  # never claimed
