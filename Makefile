@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages run test check lint lint-contract typecheck fuzz fuzz-long docs bench profile clean
+.PHONY: install system-packages run test test-fast check lint lint-contract typecheck fuzz fuzz-long docs bench profile clean
 
 install: $(STAMP)
 
@@ -20,6 +20,10 @@ run: install
 
 test: install system-packages
 	$(BIN)/pytest -q
+
+# unit and integration tests without the slow ones (live servers, workers, a browser): a minute
+test-fast: install
+	$(BIN)/pytest -q -m "not slow" tests/unit tests/integration
 
 # Debian packages the tests drive: headless Chromium (docs) and a Redis server (shared store).
 # Installed as root only; elsewhere those tests are skipped (and fail under CI=true).
@@ -57,6 +61,7 @@ lint: install
 	$(BIN)/ruff check jobagent_mock handlers tests bench
 	$(BIN)/ruff format --check jobagent_mock handlers tests bench
 	for f in openapi/*.yaml; do $(BIN)/openapi-spec-validator $$f || exit 1; done
+	$(BIN)/lint-imports --no-cache
 
 # Spectral (npm), an independent OpenAPI linter: no errors allowed, and no warnings on jobagent.yaml
 SPECTRAL := .tools/node_modules/.bin/spectral

@@ -10,36 +10,34 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jobagent_mock.errors import Refusals
+from jobagent_mock.errors import Fejlkode, Refusals
 from jobagent_mock.persons import Person
-from jobagent_mock.store import Sandbox
+from jobagent_mock.stores import Sandbox
 from jobagent_mock.tilmelding import local_time
 
-LOOKUP_FAILED = 8111
-NO_JOBNET_CV = 4786
-HAS_JOBSAMTALE = 8273
-BOOKING_UNREACHABLE = 4769
-BOOKING_NOT_CONFIGURED = 9018
-OPTION_UNKNOWN = 8108
-OPTION_DATE_RANGE = 8109
-BOOKING_IN_PAST = 4783
-SLOT_TAKEN = 4819
-CASEWORKER_UNKNOWN = 4822
-CASEWORKER_NOT_ALLOWED = 9003
-AFTER_INTERVIEW_DEADLINE = 8288
 # codes check_person computes; a persona listing one demonstrates it
-COMPUTED = frozenset({LOOKUP_FAILED, NO_JOBNET_CV, HAS_JOBSAMTALE, AFTER_INTERVIEW_DEADLINE})
-BOOKING_SYSTEM_FAILURES = {"utilgaengeligt": BOOKING_UNREACHABLE, "mangler": BOOKING_NOT_CONFIGURED}
+COMPUTED = frozenset(
+    {
+        Fejlkode.LOOKUP_FAILED,
+        Fejlkode.NO_JOBNET_CV,
+        Fejlkode.HAS_JOBSAMTALE,
+        Fejlkode.AFTER_INTERVIEW_DEADLINE,
+    }
+)
+BOOKING_SYSTEM_FAILURES = {
+    "utilgaengeligt": Fejlkode.BOOKING_UNREACHABLE,
+    "mangler": Fejlkode.BOOKING_NOT_CONFIGURED,
+}
 
 
 def check_person(sandbox: Sandbox, person: Person, table: Refusals) -> None:
     """The citizen's side of a booking; checked before the enrollment rules."""
-    if person.triggers(LOOKUP_FAILED):
-        raise table.refuse(LOOKUP_FAILED)
-    if person.triggers(NO_JOBNET_CV):
-        raise table.refuse(NO_JOBNET_CV)
-    if person.triggers(HAS_JOBSAMTALE) or sandbox.bookings.get(person.cpr):
-        raise table.refuse(HAS_JOBSAMTALE)
+    if person.triggers(Fejlkode.LOOKUP_FAILED):
+        raise table.refuse(Fejlkode.LOOKUP_FAILED)
+    if person.triggers(Fejlkode.NO_JOBNET_CV):
+        raise table.refuse(Fejlkode.NO_JOBNET_CV)
+    if person.triggers(Fejlkode.HAS_JOBSAMTALE) or sandbox.bookings.get(person.cpr):
+        raise table.refuse(Fejlkode.HAS_JOBSAMTALE)
 
 
 def check_slot(
@@ -52,7 +50,7 @@ def check_slot(
     """The interview option and slot asked for; returns the slot's key once every rule holds."""
     option = options.get(body["moedetilbudId"].lower())
     if option is None or not option["aktiv"]:
-        raise table.refuse(OPTION_UNKNOWN)
+        raise table.refuse(Fejlkode.OPTION_UNKNOWN)
     if option["bookingsystem"] in BOOKING_SYSTEM_FAILURES:
         raise table.refuse(BOOKING_SYSTEM_FAILURES[option["bookingsystem"]])
     _check_caseworker(body.get("sagsbehandlerEksterntId"), option, options, table)
@@ -63,11 +61,13 @@ def check_slot(
         deadline = today + timedelta(days=person.interview_deadline_days)
         if start.date() > deadline:
             raise table.refuse(
-                AFTER_INTERVIEW_DEADLINE, f"The citizen's Jobsamtale is due by {deadline}."
+                Fejlkode.AFTER_INTERVIEW_DEADLINE, f"The citizen's Jobsamtale is due by {deadline}."
             )
     slot = (option["moedetilbudId"], start.isoformat())
     if not _is_slot(start, option) or slot in sandbox.taken_slots:
-        raise table.refuse(SLOT_TAKEN, f"{start.isoformat()} is not a free slot of this option.")
+        raise table.refuse(
+            Fejlkode.SLOT_TAKEN, f"{start.isoformat()} is not a free slot of this option."
+        )
     return slot
 
 
@@ -89,21 +89,21 @@ def _check_caseworker(
     if caseworker is None:
         return
     if not any(caseworker in o["sagsbehandlere"] for o in options.values()):
-        raise table.refuse(CASEWORKER_UNKNOWN)
+        raise table.refuse(Fejlkode.CASEWORKER_UNKNOWN)
     if caseworker not in option["sagsbehandlere"]:
-        raise table.refuse(CASEWORKER_NOT_ALLOWED)
+        raise table.refuse(Fejlkode.CASEWORKER_NOT_ALLOWED)
 
 
 def _check_day(start: datetime, option: dict[str, Any], today: date, table: Refusals) -> None:
     if start.date() < today:
-        raise table.refuse(BOOKING_IN_PAST)
+        raise table.refuse(Fejlkode.BOOKING_IN_PAST)
     first, last = (
         today + timedelta(days=option["fraDage"]),
         today + timedelta(days=option["tilDage"]),
     )
     if not first <= start.date() <= last:
         raise table.refuse(
-            OPTION_DATE_RANGE, f"Bookable from {first.isoformat()} to {last.isoformat()}."
+            Fejlkode.OPTION_DATE_RANGE, f"Bookable from {first.isoformat()} to {last.isoformat()}."
         )
 
 

@@ -16,6 +16,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from jobagent_mock import catalogue, fixtures, spec
+from jobagent_mock.naming import handler_name
 
 HANDLER_PACKAGE = "handlers"
 
@@ -99,8 +100,6 @@ def example_errors(
 
 def handler_for(operation_id: str, tags: list[str]) -> Any:
     """The function an operation is served by, as the app's resolver finds it."""
-    from jobagent_mock.web.app import handler_name
-
     module_name, _, function = handler_name(operation_id, tags).rpartition(".")
     return getattr(importlib.import_module(module_name), function, None)
 

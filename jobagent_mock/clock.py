@@ -31,6 +31,19 @@ class Clock:
     def release(self) -> None:
         self._pinned, self._offset = None, timedelta(0)
 
+    def state(self) -> dict[str, str | float | None]:
+        """What a store keeps of the clock (stores/codec.py): JSON values only."""
+        pinned = self._pinned.isoformat() if self._pinned else None
+        return {"pinned": pinned, "offsetSeconds": self._offset.total_seconds()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, str | float | None]) -> Clock:
+        clock = cls()
+        pinned, offset = state["pinned"], state["offsetSeconds"]
+        clock._pinned = datetime.fromisoformat(pinned) if isinstance(pinned, str) else None
+        clock._offset = timedelta(seconds=float(offset or 0))
+        return clock
+
     @property
     def is_pinned(self) -> bool:
         return self._pinned is not None or bool(self._offset)

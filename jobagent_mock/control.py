@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobagent_mock import journal
-from jobagent_mock.store import Store
+from jobagent_mock.stores import Store
 
 
 class ControlPlane:

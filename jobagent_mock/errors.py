@@ -1,39 +1,79 @@
-"""The one error table: each kind of refusal with its HTTP status, raised as one exception family.
+"""The one error table: every fejlkode the code names (Fejlkode), and each kind of refusal with
+its HTTP status, raised as one exception family.
 
-The texts of STAR's fejlkoder live in the contract (x-fejlkoder); this module only says which
-kind of refusal yields which status, so the engine can refuse without knowing HTTP.
+The texts of STAR's fejlkoder live in the contract (x-fejlkoder), which tests/unit/test_errors.py
+holds Fejlkode to; the engine refuses without knowing HTTP, and only web/problems.py renders.
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import ClassVar
 
 from jobagent_mock import spec
 
-# kind of refusal -> HTTP status (DESIGN.md, "Errors")
-# (401 and 415 are connexion's own refusals, rendered by web/problems.py)
-STATUS_BY_KIND = {
-    "invalid": 400,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "replayed": 412,
-    "too_large": 413,
-    "rule": 422,
-    "unavailable": 503,
-}
-# how long a client should wait before trying a 503 again (Retry-After)
-RETRY_AFTER_SECONDS = 5
+
+class Fejlkode(IntEnum):
+    """STAR's codes that a rule or a check of this project raises by name. (A contract violation's
+    code is the contract's own x-fejlkode, read by web/contract_violations.py.)"""
+
+    INVALID_CPR = 1001
+    UNKNOWN_CPR = 1010
+    FAILED_TO_VALIDATE = 1014
+    ENROLLMENT_OVERLAP = 4316
+    PROFESSION_INVALID = 4318
+    INVALID_INSURANCE = 4321
+    DATE_OUT_OF_RANGE = 4338
+    NOT_UNEMPLOYED_NEEDS_NO_BENEFIT = 4339
+    NOT_REGISTERED_WITH_FUND = 4385
+    DEAD = 4405
+    NOT_A_FUND_MEMBER = 4417
+    NOT_AUTHORIZED = 4575
+    UNKNOWN_IDENTIFIER = 4589
+    CATEGORY_NOT_ENROLLABLE = 4641
+    OPEN_CONTACT_GROUP = 4644
+    INVALID_YEAR = 4710
+    ABROAD = 4720
+    TEMPORARY_FOREIGN_ADDRESS = 4725
+    MUST_BE_TODAY = 4749
+    ABSENCE_REGISTRATION = 4750
+    AGE_65_WITHOUT_BENEFIT_ONLY = 4763
+    BOOKING_UNREACHABLE = 4769
+    BOOKING_IN_PAST = 4783
+    NO_JOBNET_CV = 4786
+    SLOT_TAKEN = 4819
+    CASEWORKER_UNKNOWN = 4822
+    WRONG_JOB_CENTRE = 6005
+    ILLEGAL_COMBINATION = 6014
+    CONTACT_GROUP_AGE = 6033
+    PROFESSION_REQUIRED = 7062
+    EVENT_AFTER_START = 8063
+    OPTION_UNKNOWN = 8108
+    OPTION_DATE_RANGE = 8109
+    LOOKUP_FAILED = 8111
+    HAS_JOBSAMTALE = 8273
+    OCCUPATION_UNKNOWN = 8281
+    OCCUPATION_OUT_OF_DATE = 8282
+    AFTER_INTERVIEW_DEADLINE = 8288
+    CASEWORKER_NOT_ALLOWED = 9003
+    BOOKING_NOT_CONFIGURED = 9018
+    CATEGORY_NOT_FOR_FUNDS = 9299
+    STATUS_NOT_FOR_FUNDS = 9300
+    DUPLICATE_CONCEPT = 9439
+
+
+# kept as names of their own: they are the codes of refusals outside any business rule
 # fejlkode of a contract violation with no code of its own
-FAILED_TO_VALIDATE = 1014
+FAILED_TO_VALIDATE = Fejlkode.FAILED_TO_VALIDATE
 # fejlkode of a refused scope or organisation
-NOT_AUTHORIZED = 4575
+NOT_AUTHORIZED = Fejlkode.NOT_AUTHORIZED
 
 
 class Fejl(Exception):
     """A refusal. `fejlkode` is STAR's code, or None where STAR documents none."""
 
-    kind: ClassVar[str] = "invalid"
+    # (401 and 415 are connexion's own refusals, rendered by web/problems.py)
+    status: ClassVar[int] = 400
 
     def __init__(
         self,
@@ -41,19 +81,10 @@ class Fejl(Exception):
         detail: str | None = None,
         errors: dict[str, list[str]] | None = None,
     ) -> None:
-        self.fejlkode = fejlkode
+        self.fejlkode = None if fejlkode is None else int(fejlkode)
         self.errors = errors
         self.detail = detail or (self.beskrivelse or "")
         super().__init__(f"{fejlkode}: {self.detail}")
-
-    @property
-    def status(self) -> int:
-        return STATUS_BY_KIND[self.kind]
-
-    @property
-    def fejltekst(self) -> str | None:
-        entry = spec.fejlkode_catalogue().get(self.fejlkode) if self.fejlkode else None
-        return entry[0] if entry else None
 
     @property
     def beskrivelse(self) -> str | None:
@@ -62,49 +93,49 @@ class Fejl(Exception):
 
 
 class InvalidInput(Fejl):
-    kind = "invalid"
+    status = 400
 
 
 class Forbidden(Fejl):
-    kind = "forbidden"
+    status = 403
 
 
 class NotFound(Fejl):
-    kind = "not_found"
+    status = 404
 
 
 class Conflict(Fejl):
-    kind = "conflict"
+    status = 409
 
 
 class ReplayedRequest(Fejl):
-    kind = "replayed"
+    status = 412
 
 
 class TooLarge(Fejl):
-    kind = "too_large"
+    status = 413
 
 
 class RuleViolation(Fejl):
-    kind = "rule"
+    status = 422
 
 
 class Unavailable(Fejl):
-    """A system STAR depends on (or the mock's own store) cannot be reached: try again later."""
+    """A system STAR depends on cannot be reached: the same request may succeed later."""
 
-    kind = "unavailable"
+    status = 503
 
 
-_KIND_BY_STATUS = {status: kind for kind, status in STATUS_BY_KIND.items()}
-_CLASS_BY_KIND: dict[str, type[Fejl]] = {
-    cls.kind: cls
-    for cls in (InvalidInput, Forbidden, NotFound, Conflict, RuleViolation, Unavailable)
-}
+# how long a client should wait before trying a 503 again (Retry-After)
+RETRY_AFTER_SECONDS = 5
+_BY_STATUS: dict[int, type[Fejl]] = {
+    kind.status: kind for kind in (InvalidInput, Forbidden, NotFound, Conflict, RuleViolation)
+} | {Unavailable.status: Unavailable}
 
 
 def refusal(status: int, fejlkode: int, detail: str | None = None) -> Fejl:
     """The refusal of a fejlkode that the contract documents under `status`."""
-    return _CLASS_BY_KIND[_KIND_BY_STATUS[status]](fejlkode, detail)
+    return _BY_STATUS[status](fejlkode, detail)
 
 
 class Refusals:

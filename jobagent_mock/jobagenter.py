@@ -6,13 +6,11 @@ import uuid
 from typing import Any
 
 from jobagent_mock import readings
-from jobagent_mock.errors import FAILED_TO_VALIDATE, Conflict, NotFound, RuleViolation
+from jobagent_mock.errors import Conflict, Fejlkode, NotFound, RuleViolation
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Person
-from jobagent_mock.store import Sandbox
+from jobagent_mock.stores import Sandbox
 
-DEAD = 4405
-UNKNOWN_IDENTIFIER = 4589
 PART_TIME = 2  # Arbejdstidstype: 1 Fuldtid, 2 Deltid
 
 
@@ -24,7 +22,7 @@ def get(sandbox: Sandbox, cpr: str, jobagent_id: str) -> dict[str, Any]:
     """The citizen's job agent; another citizen's counts as unknown (4589)."""
     agent = sandbox.agents_of(cpr).get(jobagent_id.lower())
     if agent is None:
-        raise NotFound(UNKNOWN_IDENTIFIER, f"No jobagent {jobagent_id} for this citizen.")
+        raise NotFound(Fejlkode.UNKNOWN_IDENTIFIER, f"No jobagent {jobagent_id} for this citizen.")
     return agent
 
 
@@ -46,8 +44,8 @@ def replace(
     occupations: Occupations,
 ) -> None:
     """Full replacement; a changed e-mail is unverified again."""
-    if person.triggers(DEAD):
-        raise RuleViolation(DEAD)
+    if person.triggers(Fejlkode.DEAD):
+        raise RuleViolation(Fejlkode.DEAD)
     current = get(sandbox, person.cpr, jobagent_id)
     _check_writable(person, body, occupations)
     old, new = current.get("jobagent"), body.get("jobagent")
@@ -62,7 +60,9 @@ def verify_email(sandbox: Sandbox, cpr: str | None, jobagent_id: str) -> None:
     owner = cpr or sandbox.owner_of(jobagent_id.lower())
     agent = get(sandbox, owner or "", jobagent_id)
     if "jobagent" not in agent:
-        raise NotFound(UNKNOWN_IDENTIFIER, f"{jobagent_id} is a saved search without an e-mail.")
+        raise NotFound(
+            Fejlkode.UNKNOWN_IDENTIFIER, f"{jobagent_id} is a saved search without an e-mail."
+        )
     verified = {**agent, "jobagent": {**agent["jobagent"], "emailVerificeret": True}}
     sandbox.put_agent(owner or "", jobagent_id.lower(), verified)
 
@@ -85,15 +85,15 @@ def find_by_email(sandbox: Sandbox, email: str, cpr: str | None) -> list[dict[st
 
 
 def _check_writable(person: Person, body: dict[str, Any], occupations: Occupations) -> None:
-    if person.triggers(DEAD):
-        raise RuleViolation(DEAD)
+    if person.triggers(Fejlkode.DEAD):
+        raise RuleViolation(Fejlkode.DEAD)
     soegeparametre = body["soegeparametre"]
     _check_ranges(soegeparametre)
     areas = soegeparametre.get("arbejdsomraade", {}).get("beskaeftigelsesomraade", [])
     for index, area in enumerate(areas):
         if not occupations.area_is_known(area["hierarkielementId"]):
             raise RuleViolation(
-                UNKNOWN_IDENTIFIER,
+                Fejlkode.UNKNOWN_IDENTIFIER,
                 f"soegeparametre.arbejdsomraade.beskaeftigelsesomraade[{index}].hierarkielementId"
                 f" {area['hierarkielementId']} is unknown to the ESCO STAR hierarchy.",
             )
@@ -126,7 +126,7 @@ def _check_ranges(soegeparametre: dict[str, Any]) -> None:
 
 
 def _refuse(where: str, why: str) -> None:
-    raise RuleViolation(FAILED_TO_VALIDATE, f"{where}: {why}", {f"body.{where}": [why]})
+    raise RuleViolation(Fejlkode.FAILED_TO_VALIDATE, f"{where}: {why}", {f"body.{where}": [why]})
 
 
 def _stored(jobagent_id: str, body: dict[str, Any], verified: bool) -> dict[str, Any]:

@@ -11,10 +11,7 @@ from datetime import date
 from typing import Any
 
 from jobagent_mock import cpr as cprs
-from jobagent_mock.errors import InvalidInput, NotFound
-
-INVALID_CPR = 1001
-UNKNOWN_CPR = 1010
+from jobagent_mock.errors import Fejlkode, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -50,12 +47,14 @@ class Directory:
     def find(self, cpr: str, today: date) -> Person:
         """The person, or InvalidInput 1001 (no real date) or NotFound 1010 (nobody)."""
         if not cprs.is_valid(cpr, today):
-            raise InvalidInput(INVALID_CPR, f"{cprs_masked(cpr)} names no past calendar date")
+            raise InvalidInput(
+                Fejlkode.INVALID_CPR, f"{cprs_masked(cpr)} names no past calendar date"
+            )
         persona = self._personas.get(cpr)
         if cpr == cprs.UNKNOWN or (persona is None and self.closed_world):
-            raise NotFound(UNKNOWN_CPR)
-        if persona is not None and UNKNOWN_CPR in persona["fejlkoder"]:
-            raise NotFound(UNKNOWN_CPR)
+            raise NotFound(Fejlkode.UNKNOWN_CPR)
+        if persona is not None and Fejlkode.UNKNOWN_CPR in persona["fejlkoder"]:
+            raise NotFound(Fejlkode.UNKNOWN_CPR)
         born = cprs.birth_date(cpr)
         assert born is not None  # is_valid() said so
         return _person(cpr, born, persona or {})

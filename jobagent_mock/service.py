@@ -10,13 +10,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from jobagent_mock import booking, jobagenter, journal, tilmelding
+from jobagent_mock import booking, idempotency, jobagenter, journal, tilmelding
 from jobagent_mock.control import ControlPlane
 from jobagent_mock.errors import Refusals
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Directory, Person
-from jobagent_mock.store import DEFAULT_SANDBOX, MemoryStore, Sandbox, Store
+from jobagent_mock.stores import DEFAULT_SANDBOX, MemoryStore, Sandbox, Store
 from jobagent_mock.tilmelding import Organisation
 
 CREATE, ENROLL_AND_BOOK = "CreateTilmelding", "TilmeldOgBook"
@@ -121,7 +121,7 @@ class Mock:
         with hold(caller.sandbox) as sandbox:
             if write:
                 assert caller.request_id is not None, "the contract requires x-requestId here"
-                sandbox.claim_request_id(caller.request_id)
+                idempotency.claim(sandbox, caller.request_id)
             now = sandbox.clock.now()
             journal.note_clock(caller.sandbox, now)
             today = now.date()

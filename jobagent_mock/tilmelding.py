@@ -13,42 +13,33 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import Refusals
+from jobagent_mock.errors import Fejlkode, Refusals
 from jobagent_mock.occupations import OUT_OF_DATE, UNKNOWN, Occupations
 from jobagent_mock.persons import Person
-from jobagent_mock.store import Sandbox
+from jobagent_mock.stores import Sandbox
 
 ENROLLMENT_DAYS_BACK = 10
 # person states a persona can carry that stop an enrollment, in the order STAR checks them
-BLOCKING_PERSON_STATES = (4405, 4720, 4725, 4750)
-WRONG_JOB_CENTRE = 6005
-NOT_REGISTERED_WITH_FUND = 4385
-CATEGORY_NOT_FOR_FUNDS = 9299
-STATUS_NOT_FOR_FUNDS = 9300
-CATEGORY_NOT_ENROLLABLE = 4641
-NOT_UNEMPLOYED_NEEDS_NO_BENEFIT = 4339
-ILLEGAL_COMBINATION = 6014
-AGE_65_WITHOUT_BENEFIT_ONLY = 4763
-NOT_A_FUND_MEMBER = 4417
-INVALID_INSURANCE = 4321
-MUST_BE_TODAY = 4749
-DATE_OUT_OF_RANGE = 4338
-EVENT_AFTER_START = 8063
-OPEN_CONTACT_GROUP = 4644
-ENROLLMENT_OVERLAP = 4316
-CONTACT_GROUP_AGE = 6033
-PROFESSION_REQUIRED = 7062
-INVALID_YEAR = 4710
-PROFESSION_INVALID = 4318
-UNKNOWN_IDENTIFIER = 4589
-OCCUPATION_UNKNOWN = 8281
-OCCUPATION_OUT_OF_DATE = 8282
-DUPLICATE_CONCEPT = 9439
+BLOCKING_PERSON_STATES = (
+    Fejlkode.DEAD,
+    Fejlkode.ABROAD,
+    Fejlkode.TEMPORARY_FOREIGN_ADDRESS,
+    Fejlkode.ABSENCE_REGISTRATION,
+)
 # codes a rule below computes from data; a persona listing one demonstrates that rule
 COMPUTED = frozenset(
-    {*BLOCKING_PERSON_STATES, ENROLLMENT_OVERLAP, OPEN_CONTACT_GROUP, CONTACT_GROUP_AGE}
-    | {AGE_65_WITHOUT_BENEFIT_ONLY, NOT_REGISTERED_WITH_FUND, NOT_A_FUND_MEMBER}
-    | {INVALID_INSURANCE, WRONG_JOB_CENTRE}
+    {
+        *BLOCKING_PERSON_STATES,
+        Fejlkode.ENROLLMENT_OVERLAP,
+        Fejlkode.OPEN_CONTACT_GROUP,
+        Fejlkode.CONTACT_GROUP_AGE,
+    }
+    | {
+        Fejlkode.AGE_65_WITHOUT_BENEFIT_ONLY,
+        Fejlkode.NOT_REGISTERED_WITH_FUND,
+        Fejlkode.NOT_A_FUND_MEMBER,
+    }
+    | {Fejlkode.INVALID_INSURANCE, Fejlkode.WRONG_JOB_CENTRE}
 )
 INSURED = ("Heltidsforsikret", "Deltidsforsikret")
 
@@ -73,18 +64,20 @@ def check(
     for fejlkode in BLOCKING_PERSON_STATES:
         if person.triggers(fejlkode):
             raise table.refuse(fejlkode)
-    for fejlkode in sorted(person.fejlkoder - COMPUTED - rules.computed_elsewhere):
-        if table.lists(fejlkode):  # a register state this operation's table names
-            raise table.refuse(fejlkode)
+    for state in sorted(person.fejlkoder - COMPUTED - rules.computed_elsewhere):
+        if table.lists(state):  # a register state this operation's table names
+            raise table.refuse(state)
     age = person.age(today)
-    if person.triggers(CONTACT_GROUP_AGE) or age < rules.codelists.get("minimumsalder", 15):
-        raise table.refuse(CONTACT_GROUP_AGE, f"Age {age} does not allow a contact group.")
+    if person.triggers(Fejlkode.CONTACT_GROUP_AGE) or age < rules.codelists.get(
+        "minimumsalder", 15
+    ):
+        raise table.refuse(Fejlkode.CONTACT_GROUP_AGE, f"Age {age} does not allow a contact group.")
     _check_codes(person, body, age, rules)
     _check_dates(body, today, table)
-    if person.triggers(ENROLLMENT_OVERLAP) or person.triggers(OPEN_CONTACT_GROUP):
-        raise table.refuse(table.first(OPEN_CONTACT_GROUP, ENROLLMENT_OVERLAP))
+    if person.triggers(Fejlkode.ENROLLMENT_OVERLAP) or person.triggers(Fejlkode.OPEN_CONTACT_GROUP):
+        raise table.refuse(table.first(Fejlkode.OPEN_CONTACT_GROUP, Fejlkode.ENROLLMENT_OVERLAP))
     if sandbox.enrollments.get(person.cpr):
-        raise table.refuse(table.first(OPEN_CONTACT_GROUP, ENROLLMENT_OVERLAP))
+        raise table.refuse(table.first(Fejlkode.OPEN_CONTACT_GROUP, Fejlkode.ENROLLMENT_OVERLAP))
     _check_job_wishes(body, rules, today)
 
 
@@ -135,43 +128,49 @@ def local_time(timestamp: str) -> datetime:
 def _check_organisation(person: Person, body: dict[str, Any], rules: EnrollmentRules) -> None:
     """What the calling organisation may do (the seed's ActiveOrganisationHeader codes)."""
     table, caller, codelists = rules.table, rules.organisation, rules.codelists
-    if caller.type == "JobCenter" and table.lists(WRONG_JOB_CENTRE):
+    if caller.type == "JobCenter" and table.lists(Fejlkode.WRONG_JOB_CENTRE):
         if person.kommune is not None and str(person.kommune) != caller.code:
             raise table.refuse(
-                WRONG_JOB_CENTRE, f"The citizen belongs to the job centre of {person.kommune}."
+                Fejlkode.WRONG_JOB_CENTRE,
+                f"The citizen belongs to the job centre of {person.kommune}.",
             )
     if caller.type != "A-kasse":
         return
     membership = person.membership
-    if table.lists(NOT_REGISTERED_WITH_FUND) and (
+    if table.lists(Fejlkode.NOT_REGISTERED_WITH_FUND) and (
         not membership.member or membership.fund not in (None, caller.code)
     ):
-        raise table.refuse(NOT_REGISTERED_WITH_FUND)
-    if table.lists(CATEGORY_NOT_FOR_FUNDS) and body["klientkategori"] in codelists.get(
+        raise table.refuse(Fejlkode.NOT_REGISTERED_WITH_FUND)
+    if table.lists(Fejlkode.CATEGORY_NOT_FOR_FUNDS) and body["klientkategori"] in codelists.get(
         "kategorierIkkeForAkasser", []
     ):
-        raise table.refuse(CATEGORY_NOT_FOR_FUNDS)
-    if table.lists(STATUS_NOT_FOR_FUNDS) and body["ledighedsgrad"] in codelists.get(
+        raise table.refuse(Fejlkode.CATEGORY_NOT_FOR_FUNDS)
+    if table.lists(Fejlkode.STATUS_NOT_FOR_FUNDS) and body["ledighedsgrad"] in codelists.get(
         "ledighedsgraderIkkeForAkasser", []
     ):
-        raise table.refuse(STATUS_NOT_FOR_FUNDS)
+        raise table.refuse(Fejlkode.STATUS_NOT_FOR_FUNDS)
 
 
 def _check_codes(person: Person, body: dict[str, Any], age: int, rules: EnrollmentRules) -> None:
     table, codelists = rules.table, rules.codelists
     kategori, grad = body["klientkategori"], body["ledighedsgrad"]
     if kategori in codelists.get("ikkeTilmeldingsKategorier", []):
-        raise table.refuse(CATEGORY_NOT_ENROLLABLE, f"klientkategori {kategori} is not enrolled.")
+        raise table.refuse(
+            Fejlkode.CATEGORY_NOT_ENROLLABLE, f"klientkategori {kategori} is not enrolled."
+        )
     uden_ydelse = codelists["udenYdelseKategori"]
     if grad == codelists["ikkeLedigGrad"] and kategori != uden_ydelse:
-        raise table.refuse(table.first(NOT_UNEMPLOYED_NEEDS_NO_BENEFIT, ILLEGAL_COMBINATION))
+        raise table.refuse(
+            table.first(Fejlkode.NOT_UNEMPLOYED_NEEDS_NO_BENEFIT, Fejlkode.ILLEGAL_COMBINATION)
+        )
     if grad not in codelists["lovligeKombinationer"].get(str(kategori), []):
         raise table.refuse(
-            ILLEGAL_COMBINATION, f"klientkategori {kategori} cannot have ledighedsgrad {grad}."
+            Fejlkode.ILLEGAL_COMBINATION,
+            f"klientkategori {kategori} cannot have ledighedsgrad {grad}.",
         )
-    if table.lists(AGE_65_WITHOUT_BENEFIT_ONLY) and kategori != uden_ydelse:
+    if table.lists(Fejlkode.AGE_65_WITHOUT_BENEFIT_ONLY) and kategori != uden_ydelse:
         if age >= codelists.get("udenYdelseFraAlder", 65):
-            raise table.refuse(AGE_65_WITHOUT_BENEFIT_ONLY, f"The citizen is {age}.")
+            raise table.refuse(Fejlkode.AGE_65_WITHOUT_BENEFIT_ONLY, f"The citizen is {age}.")
     if kategori == codelists.get("dagpengeKategori"):
         _check_membership(person, table)
 
@@ -179,45 +178,51 @@ def _check_codes(person: Person, body: dict[str, Any], age: int, rules: Enrollme
 def _check_membership(person: Person, table: Refusals) -> None:
     """A Dagpengemodtager is an insured member of an a-kasse."""
     membership = person.membership
-    if table.lists(NOT_A_FUND_MEMBER) and not membership.member:
-        raise table.refuse(NOT_A_FUND_MEMBER)
-    if table.lists(INVALID_INSURANCE) and membership.insurance not in INSURED:
-        raise table.refuse(INVALID_INSURANCE, f"The insurance category is {membership.insurance}.")
+    if table.lists(Fejlkode.NOT_A_FUND_MEMBER) and not membership.member:
+        raise table.refuse(Fejlkode.NOT_A_FUND_MEMBER)
+    if table.lists(Fejlkode.INVALID_INSURANCE) and membership.insurance not in INSURED:
+        raise table.refuse(
+            Fejlkode.INVALID_INSURANCE, f"The insurance category is {membership.insurance}."
+        )
 
 
 def _check_dates(body: dict[str, Any], today: date, table: Refusals) -> None:
     enrolled = local_date(body["tilmeldingsdato"])
-    if table.lists(MUST_BE_TODAY):
+    if table.lists(Fejlkode.MUST_BE_TODAY):
         if enrolled != today:
-            raise table.refuse(MUST_BE_TODAY, f"tilmeldingsdato {enrolled} is not {today}.")
+            raise table.refuse(
+                Fejlkode.MUST_BE_TODAY, f"tilmeldingsdato {enrolled} is not {today}."
+            )
     else:
         earliest = today - timedelta(days=ENROLLMENT_DAYS_BACK)
         if not earliest <= enrolled <= today:
             raise table.refuse(
-                DATE_OUT_OF_RANGE,
+                Fejlkode.DATE_OUT_OF_RANGE,
                 f"tilmeldingsdato {enrolled} is not between {earliest} and {today}.",
             )
     event = body.get("haendelsesdato")
     if event is not None and local_time(event) > local_time(body["tilmeldingsdato"]):
-        raise table.refuse(EVENT_AFTER_START, f"haendelsesdato {event} lies after tilmeldingsdato.")
+        raise table.refuse(
+            Fejlkode.EVENT_AFTER_START, f"haendelsesdato {event} lies after tilmeldingsdato."
+        )
 
 
 def _check_job_wishes(body: dict[str, Any], rules: EnrollmentRules, today: date) -> None:
     table, codelists = rules.table, rules.codelists
     wishes = body.get("joboensker", [])
     if not wishes and body["klientkategori"] in codelists["kategorierDerKraeverJoboensker"]:
-        raise table.refuse(PROFESSION_REQUIRED)
+        raise table.refuse(Fejlkode.PROFESSION_REQUIRED)
     seen: set[str] = set()
     for index, wish in enumerate(wishes):
         where = f"body.joboensker[{index}]"
         if wish.get("aarSidstBrugt", today.year) > today.year:
             why = f"{wish['aarSidstBrugt']} lies after {today.year}"
-            error = table.refuse(INVALID_YEAR, f"{where}.aarSidstBrugt: {why}")
+            error = table.refuse(Fejlkode.INVALID_YEAR, f"{where}.aarSidstBrugt: {why}")
             error.errors = {f"{where}.aarSidstBrugt": [why]}
             raise error
         concept = wish["conceptUriDa"]
         if concept.lower() in seen:
-            code = table.first(DUPLICATE_CONCEPT, PROFESSION_INVALID)
+            code = table.first(Fejlkode.DUPLICATE_CONCEPT, Fejlkode.PROFESSION_INVALID)
             raise table.refuse(code, f"conceptUriDa {concept} is given twice.")
         seen.add(concept.lower())
         _check_keys(wish, where, rules)
@@ -228,15 +233,19 @@ def _check_keys(wish: dict[str, Any], where: str, rules: EnrollmentRules) -> Non
     table, occupations = rules.table, rules.occupations
     alias = wish.get("aliasIdentifier")
     if alias is not None and not occupations.alias_is_known(alias):
-        raise table.refuse(PROFESSION_INVALID, f"{where}.aliasIdentifier {alias} is unknown.")
+        raise table.refuse(
+            Fejlkode.PROFESSION_INVALID, f"{where}.aliasIdentifier {alias} is unknown."
+        )
     concept = wish["conceptUriDa"]
     status = occupations.concept_status(concept)
     if status == UNKNOWN:
-        raise table.refuse(OCCUPATION_UNKNOWN, f"conceptUriDa {concept}: {status}.")
+        raise table.refuse(Fejlkode.OCCUPATION_UNKNOWN, f"conceptUriDa {concept}: {status}.")
     if status == OUT_OF_DATE:
-        code = table.first(OCCUPATION_OUT_OF_DATE, PROFESSION_INVALID)
+        code = table.first(Fejlkode.OCCUPATION_OUT_OF_DATE, Fejlkode.PROFESSION_INVALID)
         raise table.refuse(code, f"conceptUriDa {concept}: {status}.")
     target = wish.get("jobTargetIdentifier")
-    if target is not None and table.lists(UNKNOWN_IDENTIFIER):
+    if target is not None and table.lists(Fejlkode.UNKNOWN_IDENTIFIER):
         if not occupations.job_target_is_known(target):
-            raise table.refuse(UNKNOWN_IDENTIFIER, f"{where}.jobTargetIdentifier {target}.")
+            raise table.refuse(
+                Fejlkode.UNKNOWN_IDENTIFIER, f"{where}.jobTargetIdentifier {target}."
+            )

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -102,3 +102,25 @@ def _wait(probe: object, process: subprocess.Popen[bytes] | None = None) -> None
         except (OSError, httpx.HTTPError):
             time.sleep(0.1)
     raise AssertionError("the server did not start")
+
+
+def lock_waiters(store_url: str) -> int:
+    """How many writers wait for a shared store's lock: flock waiters on the SQLite lock file
+    (Linux lists them in /proc/locks with '->'), or Redis clients blocked on a wake list."""
+    if store_url.startswith("sqlite:"):
+        inode = f":{os.stat(store_url.removeprefix('sqlite:') + '.lock').st_ino} "
+        with open("/proc/locks") as locks:
+            return sum(1 for line in locks if "->" in line and "FLOCK" in line and inode in line)
+    import redis
+
+    clients = redis.Redis.from_url(store_url).client_list()
+    return sum(1 for client in clients if client.get("cmd") == "blpop")
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """A bounded wait for something the test cannot be told about directly; not a timing."""
+    for _ in range(400):
+        if condition():
+            return
+        time.sleep(0.025)
+    raise AssertionError(f"never happened: {what}")

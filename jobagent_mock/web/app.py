@@ -6,7 +6,6 @@ import contextlib
 import gc
 import json
 import os
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,16 @@ from connexion.utils import get_function_from_name
 from jobagent_mock import fixtures, spec
 from jobagent_mock.auth import Authority
 from jobagent_mock.environment import ENVIRONMENT
+from jobagent_mock.naming import handler_name
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import open_store
 from jobagent_mock.web import problems
-from jobagent_mock.web.context import AUTHORITY, ENGINE
+from jobagent_mock.web.context import (
+    AUTHORITY,
+    ENGINE,
+    OperationMiddleware,
+    RequestContextMiddleware,
+)
 from jobagent_mock.web.fast_lane import FastLane
 from jobagent_mock.web.journal import JournalMiddleware
 from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware
@@ -32,12 +37,6 @@ from jobagent_mock.web.prefer import PreferMiddleware
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
 from jobagent_mock.web.warnings import ReadingsMiddleware
-
-
-def handler_name(operation_id: str, tags: list[str]) -> str:
-    """The one place operationIds meet Python: handlers.<first tag>.<operationId in snake_case>."""
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
-    return f"handlers.{tags[0].lower()}.{snake}"
 
 
 def handler_for(operation: spec.Operation) -> Any:
@@ -55,7 +54,8 @@ async def _freeze_at_startup(_app: Any) -> AsyncIterator[None]:
 
 class HandlerResolver(Resolver):
     def resolve_operation_id(self, operation: Any) -> str:
-        return handler_name(operation.operation_id, operation._operation.get("tags", []))
+        found = spec.operation(operation.operation_id)
+        return handler_name(operation.operation_id, found.spec.get("tags", []) if found else [])
 
     def resolve(self, operation: Any) -> Resolution:
         # keep the contract's operationId (not the handler's name) in the routing context, where
@@ -82,20 +82,22 @@ def create_app(
         __name__,
         jsonifier=jsonifier,
         specification_dir=spec.SPEC_DIR,
-        security_map=security_map(authority),
+        security_map=security_map(),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         lifespan=_freeze_at_startup,
     )
     mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents))
     app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
-    # outermost, so the journal sees every answer, rendered errors included
+    # outermost: every request gets its context (web/context.py) before anything reads it
     app.add_middleware(
-        JournalMiddleware,
+        RequestContextMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         mock=mock,
         authority=authority,
     )
+    # outside the error handlers, so the journal sees every answer, rendered errors included
+    app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, mock=mock)
     # inside the journal, which keeps the header; outside the fast lane, whose answers need it
     app.add_middleware(ReadingsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     # inside the journal, which records its answers too; outside everything it can skip
@@ -103,7 +105,6 @@ def create_app(
         FastLane,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         mock=mock,
-        authority=authority,
         resolve=handler_for,
         jsonifier=jsonifier,
         max_body_bytes=max_body_bytes,
@@ -116,6 +117,8 @@ def create_app(
         position=MiddlewarePosition.BEFORE_ROUTING,
         max_body_bytes=max_body_bytes,
     )
+    # right after routing: the operation, for security, Prefer, handlers and the journal
+    app.add_middleware(OperationMiddleware, position=MiddlewarePosition.BEFORE_SECURITY)
     # after security (a forced answer still needs a valid token), before validation
     app.add_middleware(PreferMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
     for contract in spec.CONTRACTS:

@@ -1,4 +1,7 @@
-"""What a handler needs from the request it serves: the engine, the caller and their sandbox."""
+"""The request context: one ContextVar per request holding the engine, the operation, the
+verified token and the caller, set by RequestContextMiddleware (every request), filled by the
+fast lane or by the full stack's OperationMiddleware and authorize(), and read by handlers, the
+journal and Prefer. Nothing reads connexion's own context."""
 
 from __future__ import annotations
 
@@ -6,39 +9,118 @@ import base64
 import binascii
 import re
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
-import connexion
-from connexion import context as connexion_context
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from jobagent_mock import spec
 from jobagent_mock.auth import Authority
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.errors import FAILED_TO_VALIDATE, Fejl, InvalidInput
 from jobagent_mock.service import Caller, Mock
-from jobagent_mock.store import DEFAULT_SANDBOX
+from jobagent_mock.stores import DEFAULT_SANDBOX
 from jobagent_mock.tilmelding import Organisation
 
-# the app serving the request, bound per request (web/fast_lane.py), so several apps in one
-# process (as in the tests) never share an engine; Flask's thread gets a copy of the context
-_ENGINE: ContextVar[Mock] = ContextVar("jobagent_mock_engine")
-_AUTHORITY: ContextVar[Authority] = ContextVar("jobagent_mock_authority")
-# where a program embedding the app (the tests) finds them: app.app.config[ENGINE]
+# where a program embedding the app (the tests) finds the engine: app.app.config[ENGINE]
 ENGINE = "JOBAGENT_MOCK_ENGINE"
 AUTHORITY = "JOBAGENT_MOCK_AUTHORITY"
 SANDBOX_HEADER = "x-mock-sandbox"
 _SANDBOX_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_UNVERIFIED = object()
 
 
-def bind(mock: Mock, authority_: Authority) -> None:
-    _ENGINE.set(mock)
-    _AUTHORITY.set(authority_)
+@dataclass
+class RequestContext:
+    """One request as the project sees it. Mutable: the middleware that creates it and the parts
+    that fill it in (routing, authorize) share this one object, and Flask's thread gets it too."""
+
+    mock: Mock
+    authority: Authority
+    headers: Headers
+    operation: spec.Operation | None = None
+    # the token's claims with its scopes expanded (security.authorize), once it was accepted
+    token_info: dict[str, Any] | None = None
+    _claims: Any = field(default=_UNVERIFIED, repr=False)
+
+    @property
+    def claims(self) -> dict[str, Any] | None:
+        """The bearer token's claims, verified once a request, or None (none, or not valid)."""
+        if self._claims is _UNVERIFIED:
+            # read as connexion reads it (security.get_auth_header_value), so both agree
+            try:
+                kind, token = self.headers.get("authorization", "").split(maxsplit=1)
+            except ValueError:
+                kind, token = "", ""
+            self._claims = self.authority.verify(token) if kind.lower() == "bearer" else None
+        return self._claims
+
+    def sandbox(self) -> str:
+        """The caller's sandbox; a malformed x-mock-sandbox header is a 400."""
+        claims = self.claims or {}
+        return sandbox_key(claims.get("sub"), self.headers.get(SANDBOX_HEADER))
+
+    def caller(self) -> Caller:
+        """The caller's sandbox, citizen and x-requestId."""
+        claims = self.claims or {}
+        return Caller(
+            sandbox=self.sandbox(),
+            cpr=self.headers.get("x-civilRegistrationIdentifier"),
+            request_id=self.headers.get("x-requestId"),
+            organisation=Organisation(
+                claims.get("organisationType"), claims.get("organisationCode")
+            ),
+        )
+
+    def journal_sandbox(self) -> str:
+        """Where the journal files this request: its sandbox, or the client's own when the
+        x-mock-sandbox header itself was what the request got wrong."""
+        try:
+            return self.sandbox()
+        except Fejl:
+            return sandbox_key((self.claims or {}).get("sub"), None)
+
+
+_REQUEST: ContextVar[RequestContext] = ContextVar("jobagent_mock_request")
+
+
+class RequestContextMiddleware:
+    """Outermost: a fresh RequestContext for every request, bound to this app's engine, so
+    several apps in one process (as in the tests) never share one."""
+
+    def __init__(self, app: ASGIApp, *, mock: Mock, authority: Authority) -> None:
+        self.app, self.mock, self.authority = app, mock, authority
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            _REQUEST.set(RequestContext(self.mock, self.authority, Headers(scope=scope)))
+        await self.app(scope, receive, send)
+
+
+class OperationMiddleware:
+    """On the full stack, right after routing: the operation routing found, for authorize,
+    Prefer, handlers and the journal."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        if scope["type"] == "http" and "operation_id" in routing:
+            current().operation = spec.operation(routing["operation_id"])
+        await self.app(scope, receive, send)
+
+
+def current() -> RequestContext:
+    return _REQUEST.get()
 
 
 def engine() -> Mock:
-    return _ENGINE.get()
+    return current().mock
 
 
 def authority() -> Authority:
-    return _AUTHORITY.get()
+    return current().authority
 
 
 def sandbox_key(client_id: str | None, sandbox_header: str | None) -> str:
@@ -57,28 +139,20 @@ def sandbox_key(client_id: str | None, sandbox_header: str | None) -> str:
 
 
 def token_info() -> dict[str, Any]:
-    return connexion_context.context.get("token_info") or {}
+    return current().token_info or {}
 
 
 def sandbox() -> str:
-    return sandbox_key(token_info().get("sub"), connexion.request.headers.get(SANDBOX_HEADER))
+    return current().sandbox()
 
 
 def caller() -> Caller:
-    """The caller's sandbox, citizen and x-requestId."""
-    headers = connexion.request.headers
-    claims = token_info()
-    return Caller(
-        sandbox=sandbox_key(claims.get("sub"), headers.get(SANDBOX_HEADER)),
-        cpr=headers.get("x-civilRegistrationIdentifier"),
-        request_id=headers.get("x-requestId"),
-        organisation=Organisation(claims.get("organisationType"), claims.get("organisationCode")),
-    )
+    return current().caller()
 
 
 def basic_credentials() -> tuple[str, str] | None:
     """Client id and secret from an HTTP Basic Authorization header, if one was sent."""
-    kind, _, value = connexion.request.headers.get("Authorization", "").partition(" ")
+    kind, _, value = current().headers.get("Authorization", "").partition(" ")
     if kind.lower() != "basic":
         return None
     try:

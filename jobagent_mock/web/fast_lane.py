@@ -4,15 +4,17 @@ without connexion's per-request stack; any other request goes on to connexion un
 Why: on this project's 2-core reference machine connexion's FlaskApp answers an empty handler at
 about 1,200 req/s (routing three times, ten middlewares, a thread hop into Flask), below what
 partners' load tests need (bench/results.md). The lane does for a valid request exactly what that
-stack would, with the same pieces: the contract's routes, scopes and organisations (spec), the
-same token check (auth.Authority), the same validators (web/validators.py), the same handlers
-and error renderer (web/problems.py). It refuses nothing itself: when a check fails it steps
-aside before any handler ran, and connexion answers, so every refusal has one implementation.
+stack would, calling the same functions: the token check (security.authorize), the parameter and
+body checks (web/validators.py), the bounded body read (web/limits.py), the handlers and the
+error renderer (web/problems.py); it fills the request context (web/context.py) as the stack
+would. It refuses nothing itself: when a check fails it steps aside before any handler ran, and
+connexion answers, so every refusal has one implementation.
 tests/integration/test_fast_lane.py holds both paths to the same answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import re
@@ -21,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import flask
-from connexion import context as connexion_context
 from connexion.decorators.parameter import pythonic
 from connexion.json_schema import Draft4ResponseValidator
 from connexion.jsonifier import Jsonifier
@@ -33,13 +34,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jobagent_mock import spec
-from jobagent_mock.auth import Authority
 from jobagent_mock.errors import Fejl
 from jobagent_mock.service import Mock
 from jobagent_mock.web import context, problems
-from jobagent_mock.web.contract_violations import is_valid_for
-from jobagent_mock.web.limits import replay
-from jobagent_mock.web.validators import parse_body
+from jobagent_mock.web.limits import declared_too_large, read_body, replay
+from jobagent_mock.web.security import authorize
+from jobagent_mock.web.validators import check_body, check_parameter, parse_body
 
 Handler = Callable[..., Any]
 UTF_8 = ("utf-8", "utf8")
@@ -55,9 +55,8 @@ class Route:
 
     operation: spec.Operation
     pattern: re.Pattern[str]
-    parameters: tuple[tuple[str, str, bool, dict[str, Any]], ...]  # where, name, required, schema
+    parameters: tuple[tuple[str, dict[str, Any]], ...]  # where, the parameter as declared
     scopes: frozenset[str]
-    organisations: frozenset[str] | None
     body_schema: dict[str, Any] | None
     media_types: frozenset[str]
     handler: Handler
@@ -90,12 +89,8 @@ def routes(resolve: Callable[[spec.Operation], Handler]) -> list[Route]:
             Route(
                 operation=operation,
                 pattern=re.compile(template),
-                parameters=tuple(
-                    (p["in"], p["name"], bool(p.get("required")), p.get("schema", {}))
-                    for p in params
-                ),
+                parameters=tuple((p["in"], p) for p in params),
                 scopes=frozenset(security[0]["oauth2"]),
-                organisations=_frozen(operation.spec.get("x-allowed-organisations")),
                 body_schema=body_schema,
                 media_types=frozenset(media_type.lower() for media_type in content),
                 handler=handler,
@@ -106,50 +101,52 @@ def routes(resolve: Callable[[spec.Operation], Handler]) -> list[Route]:
 
 
 class FastLane:
-    """ASGI middleware: binds the engine for handlers, and serves what it can (if `enabled`)."""
+    """ASGI middleware: serves what it can (if `enabled`), and hands everything else on."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         mock: Mock,
-        authority: Authority,
         resolve: Callable[[spec.Operation], Handler],
         jsonifier: Jsonifier,
         max_body_bytes: int,
         enabled: bool = True,
         validate_responses: bool = False,
     ) -> None:
-        self.app, self.mock, self.authority = app, mock, authority
+        self.app, self.mock = app, mock
         self.jsonifier, self.limit = jsonifier, max_body_bytes
         self.validate_responses = validate_responses
         self.routes = routes(resolve) if enabled else []
-        self.aliases = spec.scope_aliases()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        context.bind(self.mock, self.authority)
         if scope["type"] != "http" or not self.routes:
             await self.app(scope, receive, send)
             return
         raw: bytes | None = None  # the body, once read: connexion must then be given it again
+        request = context.current()
         try:
-            route, path_params, headers = self._route(scope)
-            token_info = self._token_info(route, headers)
-            kwargs = {pythonic(name): value for name, value in path_params.items()}
-            self._check_parameters(route, path_params, headers)
+            route, path_params = self._route(scope, request.headers)
+            request.operation = route.operation
+            kwargs = self._checked(route, request, path_params)
             if route.body_schema is not None:
-                raw = await self._read_body(headers, receive)
-                body = self._parse(route, headers, raw)
+                raw = await self._read_body(request.headers, receive)
+                body = self._parse(route, request.headers, raw)
                 if route.takes_body:
                     kwargs["body"] = body
         except StepAside:
             await self.app(scope, receive if raw is None else replay(raw, receive), send)
             return
-        response = self._answer(route, scope, receive, token_info, kwargs)
+        except Fejl as refused:  # the body outgrew its declared length: the limit's refusal
+            await _starlette(problems.on_fejl(ConnexionRequest(scope, receive), refused))(
+                scope, receive, send
+            )
+            return
+        response = await self._answer(route, scope, receive, kwargs)
         await response(scope, receive, send)
 
-    # the checks, in connexion's order; each steps aside instead of refusing
-    def _route(self, scope: Scope) -> tuple[Route, dict[str, str], Headers]:
+    # the checks, in connexion's order, each the one both paths call; a refusal steps aside
+    def _route(self, scope: Scope, headers: Headers) -> tuple[Route, dict[str, str]]:
         path, method = scope["path"], scope["method"].lower()
         if scope["query_string"] or "\n" in path:
             raise StepAside
@@ -159,56 +156,38 @@ class FastLane:
             raise StepAside
         for route, match in matches:
             if route.operation.method == method:
-                headers = Headers(scope=scope)
                 if "prefer" in headers or "transfer-encoding" in headers:
                     raise StepAside
                 if route.body_schema is None and headers.get("content-length", "0") != "0":
                     raise StepAside
-                return route, match.groupdict(), headers
+                return route, match.groupdict()
         raise StepAside
 
-    def _token_info(self, route: Route, headers: Headers) -> dict[str, Any]:
-        # connexion's reading of the header (security.get_auth_header_value) and its scope check
-        try:
-            kind, token = headers.get("authorization", "").split(maxsplit=1)
-        except ValueError:
-            raise StepAside from None
-        claims = self.authority.verify(token) if kind.lower() == "bearer" else None
-        if claims is None:
-            raise StepAside
-        if (
-            route.organisations is not None
-            and claims["organisationType"] not in route.organisations
-        ):
-            raise StepAside
-        scopes = claims["scope"].split()
-        scopes += [extra for s in scopes for extra in self.aliases.get(s, [])]
-        if not route.scopes <= set(scopes):
-            raise StepAside
-        return {**claims, "scope": scopes}
-
     @staticmethod
-    def _check_parameters(route: Route, path_params: dict[str, str], headers: Headers) -> None:
-        # as web/validators.py's ContractParameterValidator would find, but yes or no
-        for where, name, required, schema in route.parameters:
-            value = path_params.get(name) if where == "path" else headers.get(name)
-            if value is None and required:
+    def _checked(
+        route: Route, request: context.RequestContext, path_params: dict[str, str]
+    ) -> dict[str, Any]:
+        """The token (security.authorize) and the parameters (validators.check_parameter); the
+        handler's keyword arguments."""
+        try:
+            if authorize(request, route.scopes) is None:
                 raise StepAside
-            if value is not None and not is_valid_for(schema)(value):
-                raise StepAside
+            for where, param in route.parameters:
+                name = param["name"]
+                value = path_params.get(name) if where == "path" else request.headers.get(name)
+                check_parameter(where, param, value)
+        except Fejl:
+            raise StepAside from None
+        return {pythonic(name): value for name, value in path_params.items()}
 
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
         declared = headers.get("content-length", "")
-        if not declared.isdigit() or int(declared) > self.limit:
+        if not declared.isdigit() or declared_too_large(headers, self.limit):
             raise StepAside
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise StepAside  # the client went away; connexion sees the same
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        raw = await read_body(receive, self.limit)
+        if raw is None:
+            raise StepAside  # the client went away; connexion sees the same
+        return raw
 
     @staticmethod
     def _parse(route: Route, headers: Headers, raw: bytes) -> Any:
@@ -220,36 +199,29 @@ class FastLane:
         assert route.body_schema is not None
         try:
             body = parse_body(raw, "utf-8", route.body_schema)
+            check_body(body, route.body_schema)
         except Fejl:
             raise StepAside from None
-        # as ContractBodyValidator would find, but yes or no
-        if body is None or not is_valid_for(route.body_schema)(body):
-            raise StepAside
         return body
 
     # the answer: the handler, in the request's context, and what connexion would render
-    def _answer(
-        self,
-        route: Route,
-        scope: Scope,
-        receive: Receive,
-        token_info: dict[str, Any],
-        kwargs: dict[str, Any],
+    async def _answer(
+        self, route: Route, scope: Scope, receive: Receive, kwargs: dict[str, Any]
     ) -> Response:
-        # what connexion's ContextMiddleware and security middleware give a handler
-        connexion_context._context.set({"token_info": token_info, "user": token_info["sub"]})
-        connexion_context._scope.set(scope)
-        connexion_context._receive.set(receive)
-        request = ConnexionRequest(scope, receive)
         try:
-            response = self._render(route.handler(**kwargs))
+            if self.mock.store.shared:
+                # a shared store can wait (a lock, the network): never in the event loop
+                result = await asyncio.to_thread(route.handler, **kwargs)
+            else:
+                result = route.handler(**kwargs)
+            response = self._render(result)
             if self.validate_responses:
                 self._check_response(route, response)
             return response
         except Fejl as exc:
-            return _starlette(problems.on_fejl(request, exc))
+            return _starlette(problems.on_fejl(ConnexionRequest(scope, receive), exc))
         except Exception as exc:  # noqa: BLE001 (as connexion's last handler: a bug, answered 500)
-            return _starlette(problems.on_unexpected(request, exc))
+            return _starlette(problems.on_unexpected(ConnexionRequest(scope, receive), exc))
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""
@@ -289,7 +261,3 @@ def _plain_string(param: dict[str, Any]) -> bool:
         and not schema.get("nullable")
         and param["name"].isidentifier()
     )
-
-
-def _frozen(values: list[str] | None) -> frozenset[str] | None:
-    return None if values is None else frozenset(values)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from datetime import datetime
 from typing import Any
@@ -9,12 +11,10 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock import readings, spec
-from jobagent_mock.auth import Authority
-from jobagent_mock.errors import Fejl
+from jobagent_mock import readings
 from jobagent_mock.journal import mask_cpr, masked_headers, watch_clock
 from jobagent_mock.service import Mock
-from jobagent_mock.web.context import SANDBOX_HEADER, sandbox_key
+from jobagent_mock.web.context import current
 
 log = logging.getLogger(__name__)
 BUSINESS_PREFIX = "/v1/"
@@ -22,8 +22,8 @@ KEPT_BODY_BYTES = 16 * 1024  # per body; the journal keeps 500 entries a sandbox
 
 
 class JournalMiddleware:
-    def __init__(self, app: ASGIApp, mock: Mock, authority: Authority) -> None:
-        self.app, self.mock, self.authority = app, mock, authority
+    def __init__(self, app: ASGIApp, mock: Mock) -> None:
+        self.app, self.mock = app, mock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(BUSINESS_PREFIX):
@@ -52,49 +52,40 @@ class JournalMiddleware:
             await self.app(scope, receive_, send_)
         finally:
             try:
-                self._record(scope, bytes(asked), (status, warning), bytes(answered), clock)
+                answer = (status, warning)
+                sandbox, entry = self._entry(scope, bytes(asked), answer, bytes(answered))
+                await self._record(sandbox, entry, clock.get(sandbox))
             except Exception:  # the journal must never break an answer
                 log.exception("could not journal %s %s", scope["method"], scope["path"])
 
-    def _record(
-        self,
-        scope: Scope,
-        asked: bytes,
-        answer: tuple[int, str | None],
-        answered: bytes,
-        clock: dict[str, datetime],
-    ) -> None:
-        headers = Headers(scope=scope)
-        sandbox = self._sandbox(headers)
-        operation = spec.operation_for(scope["method"], scope["path"])
+    async def _record(self, sandbox: str, entry: dict[str, Any], now: datetime | None) -> None:
+        record = functools.partial(self.mock.control.record, sandbox, entry, now)
+        if self.mock.store.shared:  # a shared store can wait: never in the event loop
+            await asyncio.to_thread(record)
+        else:
+            record()
+
+    @staticmethod
+    def _entry(
+        scope: Scope, asked: bytes, answer: tuple[int, str | None], answered: bytes
+    ) -> tuple[str, dict[str, Any]]:
+        """The caller's sandbox and what the journal keeps, as the request context knows them."""
+        request = current()
+        headers, operation = request.headers, request.operation
         path = scope["path"] + (
             f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
         )
-        self.mock.control.record(
-            sandbox,
-            {
-                "operationId": operation.operation_id if operation else None,
-                "request": {
-                    "method": scope["method"],
-                    "path": mask_cpr(path),
-                    "headers": masked_headers(headers.items()),
-                    "body": mask_cpr(asked.decode("utf-8", errors="replace")),
-                },
-                "response": {
-                    "status": answer[0],
-                    "body": mask_cpr(answered.decode("utf-8", "replace")),
-                    **({"warning": mask_cpr(answer[1])} if answer[1] else {}),
-                },
+        return request.journal_sandbox(), {
+            "operationId": operation.operation_id if operation else None,
+            "request": {
+                "method": scope["method"],
+                "path": mask_cpr(path),
+                "headers": masked_headers(headers.items()),
+                "body": mask_cpr(asked.decode("utf-8", errors="replace")),
             },
-            clock.get(sandbox),
-        )
-
-    def _sandbox(self, headers: Headers) -> str:
-        kind, _, token = headers.get("authorization", "").partition(" ")
-        claims: dict[str, Any] = (
-            self.authority.verify(token) if kind.lower() == "bearer" else None
-        ) or {}
-        try:
-            return sandbox_key(claims.get("sub"), headers.get(SANDBOX_HEADER))
-        except Fejl:
-            return sandbox_key(claims.get("sub"), None)
+            "response": {
+                "status": answer[0],
+                "body": mask_cpr(answered.decode("utf-8", "replace")),
+                **({"warning": mask_cpr(answer[1])} if answer[1] else {}),
+            },
+        }

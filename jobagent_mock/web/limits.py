@@ -27,34 +27,44 @@ class InputLimitsMiddleware:
         scope = _media_type_in_lower_case(scope)
         scope = _octet_stream_unless_typed(scope)
         headers = Headers(scope=scope)
-        declared = headers.get("content-length")
-        if declared is not None:
-            if declared.isdigit() and int(declared) > self.limit:
-                raise self._too_large()
+        if "content-length" in headers:
+            if declared_too_large(headers, self.limit):
+                raise too_large(self.limit)
             await self.app(scope, receive, send)
             return
         if "chunked" not in headers.get("transfer-encoding", "").lower():
             await self.app(scope, receive, send)
             return
         # connexion takes a body without Content-Length for no body: read it, and say its length
-        body = await self._read_bounded(receive)
+        body = await read_body(receive, self.limit) or b""
         scope = dict(scope)
         length = [(b"content-length", str(len(body)).encode())]
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"transfer-encoding"] + length
         await self.app(scope, replay(body, receive), send)
 
-    async def _read_bounded(self, receive: Receive) -> bytes:
-        body = bytearray()
-        while True:
-            message = await receive()
-            body.extend(message.get("body", b""))
-            if len(body) > self.limit:
-                raise self._too_large()
-            if not message.get("more_body", False):
-                return bytes(body)
 
-    def _too_large(self) -> TooLarge:
-        return TooLarge(FAILED_TO_VALIDATE, f"The body is larger than {self.limit} bytes.")
+def too_large(limit: int) -> TooLarge:
+    return TooLarge(FAILED_TO_VALIDATE, f"The body is larger than {limit} bytes.")
+
+
+def declared_too_large(headers: Headers, limit: int) -> bool:
+    declared = headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limit
+
+
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, refused (413) as soon as it grows past `limit`; None if the client went
+    away before it was sent."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        body.extend(message.get("body", b""))
+        if len(body) > limit:
+            raise too_large(limit)
+        if not message.get("more_body", False):
+            return bytes(body)
 
 
 def replay(body: bytes, receive: Receive) -> Receive:

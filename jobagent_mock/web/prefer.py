@@ -14,11 +14,11 @@ import json
 import uuid
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jobagent_mock import spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.web.context import current
 
 MAX_LATENCY_MS = 10_000
 OURS = ("fejlkode", "code", "latency")
@@ -29,11 +29,13 @@ class PreferMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope)
-        routing = scope.get("extensions", {}).get("connexion_routing", {})
-        operation = spec.operations(spec.BUSINESS).get(routing.get("operation_id", ""))
-        wishes = parse(headers.get("prefer", "")) if scope["type"] == "http" else {}
-        if operation is None or not wishes:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = current()
+        headers, operation = request.headers, request.operation
+        wishes = parse(headers.get("prefer", ""))
+        if operation is None or operation.operation_id not in _business() or not wishes:
             await self.app(scope, receive, send)
             return
         forced = forced_answer(operation, wishes)
@@ -52,6 +54,10 @@ class PreferMiddleware:
         await _send(
             send, status, media_type, body, {"Preference-Applied": _applied(wishes), **extra}
         )
+
+
+def _business() -> dict[str, spec.Operation]:
+    return spec.operations(spec.BUSINESS)
 
 
 def parse(header: str) -> dict[str, str]:

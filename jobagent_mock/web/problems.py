@@ -14,7 +14,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from jobagent_mock import spec
-from jobagent_mock.errors import FAILED_TO_VALIDATE, NOT_AUTHORIZED, RETRY_AFTER_SECONDS, Fejl
+from jobagent_mock.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -81,16 +81,9 @@ def on_connexion_problem(request: ConnexionRequest, exc: Exception) -> Connexion
 
 
 def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """Routing (404, 405) and connexion's 403 for a missing scope."""
+    """Routing (404, 405); a missing scope is security.authorize's Forbidden, never this."""
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
-    if exc.status_code == 403:
-        return problem(
-            request,
-            403,
-            fejlkode=NOT_AUTHORIZED,
-            detail="The token does not carry the operation's scope.",
-        )
     if exc.status_code == 405:
         # starlette names only the first route's methods; the contract knows them all
         headers["Allow"] = ", ".join(allowed_methods(request.url.path))

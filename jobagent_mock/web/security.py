@@ -1,62 +1,60 @@
-"""Bearer-token checks read from the contract: scopes, scope aliases and allowed organisations."""
+"""The one bearer-token check, read from the contract: the token, the operation's allowed
+organisations (x-allowed-organisations) and its scopes (with x-scope-aliases). The full stack
+calls it from connexion's OAuth2 handler, the fast lane directly."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
-from connexion.lifecycle import ConnexionRequest
 from connexion.security import OAuthSecurityHandler
 
 from jobagent_mock import spec
-from jobagent_mock.auth import Authority
 from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
+from jobagent_mock.web.context import RequestContext, current
 
-TokenInfo = Callable[..., dict[str, Any] | None]
+MISSING_SCOPE = "The token does not carry the operation's scope."
+
+
+def authorize(request: RequestContext, required_scopes: Iterable[str]) -> dict[str, Any] | None:
+    """The token's claims with its scopes expanded (kept as the request's token_info); None for
+    no valid token (401); Forbidden (403/4575) for an organisation or scope the operation does
+    not admit."""
+    claims = request.claims
+    if claims is None:
+        return None
+    operation = request.operation
+    allowed = operation.spec.get("x-allowed-organisations") if operation else None
+    if allowed is not None and claims["organisationType"] not in allowed:
+        raise Forbidden(
+            NOT_AUTHORIZED,
+            f"Organisation type {claims['organisationType']} may not call "
+            f"{operation.operation_id if operation else 'this operation'}.",
+        )
+    aliases = spec.scope_aliases()
+    scopes = claims["scope"].split()
+    scopes += [extra for s in scopes for extra in aliases.get(s, [])]
+    if not set(required_scopes) <= set(scopes):
+        raise Forbidden(NOT_AUTHORIZED, MISSING_SCOPE)
+    request.token_info = {**claims, "scope": scopes}
+    return request.token_info
+
+
+def token_info(
+    token: str,  # noqa: ARG001 (the request context read the same header, and verified it once)
+    required_scopes: list[str] | None = None,
+) -> dict[str, Any] | None:
+    """authorize(), as connexion's OAuth2 handler calls a token function."""
+    return authorize(current(), required_scopes or [])
 
 
 class ContractOAuthHandler(OAuthSecurityHandler):
-    """connexion's OAuth2 handler, with the token check bound to this app's Authority."""
+    """connexion's OAuth2 handler with authorize() as its token function."""
 
-    def __init__(self, token_info: TokenInfo) -> None:
-        super().__init__()
-        self._token_info = token_info
-
-    def get_tokeninfo_func(self, _security_definition: dict[str, Any]) -> TokenInfo:
-        return self._token_info
-
-    @staticmethod
-    @functools.cache
-    def _accepts_kwarg(func: Callable[..., Any], keyword: str) -> bool:
-        # connexion inspects the token function's signature on every request; it never changes
-        return OAuthSecurityHandler._accepts_kwarg(func, keyword)
+    def get_tokeninfo_func(self, _security_definition: dict[str, Any]) -> Any:
+        return token_info
 
 
-def security_map(authority: Authority) -> dict[str, Any]:
-    return {"oauth2": functools.partial(ContractOAuthHandler, token_info_for(authority))}
-
-
-def token_info_for(authority: Authority) -> TokenInfo:
-    aliases = spec.scope_aliases()
-
-    def token_info(
-        token: str,
-        required_scopes: list[str] | None = None,  # noqa: ARG001 (connexion checks them after)
-        request: ConnexionRequest = None,
-    ) -> dict[str, Any] | None:
-        claims = authority.verify(token)
-        if claims is None:
-            return None  # connexion answers 401
-        operation_id = request.scope["extensions"]["connexion_routing"]["operation_id"]
-        allowed = spec.allowed_organisations(operation_id)
-        if allowed is not None and claims["organisationType"] not in allowed:
-            raise Forbidden(
-                NOT_AUTHORIZED,
-                f"Organisation type {claims['organisationType']} may not call {operation_id}.",
-            )
-        scopes = claims["scope"].split()
-        scopes += [extra for s in scopes for extra in aliases.get(s, [])]
-        return {**claims, "scope": scopes}
-
-    return token_info
+def security_map() -> dict[str, Any]:
+    return {"oauth2": functools.partial(ContractOAuthHandler)}

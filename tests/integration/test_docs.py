@@ -93,6 +93,8 @@ def chromium() -> str:
     return found
 
 
+@pytest.mark.slow
+@pytest.mark.needs_chromium
 def test_every_operation_is_on_the_page_in_chromium(served: str, tmp_path: Path) -> None:
     browser = chromium()
     page = f"{served}/jobagent.html"

@@ -111,14 +111,21 @@ def test_other_preferences_are_ignored(client: ContractClient) -> None:
     assert len(answer.json()["jobagenter"]) == 2
 
 
+@pytest.mark.slow
 def test_latency_holds_up_no_other_request(app: Any, client: ContractClient) -> None:
     headers = {"Authorization": f"Bearer {client.token}", "x-civilRegistrationIdentifier": ORDINARY}
     finished: list[str] = []
-    slow_started = threading.Event()
-    with live_server(app) as base:
+    slow_arrived = threading.Event()
+
+    async def watching(scope: Any, receive: Any, send: Any) -> None:
+        # the fast request goes only once the slow one is in the server
+        if scope["type"] == "http" and (b"prefer", b"latency=3000") in scope["headers"]:
+            slow_arrived.set()
+        await app(scope, receive, send)
+
+    with live_server(watching) as base:
 
         def slow() -> None:
-            slow_started.set()
             answer = httpx.get(
                 f"{base}/v1/Jobagent", timeout=30, headers={**headers, "Prefer": "latency=3000"}
             )
@@ -127,7 +134,7 @@ def test_latency_holds_up_no_other_request(app: Any, client: ContractClient) -> 
 
         thread = threading.Thread(target=slow)
         thread.start()
-        slow_started.wait()
+        assert slow_arrived.wait(30), "the slow request never reached the server"
         fast = httpx.get(f"{base}/v1/Jobagent", headers=headers, timeout=30)
         finished.append("fast")
         thread.join()

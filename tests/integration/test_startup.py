@@ -50,9 +50,11 @@ def test_a_short_signing_key() -> None:
 
 
 def test_a_store_that_cannot_open(tmp_path: Path) -> None:
-    line = one_line(serve("--workers", "2", "--store", f"sqlite:{tmp_path}/no/such/dir/x.db"))
+    line = one_line(
+        serve("--workers", "2", "--port", "0", "--store", f"sqlite:{tmp_path}/no/such/dir/x.db")
+    )
     assert "cannot start" in line
 
 
 def test_an_unknown_store() -> None:
-    assert "unknown store" in one_line(serve("--store", "mongodb://x"))
+    assert "unknown store" in one_line(serve("--store", "mongodb://x", "--port", "0"))

@@ -153,6 +153,7 @@ def test_fast_and_full_validation_agree_on_the_edges(component: str, instance: A
     agree(spec.schema(component), instance)
 
 
+@pytest.mark.slow
 def test_fast_and_full_validation_agree_on_generated_requests() -> None:
     """schemathesis's own generators, valid and invalid, over every body and parameter."""
     checked = 0

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import fixtures
+from jobagent_mock import fixtures, idempotency
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import ReplayedRequest
-from jobagent_mock.store import MemoryStore as Store
+from jobagent_mock.stores import MemoryStore as Store
 
 SEED = fixtures.load().jobagents
 
@@ -34,11 +34,11 @@ def test_reset_restores_the_fixtures_exactly() -> None:
         jobagent_id, record = next(iter(sandbox.agents_of(owner).items()))
         sandbox.put_agent(owner, jobagent_id, {**record, "titel": "changed"})
         sandbox.put_agent("0101991234", "x", {"titel": "new"})
-        sandbox.claim_request_id("r1")
+        idempotency.claim(sandbox, "r1")
     store.reset("a")
     assert snapshot(store, "a") == pristine
     with store.transaction("a") as sandbox:
-        sandbox.claim_request_id("r1")  # forgotten by the reset
+        idempotency.claim(sandbox, "r1")  # forgotten by the reset
 
 
 def test_a_reader_gets_a_copy_of_its_own() -> None:
@@ -72,9 +72,9 @@ def test_request_ids_are_kept_seven_days_of_mock_time() -> None:
     store = Store(SEED)
     with store.transaction() as sandbox:
         sandbox.clock.pin(datetime(2026, 11, 1, 12, 0, tzinfo=DANISH_TIME))
-        sandbox.claim_request_id("r1")
+        idempotency.claim(sandbox, "r1")
         sandbox.clock.advance(timedelta(days=6, hours=23))
         with pytest.raises(ReplayedRequest):
-            sandbox.claim_request_id("r1")
+            idempotency.claim(sandbox, "r1")
         sandbox.clock.advance(timedelta(hours=1))
-        sandbox.claim_request_id("r1")
+        idempotency.claim(sandbox, "r1")

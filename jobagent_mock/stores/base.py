@@ -1,23 +1,21 @@
-"""All mutable state, in plain Python: sandboxes of citizens' data, each changed atomically, with
-an exact reset(). The memory store serves one process; stores.py holds the shared ones."""
+"""What every store keeps and offers: the Sandbox, the typed Store protocol, and the one rule of
+a transaction (kept on success and on a refusal, dropped on anything unexpected)."""
 
 from __future__ import annotations
 
 import copy
 import json
-import threading
-from collections import deque
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from jobagent_mock.clock import Clock
-from jobagent_mock.errors import ReplayedRequest
+from jobagent_mock.errors import Fejl
 
 DEFAULT_SANDBOX = "default"
-REQUEST_ID_RETENTION = timedelta(days=7)
 JOURNAL_SIZE = 500
 
 
@@ -41,7 +39,7 @@ class Sandbox:
     bookings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # (moedetilbudId, slot start in ISO form) of every booked slot
     taken_slots: set[tuple[str, str]] = field(default_factory=set)
-    # x-requestId -> when it was first accepted (mock time)
+    # x-requestId -> when it was first accepted (mock time), oldest first
     request_ids: dict[str, datetime] = field(default_factory=dict)
     # jobagentIdentifier -> its citizen, so owner_of need not look through every citizen
     owners: dict[str, str] = field(default_factory=dict)
@@ -65,50 +63,80 @@ class Sandbox:
         """Every citizen with a job agent."""
         return list(self.jobagents)
 
-    def claim_request_id(self, request_id: str) -> None:
-        """Remember an accepted x-requestId; one seen within 7 days of mock time is refused."""
-        now = self.clock.now()
-        # oldest first (insertion order), so forgetting expired ids stops at the first fresh one
+    def request_id_seen(self, request_id: str, forget_before: datetime) -> datetime | None:
+        """When an x-requestId was first accepted, after forgetting those accepted at or before
+        `forget_before` (the rule is idempotency.py's)."""
+        # oldest first (insertion order), so forgetting stops at the first fresh one
         while self.request_ids:
             oldest, first_seen = next(iter(self.request_ids.items()))
-            if now - first_seen < REQUEST_ID_RETENTION:
+            if first_seen > forget_before:
                 break
             del self.request_ids[oldest]
-        seen = self.request_ids.pop(request_id, None)
-        if seen is not None and now - seen < REQUEST_ID_RETENTION:
-            self.request_ids[request_id] = seen
-            raise ReplayedRequest(None, f"The x-requestId {request_id} was received before.")
-        self.request_ids[request_id] = now
+        seen = self.request_ids.get(request_id)
+        return None if seen is None or seen <= forget_before else seen
+
+    def remember_request_id(self, request_id: str, at: datetime) -> None:
+        self.request_ids.pop(request_id, None)  # to the end: the order stays oldest first
+        self.request_ids[request_id] = at
 
 
-class Store:
-    """What every store offers. `transaction` holds a sandbox exclusively and keeps what the
-    operation changed, also when it ends in a refusal (a claimed x-requestId stays claimed);
-    `snapshot` is for reading only."""
+class Store(Protocol):
+    """What the engine asks of a store. `transaction` holds a sandbox exclusively; `snapshot`
+    reads one consistent state of it; `reset` restores the fixtures exactly."""
+
+    # True when a call can wait for another process (a lock, the network): the web side then
+    # calls it off the event loop
+    shared: bool
+
+    def transaction(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]: ...
+
+    def snapshot(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]: ...
+
+    def reset(self, key: str | None = None) -> None:
+        """Back to the fixtures: one sandbox, or every sandbox when key is None."""
+
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        """Add an entry to the sandbox's journal, which keeps the newest JOURNAL_SIZE."""
+
+    def journal(self, key: str) -> list[dict[str, Any]]:
+        """The sandbox's journal, newest first."""
+
+    def clear_journal(self, key: str) -> None: ...
+
+
+class SeededStore(ABC):
+    """The part every store shares: the fixtures a sandbox starts from, and what a transaction
+    keeps. Each store says how it holds a sandbox and how it keeps or drops what changed."""
+
+    shared = False
 
     def __init__(self, seed_jobagents: list[dict[str, Any]]) -> None:
         self._seed = copy.deepcopy(seed_jobagents)
 
-    def transaction(self, key: str = DEFAULT_SANDBOX) -> Any:
-        raise NotImplementedError
+    @contextmanager
+    def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
+        with self._held(key) as sandbox:
+            try:
+                yield sandbox
+            except Fejl:
+                self._keep(key, sandbox)  # a refusal keeps what it claimed (an x-requestId)
+                raise
+            except BaseException:
+                self._drop(key)
+                raise
+            self._keep(key, sandbox)
 
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _held(self, key: str) -> AbstractContextManager[Sandbox]:
+        """The sandbox, held exclusively until the context ends."""
 
-    def reset(self, key: str | None = None) -> None:
-        """Back to the fixtures: one sandbox, or every sandbox when key is None."""
-        raise NotImplementedError
+    @abstractmethod
+    def _keep(self, key: str, sandbox: Sandbox) -> None:
+        """Make what the transaction changed last."""
 
-    def record(self, key: str, entry: dict[str, Any]) -> None:
-        """Add an entry to the sandbox's journal, which keeps the newest JOURNAL_SIZE."""
-        raise NotImplementedError
-
-    def journal(self, key: str) -> list[dict[str, Any]]:
-        """The sandbox's journal, newest first."""
-        raise NotImplementedError
-
-    def clear_journal(self, key: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _drop(self, key: str) -> None:
+        """Forget what the transaction changed (an unexpected failure: a bug, a lost store)."""
 
     def fresh(self) -> Sandbox:
         sandbox = Sandbox()
@@ -121,45 +149,3 @@ class Store:
         for record in copy.deepcopy(self._seed):
             agent = record["jobagent"]
             yield record["cpr"], agent["jobagentIdentifier"].lower(), agent
-
-
-class MemoryStore(Store):
-    """State in this process: the default, for one worker."""
-
-    def __init__(self, seed_jobagents: list[dict[str, Any]]) -> None:
-        super().__init__(seed_jobagents)
-        self._sandboxes: dict[str, Sandbox] = {}
-        self._journals: dict[str, deque[dict[str, Any]]] = {}
-        # One lock for everything: requests are short, and it makes each operation atomic.
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        with self._lock:
-            sandbox = self._sandboxes.get(key)
-            if sandbox is None:
-                sandbox = self._sandboxes[key] = self.fresh()
-            yield sandbox
-
-    snapshot = transaction
-
-    def reset(self, key: str | None = None) -> None:
-        with self._lock:
-            if key is None:
-                self._sandboxes.clear()
-                self._journals.clear()
-            else:
-                self._sandboxes.pop(key, None)
-                self._journals.pop(key, None)
-
-    def record(self, key: str, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self._journals.setdefault(key, deque(maxlen=JOURNAL_SIZE)).appendleft(entry)
-
-    def journal(self, key: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self._journals.get(key, ()))
-
-    def clear_journal(self, key: str) -> None:
-        with self._lock:
-            self._journals.pop(key, None)

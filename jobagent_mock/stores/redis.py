@@ -1,0 +1,231 @@
+"""The Redis store, for several workers or hosts: a sandbox's lock taken with its state in one
+round trip, a waiting writer woken by the release, and a transaction's writes sent with that
+release, only while the lock is still held.
+
+A sandbox's small parts are one JSON value (codec.py); job agents, request ids and the journal
+are keys of their own, so a write costs the same however full a sandbox is.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.stores import codec
+from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, SeededStore
+
+LOCK_TIMEOUT_SECONDS = 30
+# a writer waiting for a lock is woken by its release; it asks again at least this often, in
+# case the holder died (its lock then expires after LOCK_TIMEOUT_SECONDS)
+LOCK_WAKE_SECONDS = 0.05
+
+# Redis runs a script atomically: one round trip where commands would take several.
+AGENTS_OF = """
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+if #ids == 0 then return {} end
+return {ids, redis.call('HMGET', KEYS[2], unpack(ids))}
+"""
+# KEYS: lock, wake list; ARGV: token, key prefix, new core state ('' unchanged), writes (JSON).
+# Writes only while the lock is still ours; a new agent's place comes from the order counter.
+RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local prefix = ARGV[2]
+if ARGV[3] ~= '' then redis.call('SET', prefix .. 'core', ARGV[3]) end
+for _, w in ipairs(cjson.decode(ARGV[4])) do
+  if w[1] == 'put' then
+    local order = redis.call('INCR', prefix .. 'order')
+    redis.call('HSET', prefix .. 'agents', w[2], w[4])
+    redis.call('ZADD', prefix .. 'citizen:' .. w[3], 'NX', order, w[2])
+    redis.call('SADD', prefix .. 'citizens', w[3])
+  elseif w[1] == 'remove' then
+    redis.call('HDEL', prefix .. 'agents', w[2])
+    redis.call('ZREM', prefix .. 'citizen:' .. w[3], w[2])
+  else
+    redis.call('ZADD', prefix .. 'request-ids', w[3], w[2])
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('RPUSH', KEYS[2], 1)
+redis.call('LTRIM', KEYS[2], -1, -1)
+return 1
+"""
+
+
+class RedisSandbox(Sandbox):
+    """A sandbox whose job agents and request ids live in Redis keys of its own.
+
+    What a transaction writes waits in `writes` and goes to Redis with the release of its lock,
+    in the same round trip; until then this sandbox's own reads see it (`_pending`).
+    """
+
+    def __init__(
+        self, store: RedisStore, prefix: str, core: dict[str, Any], stored: bytes | None = None
+    ) -> None:
+        super().__init__(**core)
+        self._store, self._redis, self._prefix = store, store.redis, prefix
+        self.stored = stored  # the core as read: unchanged, it is not written again
+        self.writes: list[list[str]] = []
+        # jobagentIdentifier -> (cpr, record, or None once removed), in the order written
+        self._pending: dict[str, tuple[str, dict[str, Any] | None]] = {}
+
+    def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
+        found = self._store.agents_of(
+            keys=[f"{self._prefix}citizen:{cpr}", f"{self._prefix}agents"]
+        )
+        ids, records = found or ([], [])
+        agents = {
+            i.decode(): json.loads(r)["record"] for i, r in zip(ids, records, strict=True) if r
+        }
+        for jobagent_id, (owner, record) in self._pending.items():
+            if owner == cpr and record is None:
+                agents.pop(jobagent_id, None)
+            elif owner == cpr and record is not None:
+                agents[jobagent_id] = record  # a replaced agent keeps its place
+        return agents
+
+    def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
+        stored = json.dumps({"cpr": cpr, "record": record})
+        self.writes.append(["put", jobagent_id, cpr, stored])
+        self._pending[jobagent_id] = (cpr, record)
+
+    def remove_agent(self, cpr: str, jobagent_id: str) -> None:
+        self.writes.append(["remove", jobagent_id, cpr])
+        self._pending[jobagent_id] = (cpr, None)
+
+    def owner_of(self, jobagent_id: str) -> str | None:
+        if jobagent_id in self._pending:
+            owner, record = self._pending[jobagent_id]
+            return None if record is None else owner
+        found = self._redis.hget(f"{self._prefix}agents", jobagent_id)
+        return None if found is None else str(json.loads(found)["cpr"])
+
+    def citizens(self) -> list[str]:
+        stored = {c.decode() for c in self._redis.smembers(f"{self._prefix}citizens")}
+        return sorted(stored | {cpr for cpr, record in self._pending.values() if record})
+
+    def request_id_seen(self, request_id: str, forget_before: datetime) -> datetime | None:
+        ids = f"{self._prefix}request-ids"
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zremrangebyscore(ids, "-inf", forget_before.timestamp())
+        pipe.zscore(ids, request_id)
+        _, seen = pipe.execute()
+        return None if seen is None else datetime.fromtimestamp(seen, DANISH_TIME)
+
+    def remember_request_id(self, request_id: str, at: datetime) -> None:
+        self.writes.append(["claim", request_id, repr(at.timestamp())])
+
+
+class RedisStore(SeededStore):
+    shared = True
+
+    def __init__(self, url: str, seed_jobagents: list[dict[str, Any]]) -> None:
+        import redis
+
+        super().__init__(seed_jobagents)
+        self.redis: Any = redis.Redis.from_url(url)
+        self.redis.ping()
+        self.agents_of = self.redis.register_script(AGENTS_OF)
+        self._release = self.redis.register_script(RELEASE)
+        # writers of this process queue here, so only one per process waits on the Redis lock
+        self._writer = threading.Lock()
+        self._tokens = threading.local()
+
+    @staticmethod
+    def _prefix(key: str) -> str:
+        # sandbox keys hold no ':' (client ids and x-mock-sandbox names exclude it)
+        return f"jobagent-mock:{key}:"
+
+    @staticmethod
+    def _lock(key: str) -> list[str]:
+        prefix = RedisStore._prefix(key)
+        return [f"{prefix}lock", f"{prefix}wake"]
+
+    @contextmanager
+    def _held(self, key: str) -> Iterator[Sandbox]:
+        prefix = self._prefix(key)
+        with self._writer:
+            raw = self._acquire(key)
+            sandbox = self._sandbox(prefix, raw, seed=True)
+            yield sandbox
+
+    def _keep(self, key: str, sandbox: Sandbox) -> None:
+        assert isinstance(sandbox, RedisSandbox)
+        state = codec.encode(sandbox)
+        self._release_with(key, b"" if state == sandbox.stored else state, sandbox.writes)
+
+    def _drop(self, key: str) -> None:
+        self._release_with(key, b"", [])
+
+    def _release_with(self, key: str, state: bytes, writes: list[list[str]]) -> None:
+        """Release the lock, writing the new state ('' unchanged) and the pending writes, all
+        only if the lock is still ours."""
+        args = [self._tokens.token, self._prefix(key), state, json.dumps(writes)]
+        if not self._release(keys=self._lock(key), args=args):
+            raise RuntimeError(f"the lock of sandbox {key} expired while held")
+
+    def _acquire(self, key: str) -> bytes | None:
+        """Take the sandbox's lock and read its state in one round trip; a waiting writer
+        sleeps in BLPOP until a release wakes it."""
+        lock, wake = self._lock(key)
+        token = self._tokens.token = secrets.token_hex(8)
+        deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+        while True:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(lock, token, nx=True, px=LOCK_TIMEOUT_SECONDS * 1000)
+            pipe.get(f"{self._prefix(key)}core")
+            taken, raw = pipe.execute()
+            if taken:
+                return raw
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no lock on {lock} within {LOCK_TIMEOUT_SECONDS} s")
+            self.redis.blpop([wake], timeout=LOCK_WAKE_SECONDS)
+
+    @contextmanager
+    def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
+        prefix = self._prefix(key)
+        yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
+
+    def reset(self, key: str | None = None) -> None:
+        if key is None:  # every sandbox: no lock to take for all of them at once
+            self._delete("jobagent-mock:*")
+            return
+        # one sandbox: under its lock, so a write under way cannot bring its state back
+        with self._writer:
+            self._acquire(key)
+            self._delete(f"{self._prefix(key)}*")
+            self._release_with(key, b"", [])
+
+    def _delete(self, pattern: str) -> None:
+        names = [n for n in self.redis.scan_iter(match=pattern) if not n.endswith(b":lock")]
+        if names:
+            self.redis.delete(*names)
+
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        journal = f"{self._prefix(key)}journal"
+        pipe = self.redis.pipeline()
+        pipe.lpush(journal, json.dumps(entry))
+        pipe.ltrim(journal, 0, JOURNAL_SIZE - 1)
+        pipe.execute()
+
+    def journal(self, key: str) -> list[dict[str, Any]]:
+        return [json.loads(e) for e in self.redis.lrange(f"{self._prefix(key)}journal", 0, -1)]
+
+    def clear_journal(self, key: str) -> None:
+        self.redis.delete(f"{self._prefix(key)}journal")
+
+    def _sandbox(self, prefix: str, raw: bytes | None, seed: bool) -> Sandbox:
+        if raw is not None:
+            return RedisSandbox(self, prefix, codec.decode(raw), raw)
+        if not seed:
+            return self.fresh()
+        sandbox = RedisSandbox(self, prefix, codec.empty())
+        for cpr, jobagent_id, record in self.seed():
+            sandbox.put_agent(cpr, jobagent_id, record)
+        return sandbox

@@ -1,0 +1,222 @@
+"""The SQLite store, for several workers on one machine: WAL, writers queued on flock.
+
+A sandbox's small parts are one JSON value (codec.py); the parts that grow with use are rows:
+job agents (JSON, one per agent), request ids and the journal, so a write costs the same however
+full a sandbox is.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.stores import codec
+from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, SeededStore
+
+LOCK_TIMEOUT_SECONDS = 30
+# a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries
+# (reads stop at JOURNAL_SIZE): a cut costs as much as an entry, so not one with every entry
+JOURNAL_TRIM_EVERY = 64
+
+
+class SqliteSandbox(Sandbox):
+    """A sandbox whose job agents and request ids are rows of an open SQLite connection."""
+
+    def __init__(
+        self, db: sqlite3.Connection, key: str, core: dict[str, Any], stored: bytes | None = None
+    ) -> None:
+        super().__init__(**core)
+        self._db, self._key = db, key
+        self.stored = stored  # the core as read: unchanged, it is not written again
+
+    def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT id, record FROM agent WHERE sandbox = ? AND cpr = ? ORDER BY rowid",
+            (self._key, cpr),
+        )
+        return {jobagent_id: json.loads(record) for jobagent_id, record in rows}
+
+    def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
+        # an upsert keeps the row, and so the agent's place in its citizen's list
+        self._db.execute(
+            "INSERT INTO agent (sandbox, id, cpr, record) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sandbox, id) DO UPDATE SET record = excluded.record",
+            (self._key, jobagent_id, cpr, json.dumps(record)),
+        )
+
+    def remove_agent(self, cpr: str, jobagent_id: str) -> None:
+        self._db.execute(
+            "DELETE FROM agent WHERE sandbox = ? AND id = ? AND cpr = ?",
+            (self._key, jobagent_id, cpr),
+        )
+
+    def owner_of(self, jobagent_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT cpr FROM agent WHERE sandbox = ? AND id = ?", (self._key, jobagent_id)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def citizens(self) -> list[str]:
+        rows = self._db.execute("SELECT DISTINCT cpr FROM agent WHERE sandbox = ?", (self._key,))
+        return [cpr for (cpr,) in rows]
+
+    def request_id_seen(self, request_id: str, forget_before: datetime) -> datetime | None:
+        self._db.execute(
+            "DELETE FROM request_id WHERE sandbox = ? AND seen <= ?",
+            (self._key, forget_before.timestamp()),
+        )
+        row = self._db.execute(
+            "SELECT seen FROM request_id WHERE sandbox = ? AND id = ?", (self._key, request_id)
+        ).fetchone()
+        return None if row is None else datetime.fromtimestamp(row[0], DANISH_TIME)
+
+    def remember_request_id(self, request_id: str, at: datetime) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO request_id (sandbox, id, seen) VALUES (?, ?, ?)",
+            (self._key, request_id, at.timestamp()),
+        )
+
+
+class SqliteStore(SeededStore):
+    shared = True
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS core (sandbox TEXT PRIMARY KEY, state BLOB)",
+        "CREATE TABLE IF NOT EXISTS agent (sandbox TEXT, id TEXT, cpr TEXT, record TEXT, "
+        "PRIMARY KEY (sandbox, id))",
+        "CREATE INDEX IF NOT EXISTS agent_cpr ON agent (sandbox, cpr)",
+        "CREATE TABLE IF NOT EXISTS request_id (sandbox TEXT, id TEXT, seen REAL, "
+        "PRIMARY KEY (sandbox, id))",
+        "CREATE INDEX IF NOT EXISTS request_id_seen ON request_id (sandbox, seen)",
+        # ids only grow: only the oldest entries are ever deleted, or all (no AUTOINCREMENT,
+        # which costs a quarter of an insert)
+        "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY, sandbox TEXT, entry TEXT)",
+        "CREATE INDEX IF NOT EXISTS journal_sandbox ON journal (sandbox, id)",
+    )
+    TABLES = ("core", "agent", "request_id", "journal")
+
+    def __init__(self, path: Path, seed_jobagents: list[dict[str, Any]]) -> None:
+        super().__init__(seed_jobagents)
+        self._path = path
+        self._local = threading.local()
+        # Writers queue on a lock of this process's threads and on flock across processes, so
+        # SQLite never finds its write lock taken: its busy handler would sleep up to 100 ms
+        # where the kernel wakes the next writer at once (and frees a killed writer's flock).
+        self._writer = threading.Lock()
+        self._since_trim: dict[str, int] = {}
+        self._lock_file = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        with self._exclusive():
+            db = self._db()
+            for statement in self.SCHEMA:
+                db.execute(statement)
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with self._writer:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(
+                self._path,
+                timeout=LOCK_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL survives a killed process (not a lost machine): enough for a mock
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _held(self, key: str) -> Iterator[Sandbox]:
+        with self._exclusive():
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._load(db, key, seed=True)
+            finally:
+                if db.in_transaction:  # neither kept nor dropped: the load itself failed
+                    db.execute("ROLLBACK")
+
+    def _keep(self, key: str, sandbox: Sandbox) -> None:
+        assert isinstance(sandbox, SqliteSandbox)
+        state = codec.encode(sandbox)
+        if state != sandbox.stored:
+            self._db().execute(
+                "INSERT OR REPLACE INTO core (sandbox, state) VALUES (?, ?)", (key, state)
+            )
+        self._db().execute("COMMIT")
+
+    def _drop(self, key: str) -> None:  # noqa: ARG002 (one connection a thread: no key needed)
+        self._db().execute("ROLLBACK")
+
+    @contextmanager
+    def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
+        # one read transaction: every row the reader asks for is of the same moment (WAL)
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            yield self._load(db, key, seed=False)
+        finally:
+            db.execute("COMMIT")
+
+    def reset(self, key: str | None = None) -> None:
+        db = self._db()
+        where, args = ("", ()) if key is None else (" WHERE sandbox = ?", (key,))
+        with self._exclusive():
+            db.execute("BEGIN IMMEDIATE")
+            for table in self.TABLES:
+                db.execute(f"DELETE FROM {table}{where}", args)  # noqa: S608 (our own tables)
+            db.execute("COMMIT")
+
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        db = self._db()
+        with self._exclusive():
+            db.execute(
+                "INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry))
+            )
+            self._since_trim[key] = self._since_trim.get(key, 0) + 1
+            if self._since_trim[key] >= JOURNAL_TRIM_EVERY:
+                self._since_trim[key] = 0
+                db.execute(
+                    "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
+                    "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    (key, key, JOURNAL_SIZE),
+                )
+
+    def journal(self, key: str) -> list[dict[str, Any]]:
+        rows = self._db().execute(
+            "SELECT entry FROM journal WHERE sandbox = ? ORDER BY id DESC LIMIT ?",
+            (key, JOURNAL_SIZE),
+        )
+        return [json.loads(entry) for (entry,) in rows]
+
+    def clear_journal(self, key: str) -> None:
+        with self._exclusive():
+            self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
+
+    def _load(self, db: sqlite3.Connection, key: str, seed: bool) -> Sandbox:
+        row = db.execute("SELECT state FROM core WHERE sandbox = ?", (key,)).fetchone()
+        if row is not None:
+            return SqliteSandbox(db, key, codec.decode(row[0]), row[0])
+        if not seed:
+            return self.fresh()  # nothing stored yet: the fixtures, read from memory
+        sandbox = SqliteSandbox(db, key, codec.empty())
+        for cpr, jobagent_id, record in self.seed():
+            sandbox.put_agent(cpr, jobagent_id, record)
+        return sandbox

@@ -1,0 +1,68 @@
+"""Nothing waits in the event loop: while another worker holds the shared store's write lock,
+a write that needs it waits off the loop, and health, reads of another sandbox and a
+`Prefer: latency` request are answered all the same."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from jobagent_mock import fixtures
+from jobagent_mock.stores import open_store
+from jobagent_mock.web.app import create_app
+from tests.helpers import ORDINARY, token_for
+from tests.live import live_server
+from tests.servers import lock_waiters, wait_until
+
+KEY = "event-loop-tests-signing-key-0123456789"
+JOBAGENT = {"titel": "Held up", "soegeparametre": {"fritekst": "x"}}
+
+
+def test_a_held_lock_holds_up_only_the_writer_that_needs_it(tmp_path: Path) -> None:
+    database = tmp_path / "mock.db"
+    app = create_app(signing_key=KEY, store=f"sqlite:{database}")
+    other_worker = open_store(f"sqlite:{database}", fixtures.load().jobagents)
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+        token = token_for(http, "star-jobnet")
+        headers = {"Authorization": f"Bearer {token}", "x-civilRegistrationIdentifier": ORDINARY}
+        answers: dict[str, Any] = {}
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_lock() -> None:
+            with other_worker.transaction("held"):
+                held.set()
+                release.wait(30)
+
+        def write() -> None:
+            answers["write"] = httpx.post(
+                f"{base}/v1/Jobagent",
+                json=JOBAGENT,
+                headers={**headers, "x-requestId": str(uuid.uuid4())},
+                timeout=30,
+            )
+
+        holder = threading.Thread(target=hold_the_lock)
+        holder.start()
+        wait_until(held.is_set, "the other worker holds the lock")
+        writer = threading.Thread(target=write)
+        writer.start()
+        wait_until(lambda: lock_waiters(f"sqlite:{database}") == 1, "the write waits")
+        try:
+            health = http.get("/__admin/health", timeout=5)
+            other = http.get("/v1/Jobagent", headers={**headers, "x-mock-sandbox": "x"}, timeout=5)
+            delayed = http.get(
+                "/v1/Jobagent", headers={**headers, "Prefer": "latency=50"}, timeout=5
+            )
+            assert writer.is_alive(), "the write should still wait for the lock"
+        finally:
+            release.set()
+            holder.join()
+            writer.join()
+    assert health.status_code == 200
+    assert other.status_code == 200 and other.json()["jobagenter"]
+    assert delayed.status_code == 200
+    assert answers["write"].status_code == 201  # and it went through once the lock was free
