@@ -1,4 +1,5 @@
-"""The `jobagent-mock` command: serve the mock, check it, build its docs, fetch a token."""
+"""The `jobagent-mock` command: serve the mock, check it, build its docs, fetch a token, and
+compare and publish versions of the contract."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from jobagent_mock.auth import SigningKeyError
 from jobagent_mock.fixtures import FixtureError
@@ -82,11 +86,62 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
     token.add_argument("--scope", help="space-separated scopes (default: all of the client's)")
     token.add_argument("--fixtures", type=Path, help="fixture folder with clients.json")
+    _add_contract_commands(commands)
     serve.set_defaults(run=_serve)
     check.set_defaults(run=_check)
     docs.set_defaults(run=_docs)
     token.set_defaults(run=_token)
     return parser
+
+
+def _add_contract_commands(commands: Any) -> None:
+    diff = commands.add_parser(
+        "contract-diff",
+        help="what changed between two versions of a contract; exit 1 if anything breaks a client",
+    )
+    diff.add_argument("old", type=Path, help="the older contract (YAML)")
+    diff.add_argument("new", type=Path, help="the newer contract (YAML)")
+    diff.add_argument("--json", action="store_true", help="the changes as JSON")
+    diff.set_defaults(run=_contract_diff)
+    publish = commands.add_parser(
+        "publish",
+        help="publish openapi/jobagent.yaml as its info.version: keep it, date it, "
+        "regenerate openapi/CHANGELOG.md",
+    )
+    publish.add_argument(
+        "--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)"
+    )
+    publish.set_defaults(run=_publish)
+
+
+def _contract_diff(args: argparse.Namespace) -> int:
+    from jobagent_mock import contract_diff
+
+    try:
+        old, new = contract_diff.load(args.old), contract_diff.load(args.new)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise StartupError(f"cannot read a contract: {exc}") from None
+    found = contract_diff.changes(old, new)
+    if args.json:
+        print(json.dumps([vars(change) for change in found], indent=2, ensure_ascii=False))  # noqa: T201
+    else:
+        print("\n".join(c.line() for c in found) or "no change a client can notice")  # noqa: T201
+    return 1 if any(change.breaking for change in found) else 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from jobagent_mock import changelog
+
+    try:
+        release = changelog.publish(args.date or date.today())
+    except changelog.PublishError as exc:
+        print(f"jobagent-mock: not published:\n{exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    print(  # noqa: T201
+        f"published jobagent.yaml {release.version} ({release.date}) as "
+        f"openapi/published/jobagent-{release.version}.yaml; openapi/CHANGELOG.md rewritten"
+    )
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
