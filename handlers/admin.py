@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from jobagent_mock import changelog
 from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
 from jobagent_mock.web.context import engine, sandbox, token_info
 from jobagent_mock.web.responses import empty, json_body
@@ -51,3 +52,7 @@ def put_clock(body: dict[str, Any]) -> Any:
 
 def delete_clock() -> Any:
     return json_body(engine().control.release_clock(sandbox()))
+
+
+def get_changelog() -> Any:
+    return json_body(changelog.served())

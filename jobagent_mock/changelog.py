@@ -283,3 +283,12 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(
     _Block, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
 )
+
+
+@cache
+def served() -> dict[str, Any]:
+    """The changelog as /__admin/changelog answers it (the contracts do not change while served)."""
+    return {
+        "version": working_version(spec.raw(spec.BUSINESS)),
+        "versions": [section.as_json() for section in sections()],
+    }

@@ -1,0 +1,138 @@
+"""The published contract: semantic versions, the record of what was published, and the guard
+that refuses a breaking change without a major version and a changelog entry."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from jobagent_mock import changelog, spec
+from jobagent_mock.changelog import Folder, Release
+from tests.unit.test_contract_diff import add_optional_properties, remove_response_property
+
+NOTES = "TitelSvar replaces titel: read the title from there.\n"
+
+
+def test_every_contract_has_a_semantic_version() -> None:
+    for name in spec.CONTRACTS:
+        version = spec.raw(name)["info"]["version"]
+        assert changelog.SEMVER.fullmatch(version), f"{name}: {version}"
+
+
+def test_the_working_contract_may_go_out_as_it_stands() -> None:
+    """The guard of `make test`: a breaking change since the last published version needs a
+    major version and an entry in openapi/published/releases.yaml (see README)."""
+    problems = changelog.guard()
+    assert problems == [], "\n".join(problems)
+
+
+def test_each_published_version_is_kept_and_the_changelog_is_current() -> None:
+    done = changelog.published(changelog.releases())
+    assert done[-1] == Release("1.0.0", "2026-11-30", done[-1].notes), "the first published"
+    for release in done:
+        kept = changelog.contract(changelog.OPENAPI.snapshot(release.version))
+        assert kept["info"]["version"] == release.version
+    assert [r.date for r in done] == sorted((r.date for r in done), reverse=True)
+    written = changelog.OPENAPI.changelog.read_text(encoding="utf-8")
+    assert written == changelog.published_markdown(), "run: jobagent-mock publish"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Folder:
+    """A copy of openapi/'s working contract, published versions and changelog."""
+    shutil.copy(changelog.OPENAPI.working, tmp_path / spec.BUSINESS)
+    shutil.copytree(changelog.OPENAPI.root / "published", tmp_path / "published")
+    shutil.copy(changelog.OPENAPI.changelog, tmp_path / "CHANGELOG.md")
+    return Folder(tmp_path)
+
+
+def work_on(
+    folder: Folder, edit: Callable[[dict[str, Any]], None], version: str, notes: str | None = None
+) -> None:
+    """Edit the working contract, give it a version, and write its changelog entry if any."""
+    document = copy.deepcopy(spec.raw(spec.BUSINESS))
+    edit(document)
+    document["info"]["version"] = version
+    folder.working.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    if notes is not None:
+        entries = changelog.releases(folder)
+        changelog.write_releases([Release(version, None, notes), *entries], folder)
+
+
+def test_a_breaking_change_under_the_same_version_fails_and_names_it(folder: Folder) -> None:
+    work_on(folder, remove_response_property, "1.0.0")
+    problems = changelog.guard(folder)
+    assert "but info.version is 1.0.0: raise it" in problems[0]
+    assert "breaking changes need a major version: info.version 2.0.0" in problems
+    assert any("breaking changes need a changelog entry: version 1.0.0" in p for p in problems)
+    listed = problems[-1]
+    assert (
+        "BREAKING  GetJobagent (GET /v1/Jobagent/{jobagentIdentifier}) response 200 `titel`: "
+        "property removed"
+    ) in listed
+
+
+@pytest.mark.parametrize("version", ["1.1.0", "1.0.1"])
+def test_a_breaking_change_without_a_major_version_fails(folder: Folder, version: str) -> None:
+    work_on(folder, remove_response_property, version, NOTES)
+    problems = changelog.guard(folder)
+    assert problems[0] == "breaking changes need a major version: info.version 2.0.0"
+    assert "property removed" in problems[-1]
+
+
+def test_a_major_version_without_a_changelog_entry_fails(folder: Folder) -> None:
+    work_on(folder, remove_response_property, "2.0.0")
+    problems = changelog.guard(folder)
+    assert problems[0].startswith("breaking changes need a changelog entry: version 2.0.0")
+
+
+def test_a_major_version_with_its_entry_passes_and_publishes(folder: Folder) -> None:
+    work_on(folder, remove_response_property, "2.0.0", NOTES)
+    assert changelog.guard(folder) == []
+    unreleased = changelog.sections(folder)[0]
+    assert (unreleased.version, unreleased.date, unreleased.notes) == ("2.0.0", None, NOTES)
+    assert all(change.breaking for change in unreleased.changes)
+
+    release = changelog.publish(date(2027, 1, 4), folder)
+
+    assert release == Release("2.0.0", "2027-01-04", NOTES)
+    assert folder.snapshot("2.0.0").read_bytes() == folder.working.read_bytes()
+    assert [(r.version, r.date) for r in changelog.releases(folder)] == [
+        ("2.0.0", "2027-01-04"),
+        ("1.0.0", "2026-11-30"),
+    ]
+    written = folder.changelog.read_text(encoding="utf-8")
+    assert written.index("## 2.0.0 (2027-01-04)") < written.index("## 1.0.0 (2026-11-30)")
+    assert "### Breaking changes" in written
+    assert "response 200 `titel`: property removed" in written
+    assert changelog.guard(folder) == []
+    with pytest.raises(changelog.PublishError, match="2.0.0 is already published"):
+        changelog.publish(date(2027, 1, 5), folder)
+
+
+def test_an_addition_needs_a_higher_version_but_no_major(folder: Folder) -> None:
+    work_on(folder, add_optional_properties, "1.0.0")
+    assert changelog.guard(folder) == [
+        "jobagent.yaml changed since 1.0.0 was published (4 changes) but info.version is "
+        "1.0.0: raise it"
+    ]
+    with pytest.raises(changelog.PublishError, match="1.0.0 is already published"):
+        changelog.publish(date(2027, 1, 4), folder)
+    work_on(folder, add_optional_properties, "1.1.0")
+    assert changelog.guard(folder) == []
+    changelog.publish(date(2027, 1, 4), folder)
+    assert "## 1.1.0 (2027-01-04)\n\n### Other changes" in folder.changelog.read_text()
+
+
+def test_a_version_that_is_not_semver_is_refused(folder: Folder) -> None:
+    work_on(folder, lambda document: None, "1.0.0-mock.")
+    assert changelog.guard(folder) == [
+        "jobagent.yaml info.version '1.0.0-mock.' is not semantic versioning"
+    ]
