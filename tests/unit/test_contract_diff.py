@@ -48,7 +48,7 @@ def add_optional_properties(document: dict[str, Any]) -> None:
 
 
 def test_the_same_contract_has_no_change() -> None:
-    assert edited(lambda document: None) == []
+    assert edited(lambda _document: None) == []
 
 
 def test_a_removed_response_property_breaks_every_operation_that_returns_it() -> None:
@@ -81,7 +81,8 @@ def test_required_request_property_added_breaks() -> None:
         dto["properties"]["kilde"] = {"type": "string"}
         dto["required"].append("kilde")
 
-    assert edited(add) == [Change(f"{CREATE} request body `kilde`", "property added, required", True)]
+    added = Change(f"{CREATE} request body `kilde`", "property added, required", True)
+    assert edited(add) == [added]
 
 
 def test_a_tighter_limit_breaks_requests_and_not_responses() -> None:
@@ -102,8 +103,9 @@ def test_enum_values_removed_break_requests_and_added_ones_break_responses() -> 
 
     removed = edited(daily_only)
     where = "`jobagent.udsendelsesinterval`"
-    assert Change(f"{CREATE} request body {where}", "enum values removed: Ugentligt", True) in removed
-    assert Change(f"{GET} response 200 {where}", "enum values removed: Ugentligt", False) in removed
+    gone = "enum values removed: Ugentligt"
+    assert Change(f"{CREATE} request body {where}", gone, True) in removed
+    assert Change(f"{GET} response 200 {where}", gone, False) in removed
     added = edited(hourly_too)
     assert Change(f"{GET} response 200 {where}", "enum values added: Hver time", True) in added
     assert Change(f"{CREATE} request body {where}", "enum values added: Hver time", False) in added
@@ -140,9 +142,10 @@ def test_operation_status_header_and_parameter_changes() -> None:
     found = edited(edit)
     assert Change(f"{CREATE} response 201 header `location`", "removed", True) in found
     assert Change(f"{CREATE} header parameter `x-kilde`", "added, required", True) in found
-    assert Change(
-        "GetJobagenterPaaEmail (GET /v1/Jobagent/email/{email})", "operation removed", True
-    ) in found
+    assert (
+        Change("GetJobagenterPaaEmail (GET /v1/Jobagent/email/{email})", "operation removed", True)
+        in found
+    )
 
 
 def test_scopes_organisations_and_fejlkoder() -> None:
@@ -156,12 +159,15 @@ def test_scopes_organisations_and_fejlkoder() -> None:
     found = edited(edit)
     assert Change(BOOK, "fejlkode 4819 moved: status 409 → 422", True) in found
     assert Change(BOOK, "organisation JobCenter now allowed", False) in found
-    assert Change(
-        BOOK,
-        "security oauth2 [visiteringogstatus.write] → oauth2 [visiteringogstatus.write "
-        "booking.write]",
-        True,
-    ) in found
+    assert (
+        Change(
+            BOOK,
+            "security oauth2 [visiteringogstatus.write] → oauth2 [visiteringogstatus.write "
+            "booking.write]",
+            True,
+        )
+        in found
+    )
 
 
 def test_a_new_fejlkode_for_an_operation_is_announced_not_breaking() -> None:

@@ -132,7 +132,7 @@ def test_an_addition_needs_a_higher_version_but_no_major(folder: Folder) -> None
 
 
 def test_a_version_that_is_not_semver_is_refused(folder: Folder) -> None:
-    work_on(folder, lambda document: None, "1.0.0-mock.")
+    work_on(folder, lambda _document: None, "1.0.0-mock.")
     assert changelog.guard(folder) == [
         "jobagent.yaml info.version '1.0.0-mock.' is not semantic versioning"
     ]
