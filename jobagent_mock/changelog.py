@@ -78,9 +78,10 @@ class Section:
     first: bool = False
 
     def as_json(self) -> dict[str, Any]:
+        published = {} if self.date is None else {"date": self.date}
         return {
             "version": self.version,
-            "date": self.date,
+            **published,
             "notes": self.notes,
             "changes": [
                 {"where": c.where, "what": c.what, "breaking": c.breaking} for c in self.changes

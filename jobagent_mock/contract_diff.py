@@ -358,7 +358,8 @@ def _property_changes(
         place = f"{subject} `{path}`"
         if name not in after:
             # a request property the server stops reading is ignored when sent
-            yield Change(place, "property removed", side == RESPONSE)
+            what = "property removed" if side == RESPONSE else "property removed (ignored if sent)"
+            yield Change(place, what, side == RESPONSE)
         elif name not in before:
             required = name in required_after
             yield Change(

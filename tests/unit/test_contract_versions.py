@@ -15,7 +15,7 @@ import yaml
 
 from jobagent_mock import changelog, spec
 from jobagent_mock.changelog import Folder, Release
-from tests.unit.test_contract_diff import add_optional_properties, remove_response_property
+from tests.unit.test_contract_diff import GET, add_optional_properties, remove_response_property
 
 NOTES = "TitelSvar replaces titel: read the title from there.\n"
 
@@ -99,6 +99,13 @@ def test_a_major_version_with_its_entry_passes_and_publishes(folder: Folder) -> 
     unreleased = changelog.sections(folder)[0]
     assert (unreleased.version, unreleased.date, unreleased.notes) == ("2.0.0", None, NOTES)
     assert all(change.breaking for change in unreleased.changes)
+    served = unreleased.as_json()  # as /__admin/changelog shows it: no date until published
+    assert "date" not in served
+    assert {
+        "where": f"{GET} response 200 `titel`",
+        "what": "property removed",
+        "breaking": True,
+    } in (served["changes"])
 
     release = changelog.publish(date(2027, 1, 4), folder)
 
