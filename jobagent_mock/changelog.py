@@ -261,8 +261,16 @@ def publish(today: date, folder: Folder = OPENAPI) -> Release:
     folder.snapshot(version).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(folder.working, folder.snapshot(version))
     write_releases([release] + [r for r in entries if r.version != version], folder)
-    folder.changelog.write_text(published_markdown(folder), encoding="utf-8")
+    write_changelog(folder)
     return release
+
+
+def write_changelog(folder: Folder = OPENAPI) -> bool:
+    """Write CHANGELOG.md anew; True when anything changed."""
+    old = folder.changelog.read_text(encoding="utf-8") if folder.changelog.exists() else ""
+    new = published_markdown(folder)
+    folder.changelog.write_text(new, encoding="utf-8")
+    return new != old
 
 
 def write_releases(entries: list[Release], folder: Folder = OPENAPI) -> None:

@@ -78,9 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate spec, examples, fixtures and wiring")
     for command in (serve, check):
         command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
-    docs = commands.add_parser("docs", help="build the offline docs site, or the README tables")
+    docs = commands.add_parser(
+        "docs", help="build the offline docs site, or the README tables and CHANGELOG.md"
+    )
     docs.add_argument("--out", type=Path, help="folder for the static site")
-    docs.add_argument("--readme", action="store_true", help="rewrite the README's tables")
+    docs.add_argument(
+        "--readme", action="store_true", help="rewrite the README's tables and CHANGELOG.md"
+    )
     token = commands.add_parser("token", help="print a bearer token from a running mock")
     token.add_argument("--client", default="star-jobnet", help="a client_id of clients.json")
     token.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
@@ -251,13 +255,15 @@ def _banner(base: str) -> str:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from jobagent_mock import docs
+    from jobagent_mock import changelog, docs
 
     if not args.out and not args.readme:
         raise StartupError("docs needs --out DIR, --readme or both")
     if args.readme:
         changed = docs.write_readme()
         print("README.md tables " + ("rewritten" if changed else "already current"))  # noqa: T201
+        changed = changelog.write_changelog()
+        print("openapi/CHANGELOG.md " + ("rewritten" if changed else "already current"))  # noqa: T201
     if args.out:
         print(f"docs site: {docs.build_site(args.out)}")  # noqa: T201
     return 0

@@ -41,7 +41,7 @@ def test_each_published_version_is_kept_and_the_changelog_is_current() -> None:
         assert kept["info"]["version"] == release.version
     assert [r.date for r in done] == sorted((r.date for r in done), reverse=True)
     written = changelog.OPENAPI.changelog.read_text(encoding="utf-8")
-    assert written == changelog.published_markdown(), "run: jobagent-mock publish"
+    assert written == changelog.published_markdown(), "run: jobagent-mock docs --readme"
 
 
 @pytest.fixture
