@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from jobagent_mock import spec
-from jobagent_mock.contract_diff import Change, changes
+from jobagent_mock.contract_diff import Change, changes, load
 
 # semver.org's grammar: MAJOR.MINOR.PATCH, an optional pre-release and build
 SEMVER = re.compile(
@@ -152,9 +152,7 @@ def contract(path: Path) -> dict[str, Any]:
 
 @cache
 def _parsed(path: Path, _modified: int) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as handle:
-        document: dict[str, Any] = yaml.safe_load(handle)
-    return document
+    return load(path)
 
 
 def guard(folder: Folder = OPENAPI) -> list[str]:

@@ -48,14 +48,14 @@ class Operation:
 
 
 # libyaml's parser, where PyYAML has it: the contracts parse in a tenth of the time (start-up)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
 def raw(name: str = BUSINESS) -> dict[str, Any]:
     """The contract as written (shared: copy before changing it)."""
     with open(SPEC_DIR / name, encoding="utf-8") as handle:
-        document: dict[str, Any] = yaml.load(handle, Loader=_LOADER)  # noqa: S506 (a safe loader)
+        document: dict[str, Any] = yaml.load(handle, Loader=YAML_LOADER)  # noqa: S506 (a safe loader)
     return document
 
 
