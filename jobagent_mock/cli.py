@@ -115,6 +115,11 @@ def _add_contract_commands(commands: Any) -> None:
     publish.add_argument(
         "--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)"
     )
+    publish.add_argument(
+        "--openapi",
+        type=Path,
+        help="the folder of jobagent.yaml, published/ and CHANGELOG.md (default: openapi/)",
+    )
     publish.set_defaults(run=_publish)
 
 
@@ -136,14 +141,15 @@ def _contract_diff(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     from jobagent_mock import changelog
 
+    folder = changelog.Folder(args.openapi) if args.openapi else changelog.OPENAPI
     try:
-        release = changelog.publish(args.date or date.today())
+        release = changelog.publish(args.date or date.today(), folder)
     except changelog.PublishError as exc:
         print(f"jobagent-mock: not published:\n{exc}", file=sys.stderr)  # noqa: T201
         return 1
     print(  # noqa: T201
         f"published jobagent.yaml {release.version} ({release.date}) as "
-        f"openapi/published/jobagent-{release.version}.yaml; openapi/CHANGELOG.md rewritten"
+        f"{folder.snapshot(release.version)}; {folder.changelog} rewritten"
     )
     return 0
 

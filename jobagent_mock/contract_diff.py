@@ -42,7 +42,7 @@ def load(path: Path) -> dict[str, Any]:
 def changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Every change a client could notice from `old` to `new`, breaking ones first."""
     old, new = spec.resolve(old), spec.resolve(new)
-    found = list(_server_changes(old, new))
+    found = [*_server_changes(old, new), *_scheme_changes(old, new)]
     old_ops, new_ops = _operations(old), _operations(new)
     for key in sorted(old_ops.keys() | new_ops.keys()):
         if key not in new_ops:
@@ -70,6 +70,35 @@ def _server_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change
     before, after = _base_url(old), _base_url(new)
     if before != after:
         yield Change("servers", f"base URL {before} → {after}", True)
+
+
+def _scheme_changes(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
+    """Where a token comes from, and the scope spellings a token may carry instead."""
+    before, after = _schemes(old), _schemes(new)
+    for name in sorted(before.keys() | after.keys()):
+        where = f"security scheme {name}"
+        if name not in after or name not in before:
+            yield Change(where, "removed" if name in before else "added", name in before)
+            continue
+        for what in ("type", "in", "name", "scheme", "tokenUrl"):
+            if _facts(before[name])[what] != _facts(after[name])[what]:
+                shown = f"{_facts(before[name])[what]} → {_facts(after[name])[what]}"
+                yield Change(where, f"{what} {shown}", True)
+        aliases = before[name].get("x-scope-aliases", {}).keys()
+        for alias in sorted(aliases - after[name].get("x-scope-aliases", {}).keys()):
+            yield Change(where, f"scope alias {alias} no longer accepted", True)
+
+
+def _schemes(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return dict(document.get("components", {}).get("securitySchemes", {}))
+
+
+def _facts(scheme: dict[str, Any]) -> dict[str, Any]:
+    flows = scheme.get("flows", {})
+    token_urls = sorted(flow["tokenUrl"] for flow in flows.values() if "tokenUrl" in flow)
+    return {key: scheme.get(key) for key in ("type", "in", "name", "scheme")} | {
+        "tokenUrl": ", ".join(token_urls) or None
+    }
 
 
 def _base_url(document: dict[str, Any]) -> str:

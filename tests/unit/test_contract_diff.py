@@ -170,6 +170,22 @@ def test_scopes_organisations_and_fejlkoder() -> None:
     )
 
 
+def test_token_url_and_scope_aliases() -> None:
+    def edit(document: dict[str, Any]) -> None:
+        oauth2 = document["components"]["securitySchemes"]["oauth2"]
+        oauth2["flows"]["clientCredentials"]["tokenUrl"] = "/connect/v2/token"
+        del oauth2["x-scope-aliases"]
+
+    assert edited(edit) == [
+        Change(
+            "security scheme oauth2",
+            "scope alias match.jobagent.writeread no longer accepted",
+            True,
+        ),
+        Change("security scheme oauth2", "tokenUrl /connect/token → /connect/v2/token", True),
+    ]
+
+
 def test_a_new_fejlkode_for_an_operation_is_announced_not_breaking() -> None:
     def edit(document: dict[str, Any]) -> None:
         document["paths"]["/v1/Jobagent"]["post"]["responses"]["422"]["x-fejlkoder"].append(4725)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from jobagent_mock import changelog, spec
+from jobagent_mock import changelog, cli, spec
 from jobagent_mock.changelog import Folder, Release
 from tests.unit.test_contract_diff import GET, add_optional_properties, remove_response_property
 
@@ -136,6 +136,20 @@ def test_an_addition_needs_a_higher_version_but_no_major(folder: Folder) -> None
     assert changelog.guard(folder) == []
     changelog.publish(date(2027, 1, 4), folder)
     assert "## 1.1.0 (2027-01-04)\n\n### Other changes" in folder.changelog.read_text()
+
+
+def test_the_publish_command(folder: Folder, capsys: pytest.CaptureFixture[str]) -> None:
+    publish = ["publish", "--openapi", str(folder.root), "--date", "2027-01-04"]
+    kept = [folder.releases.read_bytes(), folder.changelog.read_bytes()]
+    assert cli.main(publish) == 1
+    assert "1.0.0 is already published" in capsys.readouterr().err
+    assert [folder.releases.read_bytes(), folder.changelog.read_bytes()] == kept
+    work_on(folder, remove_response_property, "2.0.0", NOTES)
+    assert cli.main(publish) == 0
+    assert f"published jobagent.yaml 2.0.0 (2027-01-04) as {folder.snapshot('2.0.0')}" in (
+        capsys.readouterr().out
+    )
+    assert folder.snapshot("2.0.0").is_file()
 
 
 def test_a_version_that_is_not_semver_is_refused(folder: Folder) -> None:
