@@ -127,10 +127,11 @@ def _contract_diff(args: argparse.Namespace) -> int:
     from jobagent_mock import contract_diff
 
     try:
-        old, new = contract_diff.load(args.old), contract_diff.load(args.new)
+        found = contract_diff.changes(contract_diff.load(args.old), contract_diff.load(args.new))
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise StartupError(f"cannot read a contract: {exc}") from None
-    found = contract_diff.changes(old, new)
+        raise StartupError(f"cannot compare the contracts: {exc}") from None
+    except (KeyError, TypeError) as exc:  # a document that is not OpenAPI 3.0 after all
+        raise StartupError(f"cannot compare the contracts: no {exc} where expected") from None
     if args.json:
         print(json.dumps([vars(change) for change in found], indent=2, ensure_ascii=False))  # noqa: T201
     else:

@@ -235,3 +235,6 @@ def test_cli_json_and_unreadable_input(
     (tmp_path / "not.yaml").write_text("- just a list\n")
     assert cli.main(["contract-diff", str(tmp_path / "not.yaml"), str(tmp_path / "new.yaml")]) == 2
     assert "not an OpenAPI document" in capsys.readouterr().err
+    (tmp_path / "anonymous.yaml").write_text("paths: {/x: {get: {responses: {}}}}\n")
+    assert cli.main(["contract-diff", *[str(tmp_path / "anonymous.yaml")] * 2]) == 2
+    assert "no 'operationId' where expected" in capsys.readouterr().err
