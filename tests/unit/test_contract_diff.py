@@ -86,40 +86,57 @@ def test_required_request_property_added_breaks() -> None:
 
 
 def test_a_tighter_limit_breaks_requests_and_not_responses() -> None:
+    limit = spec.raw(spec.BUSINESS)["components"]["schemas"]["Titel"]["maxLength"]
+
     def shorter_titel(document: dict[str, Any]) -> None:
-        schemas(document)["Titel"]["maxLength"] = 50
+        schemas(document)["Titel"]["maxLength"] = limit // 2
 
     found = edited(shorter_titel)
-    assert Change(f"{CREATE} request body `titel`", "maxLength 100 → 50", True) in found
-    assert Change(f"{GET} response 200 `titel`", "maxLength 100 → 50", False) in found
+    tighter = f"maxLength {limit} → {limit // 2}"
+    assert Change(f"{CREATE} request body `titel`", tighter, True) in found
+    assert Change(f"{GET} response 200 `titel`", tighter, False) in found
+
+
+# a code list of the contract, whatever its values are now
+INTERVAL = "`jobagent.udsendelsesinterval`"
+INTERVALS: list[Any] = spec.raw(spec.BUSINESS)["components"]["schemas"]["Udsendelsesinterval"][
+    "enum"
+]
 
 
 def test_enum_values_removed_break_requests_and_added_ones_break_responses() -> None:
-    def daily_only(document: dict[str, Any]) -> None:
-        schemas(document)["Udsendelsesinterval"]["enum"] = ["Dagligt"]
+    new_value = max(INTERVALS) + 1 if isinstance(INTERVALS[0], int) else "Hver time"
 
-    def hourly_too(document: dict[str, Any]) -> None:
-        schemas(document)["Udsendelsesinterval"]["enum"].append("Hver time")
+    def first_only(document: dict[str, Any]) -> None:
+        schemas(document)["Udsendelsesinterval"]["enum"] = INTERVALS[:1]
 
-    removed = edited(daily_only)
-    where = "`jobagent.udsendelsesinterval`"
-    gone = "enum values removed: Ugentligt"
-    assert Change(f"{CREATE} request body {where}", gone, True) in removed
-    assert Change(f"{GET} response 200 {where}", gone, False) in removed
-    added = edited(hourly_too)
-    assert Change(f"{GET} response 200 {where}", "enum values added: Hver time", True) in added
-    assert Change(f"{CREATE} request body {where}", "enum values added: Hver time", False) in added
+    def one_more(document: dict[str, Any]) -> None:
+        schemas(document)["Udsendelsesinterval"]["enum"].append(new_value)
+
+    removed = edited(first_only)
+    gone = "enum values removed: " + ", ".join(map(str, INTERVALS[1:]))
+    assert Change(f"{CREATE} request body {INTERVAL}", gone, True) in removed
+    assert Change(f"{GET} response 200 {INTERVAL}", gone, False) in removed
+    added = edited(one_more)
+    more = f"enum values added: {new_value}"
+    assert Change(f"{GET} response 200 {INTERVAL}", more, True) in added
+    assert Change(f"{CREATE} request body {INTERVAL}", more, False) in added
 
 
-def test_a_code_list_from_strings_to_integers_breaks_on_type() -> None:
-    def integers(document: dict[str, Any]) -> None:
-        schemas(document)["Udsendelsesinterval"].update(type="integer", enum=[1, 2])
-        del schemas(document)["Udsendelsesinterval"]["x-enum-descriptions"]
+def test_a_code_list_changing_type_breaks_on_type() -> None:
+    """As a code list from names to numbers (or back)."""
+    old_type = "integer" if isinstance(INTERVALS[0], int) else "string"
+    new_type, new_values = ("string", ["a", "b"]) if old_type == "integer" else ("integer", [1, 2])
 
-    found = edited(integers)
-    where = f"{CREATE} request body `jobagent.udsendelsesinterval`"
-    assert Change(where, "type string → integer", True) in found
-    assert Change(where, "enum values removed: Dagligt, Ugentligt", True) in found
+    def retyped(document: dict[str, Any]) -> None:
+        schemas(document)["Udsendelsesinterval"].update(type=new_type, enum=new_values)
+        schemas(document)["Udsendelsesinterval"].pop("format", None)
+
+    found = edited(retyped)
+    where = f"{CREATE} request body {INTERVAL}"
+    assert Change(where, f"type {old_type} → {new_type}", True) in found
+    gone = "enum values removed: " + ", ".join(map(str, INTERVALS))
+    assert Change(where, gone, True) in found
 
 
 def test_a_readonly_property_is_not_part_of_the_request() -> None:

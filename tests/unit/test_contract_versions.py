@@ -44,60 +44,70 @@ def test_each_published_version_is_kept_and_the_changelog_is_current() -> None:
     assert written == changelog.published_markdown(), "run: jobagent-mock docs --readme"
 
 
+# versions relative to the last published one, so these tests hold after every publication
+LAST = changelog.published(changelog.releases())[0]
+_MAJOR, _MINOR, _PATCH = changelog.version_key(LAST.version)[:3]
+NEXT_MAJOR = f"{_MAJOR + 1}.0.0"
+NEXT_MINOR = f"{_MAJOR}.{_MINOR + 1}.0"
+NEXT_PATCH = f"{_MAJOR}.{_MINOR}.{_PATCH + 1}"
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Folder:
-    """A copy of openapi/'s working contract, published versions and changelog."""
-    shutil.copy(changelog.OPENAPI.working, tmp_path / spec.BUSINESS)
+    """openapi/ as it was right after the last publication, whatever is under way there now."""
     shutil.copytree(changelog.OPENAPI.root / "published", tmp_path / "published")
-    shutil.copy(changelog.OPENAPI.changelog, tmp_path / "CHANGELOG.md")
-    return Folder(tmp_path)
+    folder = Folder(tmp_path)
+    changelog.write_releases(changelog.published(changelog.releases(folder)), folder)
+    shutil.copy(folder.snapshot(LAST.version), folder.working)
+    changelog.write_changelog(folder)
+    return folder
 
 
 def work_on(
     folder: Folder, edit: Callable[[dict[str, Any]], None], version: str, notes: str | None = None
 ) -> None:
     """Edit the working contract, give it a version, and write its changelog entry if any."""
-    document = copy.deepcopy(spec.raw(spec.BUSINESS))
+    document = copy.deepcopy(changelog.contract(folder.snapshot(LAST.version)))
     edit(document)
     document["info"]["version"] = version
     folder.working.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     if notes is not None:
-        entries = changelog.releases(folder)
+        entries = [r for r in changelog.releases(folder) if r.version != version]
         changelog.write_releases([Release(version, None, notes), *entries], folder)
 
 
 def test_a_breaking_change_under_the_same_version_fails_and_names_it(folder: Folder) -> None:
-    work_on(folder, remove_response_property, "1.0.0")
+    work_on(folder, remove_response_property, LAST.version)
     problems = changelog.guard(folder)
-    assert "but info.version is 1.0.0: raise it" in problems[0]
-    assert "breaking changes need a major version: info.version 2.0.0" in problems
-    assert any("breaking changes need a changelog entry: version 1.0.0" in p for p in problems)
-    listed = problems[-1]
+    assert f"but info.version is {LAST.version}: raise it" in problems[0]
+    assert f"breaking changes need a major version: info.version {NEXT_MAJOR}" in problems
+    needs_entry = f"breaking changes need a changelog entry: version {LAST.version}"
+    assert any(problem.startswith(needs_entry) for problem in problems)
     assert (
         "BREAKING  GetJobagent (GET /v1/Jobagent/{jobagentIdentifier}) response 200 `titel`: "
         "property removed"
-    ) in listed
+    ) in problems[-1]
 
 
-@pytest.mark.parametrize("version", ["1.1.0", "1.0.1"])
+@pytest.mark.parametrize("version", [NEXT_MINOR, NEXT_PATCH])
 def test_a_breaking_change_without_a_major_version_fails(folder: Folder, version: str) -> None:
     work_on(folder, remove_response_property, version, NOTES)
     problems = changelog.guard(folder)
-    assert problems[0] == "breaking changes need a major version: info.version 2.0.0"
+    assert problems[0] == f"breaking changes need a major version: info.version {NEXT_MAJOR}"
     assert "property removed" in problems[-1]
 
 
 def test_a_major_version_without_a_changelog_entry_fails(folder: Folder) -> None:
-    work_on(folder, remove_response_property, "2.0.0")
+    work_on(folder, remove_response_property, NEXT_MAJOR)
     problems = changelog.guard(folder)
-    assert problems[0].startswith("breaking changes need a changelog entry: version 2.0.0")
+    assert problems[0].startswith(f"breaking changes need a changelog entry: version {NEXT_MAJOR}")
 
 
 def test_a_major_version_with_its_entry_passes_and_publishes(folder: Folder) -> None:
-    work_on(folder, remove_response_property, "2.0.0", NOTES)
+    work_on(folder, remove_response_property, NEXT_MAJOR, NOTES)
     assert changelog.guard(folder) == []
     unreleased = changelog.sections(folder)[0]
-    assert (unreleased.version, unreleased.date, unreleased.notes) == ("2.0.0", None, NOTES)
+    assert (unreleased.version, unreleased.date, unreleased.notes) == (NEXT_MAJOR, None, NOTES)
     assert all(change.breaking for change in unreleased.changes)
     served = unreleased.as_json()  # as /__admin/changelog shows it: no date until published
     assert "date" not in served
@@ -107,49 +117,51 @@ def test_a_major_version_with_its_entry_passes_and_publishes(folder: Folder) -> 
         "breaking": True,
     } in (served["changes"])
 
-    release = changelog.publish(date(2027, 1, 4), folder)
+    release = changelog.publish(date(2099, 1, 5), folder)
 
-    assert release == Release("2.0.0", "2027-01-04", NOTES)
-    assert folder.snapshot("2.0.0").read_bytes() == folder.working.read_bytes()
-    assert [(r.version, r.date) for r in changelog.releases(folder)] == [
-        ("2.0.0", "2027-01-04"),
-        ("1.0.0", "2026-11-30"),
+    assert release == Release(NEXT_MAJOR, "2099-01-05", NOTES)
+    assert folder.snapshot(NEXT_MAJOR).read_bytes() == folder.working.read_bytes()
+    assert [(r.version, r.date) for r in changelog.releases(folder)][:2] == [
+        (NEXT_MAJOR, "2099-01-05"),
+        (LAST.version, LAST.date),
     ]
     written = folder.changelog.read_text(encoding="utf-8")
-    assert written.index("## 2.0.0 (2027-01-04)") < written.index("## 1.0.0 (2026-11-30)")
+    assert written.index(f"## {NEXT_MAJOR} (2099-01-05)") < written.index(
+        f"## {LAST.version} ({LAST.date})"
+    )
     assert "### Breaking changes" in written
     assert "response 200 `titel`: property removed" in written
     assert changelog.guard(folder) == []
-    with pytest.raises(changelog.PublishError, match="2.0.0 is already published"):
-        changelog.publish(date(2027, 1, 5), folder)
+    with pytest.raises(changelog.PublishError, match=f"{NEXT_MAJOR} is already published"):
+        changelog.publish(date(2099, 1, 6), folder)
 
 
 def test_an_addition_needs_a_higher_version_but_no_major(folder: Folder) -> None:
-    work_on(folder, add_optional_properties, "1.0.0")
-    assert changelog.guard(folder) == [
-        "jobagent.yaml changed since 1.0.0 was published (4 changes) but info.version is "
-        "1.0.0: raise it"
-    ]
-    with pytest.raises(changelog.PublishError, match="1.0.0 is already published"):
-        changelog.publish(date(2027, 1, 4), folder)
-    work_on(folder, add_optional_properties, "1.1.0")
+    work_on(folder, add_optional_properties, LAST.version)
+    (problem,) = changelog.guard(folder)
+    assert problem.startswith(f"jobagent.yaml changed since {LAST.version} was published (")
+    assert problem.endswith(f"but info.version is {LAST.version}: raise it")
+    with pytest.raises(changelog.PublishError, match=f"{LAST.version} is already published"):
+        changelog.publish(date(2099, 1, 5), folder)
+    work_on(folder, add_optional_properties, NEXT_MINOR)
     assert changelog.guard(folder) == []
-    changelog.publish(date(2027, 1, 4), folder)
-    assert "## 1.1.0 (2027-01-04)\n\n### Other changes" in folder.changelog.read_text()
+    changelog.publish(date(2099, 1, 5), folder)
+    assert f"## {NEXT_MINOR} (2099-01-05)\n\n### Other changes" in folder.changelog.read_text()
 
 
 def test_the_publish_command(folder: Folder, capsys: pytest.CaptureFixture[str]) -> None:
-    publish = ["publish", "--openapi", str(folder.root), "--date", "2027-01-04"]
+    publish = ["publish", "--openapi", str(folder.root), "--date", "2099-01-05"]
     kept = [folder.releases.read_bytes(), folder.changelog.read_bytes()]
     assert cli.main(publish) == 1
-    assert "1.0.0 is already published" in capsys.readouterr().err
+    assert f"{LAST.version} is already published" in capsys.readouterr().err
     assert [folder.releases.read_bytes(), folder.changelog.read_bytes()] == kept
-    work_on(folder, remove_response_property, "2.0.0", NOTES)
+    work_on(folder, remove_response_property, NEXT_MAJOR, NOTES)
     assert cli.main(publish) == 0
-    assert f"published jobagent.yaml 2.0.0 (2027-01-04) as {folder.snapshot('2.0.0')}" in (
-        capsys.readouterr().out
+    assert (
+        f"published jobagent.yaml {NEXT_MAJOR} (2099-01-05) as {folder.snapshot(NEXT_MAJOR)}"
+        in (capsys.readouterr().out)
     )
-    assert folder.snapshot("2.0.0").is_file()
+    assert folder.snapshot(NEXT_MAJOR).is_file()
 
 
 def test_a_version_that_is_not_semver_is_refused(folder: Folder) -> None:
