@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages run test test-fast check lint lint-contract typecheck fuzz fuzz-long docs bench profile clean
+.PHONY: install system-packages run test test-fast check lint lint-contract typecheck fuzz fuzz-long docs publish bench profile clean
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ fuzz-long: install
 # the offline documentation site, built from the contract and the fixtures
 docs: install
 	$(BIN)/jobagent-mock docs --out site
+
+# publish openapi/jobagent.yaml as its info.version: kept in openapi/published/, dated in
+# openapi/published/releases.yaml, openapi/CHANGELOG.md rewritten (README: "Publishing")
+publish: install
+	$(BIN)/jobagent-mock publish
 
 # jobagent-mock against Prism and connexion's mock (wrk from Debian, Prism from npm); writes
 # bench/results.md. A measurement, not a test: numbers vary with the machine and its load.

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from jobagent_mock import catalogue
+from jobagent_mock import catalogue, changelog
 from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
 from jobagent_mock.web.context import engine, sandbox, token_info
 from jobagent_mock.web.responses import empty, json_body
@@ -56,3 +56,7 @@ def delete_clock() -> Any:
 
 def get_fejlkoder() -> Any:
     return json_body(catalogue.entries(engine().fixtures))
+
+
+def get_changelog() -> Any:
+    return json_body(changelog.served())

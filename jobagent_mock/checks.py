@@ -1,7 +1,8 @@
 """Start-up self-checks, shared by `jobagent-mock check` and the unit tests.
 
-The contracts validate as OpenAPI 3.0; every example validates against its schema; the fixtures
-load; every operationId resolves to a handler function.
+The contracts validate as OpenAPI 3.0 and carry semantic versions; jobagent.yaml may go out
+(changelog.guard); every example validates against its schema; the fixtures load; every
+operationId resolves to a handler function.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from jsonschema import Draft4Validator
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from jobagent_mock import catalogue, fixtures, spec
+from jobagent_mock import catalogue, changelog, fixtures, spec
 from jobagent_mock.naming import handler_name
 
 HANDLER_PACKAGE = "handlers"
@@ -23,6 +24,7 @@ HANDLER_PACKAGE = "handlers"
 
 def problems_found(fixtures_dir: Path | None = None) -> list[str]:
     found = contract_problems()
+    found += changelog.guard()
     found += [f"{where}: {why}" for where, why in example_errors()]
     try:
         loaded = fixtures.load(fixtures_dir)
@@ -51,6 +53,9 @@ def contract_problems() -> list[str]:
             validate(read_from_filename(str(spec.SPEC_DIR / name))[0])
         except Exception as exc:  # the validator raises several unrelated types
             found.append(f"{name}: {exc}".splitlines()[0])
+        version = spec.raw(name)["info"]["version"]
+        if not changelog.SEMVER.fullmatch(version):
+            found.append(f"{name}: info.version {version!r} is not semantic versioning")
     return found
 
 

@@ -1,4 +1,5 @@
-"""The `jobagent-mock` command: serve the mock, check it, build its docs, fetch a token."""
+"""The `jobagent-mock` command: serve the mock, check it, build its docs, fetch a token, and
+compare and publish versions of the contract."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from jobagent_mock.auth import SigningKeyError
 from jobagent_mock.fixtures import FixtureError
@@ -74,19 +78,81 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate spec, examples, fixtures and wiring")
     for command in (serve, check):
         command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
-    docs = commands.add_parser("docs", help="build the offline docs site, or the README tables")
+    docs = commands.add_parser(
+        "docs", help="build the offline docs site, or the README tables and CHANGELOG.md"
+    )
     docs.add_argument("--out", type=Path, help="folder for the static site")
-    docs.add_argument("--readme", action="store_true", help="rewrite the README's tables")
+    docs.add_argument(
+        "--readme", action="store_true", help="rewrite the README's tables and CHANGELOG.md"
+    )
     token = commands.add_parser("token", help="print a bearer token from a running mock")
     token.add_argument("--client", default="star-jobnet", help="a client_id of clients.json")
     token.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
     token.add_argument("--scope", help="space-separated scopes (default: all of the client's)")
     token.add_argument("--fixtures", type=Path, help="fixture folder with clients.json")
+    _add_contract_commands(commands)
     serve.set_defaults(run=_serve)
     check.set_defaults(run=_check)
     docs.set_defaults(run=_docs)
     token.set_defaults(run=_token)
     return parser
+
+
+def _add_contract_commands(commands: Any) -> None:
+    diff = commands.add_parser(
+        "contract-diff",
+        help="what changed between two versions of a contract; exit 1 if anything breaks a client",
+    )
+    diff.add_argument("old", type=Path, help="the older contract (YAML)")
+    diff.add_argument("new", type=Path, help="the newer contract (YAML)")
+    diff.add_argument("--json", action="store_true", help="the changes as JSON")
+    diff.set_defaults(run=_contract_diff)
+    publish = commands.add_parser(
+        "publish",
+        help="publish openapi/jobagent.yaml as its info.version: keep it, date it, "
+        "regenerate openapi/CHANGELOG.md",
+    )
+    publish.add_argument(
+        "--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)"
+    )
+    publish.add_argument(
+        "--openapi",
+        type=Path,
+        help="the folder of jobagent.yaml, published/ and CHANGELOG.md (default: openapi/)",
+    )
+    publish.set_defaults(run=_publish)
+
+
+def _contract_diff(args: argparse.Namespace) -> int:
+    from jobagent_mock import contract_diff
+
+    try:
+        found = contract_diff.changes(contract_diff.load(args.old), contract_diff.load(args.new))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise StartupError(f"cannot compare the contracts: {exc}") from None
+    except (KeyError, TypeError) as exc:  # a document that is not OpenAPI 3.0 after all
+        raise StartupError(f"cannot compare the contracts: no {exc} where expected") from None
+    if args.json:
+        print(json.dumps([vars(change) for change in found], indent=2, ensure_ascii=False))  # noqa: T201
+    else:
+        print("\n".join(c.line() for c in found) or "no change a client can notice")  # noqa: T201
+    return 1 if any(change.breaking for change in found) else 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from jobagent_mock import changelog
+
+    folder = changelog.Folder(args.openapi) if args.openapi else changelog.OPENAPI
+    try:
+        release = changelog.publish(args.date or date.today(), folder)
+    except changelog.PublishError as exc:
+        print(f"jobagent-mock: not published:\n{exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    print(  # noqa: T201
+        f"published jobagent.yaml {release.version} ({release.date}) as "
+        f"{folder.snapshot(release.version)}; {folder.changelog} rewritten"
+    )
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -196,13 +262,15 @@ def _banner(base: str) -> str:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from jobagent_mock import docs
+    from jobagent_mock import changelog, docs
 
     if not args.out and not args.readme:
         raise StartupError("docs needs --out DIR, --readme or both")
     if args.readme:
         changed = docs.write_readme()
         print("README.md tables " + ("rewritten" if changed else "already current"))  # noqa: T201
+        changed = changelog.write_changelog()
+        print("openapi/CHANGELOG.md " + ("rewritten" if changed else "already current"))  # noqa: T201
     if args.out:
         print(f"docs site: {docs.build_site(args.out)}")  # noqa: T201
     return 0

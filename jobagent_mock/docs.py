@@ -1,5 +1,6 @@
 """Documentation made from the contract and the fixtures, never by hand: the persona and
-error-code tables (README and the docs site) and the offline docs site itself."""
+error-code tables (README and the docs site) and the offline docs site itself, with the
+changelog and every published version of the contract."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import catalogue, fixtures, spec
+from jobagent_mock import catalogue, changelog, fixtures, spec
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 _SECTION = (
@@ -93,7 +94,8 @@ def write_readme(path: Path = README) -> bool:
 
 def build_site(out: Path) -> Path:
     """A static, offline documentation site: Swagger UI for each contract (assets from the
-    swagger_ui_bundle package, no CDN), the YAML files, the tables and RECONSTRUCTION.md."""
+    swagger_ui_bundle package, no CDN), the YAML files, the tables, RECONSTRUCTION.md, the
+    changelog and every published version; each page names the contract's version."""
     from markdown_it import MarkdownIt
     from swagger_ui_bundle import swagger_ui_path
 
@@ -101,6 +103,9 @@ def build_site(out: Path) -> Path:
     shutil.copytree(swagger_ui_path, out / "swagger-ui", dirs_exist_ok=True)
     for name in spec.CONTRACTS:
         shutil.copy(spec.SPEC_DIR / name, out / name)
+    (out / "published").mkdir(exist_ok=True)
+    for release in changelog.published(changelog.releases()):
+        shutil.copy(changelog.OPENAPI.snapshot(release.version), out / "published")
     markdown = MarkdownIt("commonmark").enable("table")
     pages = {
         "personas.html": ("Personas", markdown.render(persona_table(fixtures.load().personas))),
@@ -109,6 +114,7 @@ def build_site(out: Path) -> Path:
             "Reconstruction",
             markdown.render((spec.SPEC_DIR / "RECONSTRUCTION.md").read_text(encoding="utf-8")),
         ),
+        "changelog.html": ("Changelog", markdown.render(changelog.markdown(changelog.sections()))),
     }
     for page, (title, body) in pages.items():
         (out / page).write_text(_page(title, body), encoding="utf-8")
@@ -126,10 +132,29 @@ def _index() -> str:
         ("personas.html", "Personas: the magic CPR numbers"),
         ("fejlkoder.html", "Fejlkoder: every error code, where it is returned, how to trigger it"),
         ("reconstruction.html", "How the contract was reconstructed from STAR's draft"),
+        ("changelog.html", "Changelog: what changed in jobagent.yaml, version by version"),
     ]
     items = "".join(f'<li><a href="{href}">{html.escape(text)}</a></li>' for href, text in links)
     yamls = "".join(f'<li><a href="{name}">{name}</a></li>' for name in spec.CONTRACTS)
-    return f"<h1>jobagent-mock</h1><ul>{items}</ul><h2>The contracts</h2><ul>{yamls}</ul>"
+    kept = "".join(
+        f'<li><a href="published/jobagent-{r.version}.yaml">jobagent.yaml {r.version}</a> '
+        f"({r.date})</li>"
+        for r in changelog.published(changelog.releases())
+    )
+    return (
+        f"<h1>jobagent-mock</h1><ul>{items}</ul><h2>The contracts</h2><ul>{yamls}</ul>"
+        f"<h2>Published versions of jobagent.yaml</h2><ul>{kept}</ul>"
+    )
+
+
+def _version_bar() -> str:
+    """The line at the top of every page: where the reader is, and which contract they read."""
+    version = html.escape(changelog.working_version(spec.raw(spec.BUSINESS)))
+    return (
+        f'<p class="version-bar"><a href="index.html">Index</a> · jobagent.yaml version '
+        f'<strong class="contract-version">{version}</strong> · '
+        f'<a href="changelog.html">Changelog</a></p>'
+    )
 
 
 def _page(title: str, body: str) -> str:
@@ -137,15 +162,15 @@ def _page(title: str, body: str) -> str:
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>'
         f"{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:72em;"
         f"margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;"
-        f'padding:.2em .5em}}</style></head><body><p><a href="index.html">Index</a></p>'
-        f"{body}</body></html>"
+        f"padding:.2em .5em}}</style></head><body>{_version_bar()}{body}</body></html>"
     )
 
 
 def _swagger_page(contract: str) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(spec.raw(contract)["info"]["title"])}</title>
-<link rel="stylesheet" href="swagger-ui/swagger-ui.css"></head><body><div id="ui"></div>
+<link rel="stylesheet" href="swagger-ui/swagger-ui.css"></head><body>
+<div style="font-family:sans-serif;margin:0 2em">{_version_bar()}</div><div id="ui"></div>
 <script src="swagger-ui/swagger-ui-bundle.js"></script><script>
 window.ui = SwaggerUIBundle({{url: "{contract}", dom_id: "#ui", deepLinking: true}});
 </script></body></html>"""

@@ -48,21 +48,25 @@ class Operation:
 
 
 # libyaml's parser, where PyYAML has it: the contracts parse in a tenth of the time (start-up)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
 def raw(name: str = BUSINESS) -> dict[str, Any]:
     """The contract as written (shared: copy before changing it)."""
     with open(SPEC_DIR / name, encoding="utf-8") as handle:
-        document: dict[str, Any] = yaml.load(handle, Loader=_LOADER)  # noqa: S506 (a safe loader)
+        document: dict[str, Any] = yaml.load(handle, Loader=YAML_LOADER)  # noqa: S506 (a safe loader)
     return document
 
 
 @cache
 def resolved(name: str = BUSINESS) -> dict[str, Any]:
-    """The document with every local $ref replaced by a copy of its target."""
-    document = raw(name)
+    """The contract with every local $ref replaced by a copy of its target."""
+    return resolve(raw(name))
+
+
+def resolve(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of any OpenAPI document with every local $ref replaced by a copy of its target."""
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
@@ -87,8 +91,13 @@ def _target(document: dict[str, Any], ref: str) -> Any:
 
 @cache
 def operations(name: str = BUSINESS) -> dict[str, Operation]:
+    return operations_in(resolved(name))
+
+
+def operations_in(document: dict[str, Any]) -> dict[str, Operation]:
+    """The operations of a resolved document, by operationId."""
     found = {}
-    for path, item in resolved(name)["paths"].items():
+    for path, item in document["paths"].items():
         for method in HTTP_METHODS:
             if method in item:
                 spec = item[method]

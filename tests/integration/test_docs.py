@@ -57,6 +57,8 @@ def test_site_is_offline_and_complete(site: Path) -> None:
         "personas.html",
         "fejlkoder.html",
         "reconstruction.html",
+        "changelog.html",
+        "published/jobagent-1.0.0.yaml",
         *spec.CONTRACTS,
     ):
         assert (site / page).is_file(), page
@@ -67,6 +69,20 @@ def test_site_is_offline_and_complete(site: Path) -> None:
         )
     assert "4405" in (site / "personas.html").read_text(encoding="utf-8")
     assert "A-31" in (site / "reconstruction.html").read_text(encoding="utf-8")
+
+
+def test_every_page_shows_the_contract_version_and_the_changelog_goes_back_to_1_0_0(
+    site: Path,
+) -> None:
+    version = spec.raw(spec.BUSINESS)["info"]["version"]
+    for page in site.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert f'<strong class="contract-version">{version}</strong>' in text, page.name
+    log = (site / "changelog.html").read_text(encoding="utf-8")
+    assert f"<h2>{version} (" in log
+    assert log.rstrip().endswith("<p>The first published version.</p>\n</body></html>")
+    assert "<h2>1.0.0 (2026-11-30)</h2>" in log
+    assert 'href="published/jobagent-1.0.0.yaml"' in (site / "index.html").read_text()
 
 
 @pytest.fixture
