@@ -1,7 +1,7 @@
 -- wrk: CreateJobagent with a realistic body and a fresh x-requestId on every request
 local counter = 0
 local run = tostring(os.time())
-local body = '{"titel": "Lagerarbejde i Aarhus", "jobagent": {"email": "borger.eksempel@example.dk", "udsendelsesinterval": "Dagligt", "smsNotifikation": false}, "soegeparametre": {"geografi": {"region": ["1082"], "afstand": {"minafstand": 0, "maxafstand": 30, "fraPostnummer": 8000}}, "arbejdsomraade": {"stillingsbetegnelser": [{"conceptUriDa": "http://data.star.dk/esco/occupation/lagermedarbejder"}]}, "arbejdstid": {"arbejdstidstype": "Deltid", "deltidMinTimer": 20, "deltidMaxTimer": 30}}}'
+local body = '{"titel": "Lagerarbejde i Aarhus", "jobagent": {"email": "borger.eksempel@example.dk", "udsendelsesinterval": 1, "smsNotifikation": false}, "soegeparametre": {"geografi": {"region": [1082], "afstand": {"minafstand": 0, "maxafstand": 30, "fraPostnummer": 8000}}, "arbejdsomraade": {"stillingsbetegnelser": [{"conceptUriDa": "http://data.star.dk/esco/occupation/lagermedarbejder"}]}, "arbejdstid": {"arbejdstidstype": 2, "deltidMinTimer": 20, "deltidMaxTimer": 30}}}'
 request = function()
   counter = counter + 1
   local headers = {}
