@@ -17,8 +17,6 @@ from openapi_spec_validator.readers import read_from_filename
 
 from jobagent_mock import fixtures, spec
 
-HANDLER_PACKAGE = "handlers"
-
 
 def problems_found(fixtures_dir: Path | None = None) -> list[str]:
     found = contract_problems()

@@ -200,6 +200,8 @@ def _docs(args: argparse.Namespace) -> int:
 
     if not args.out and not args.readme:
         raise StartupError("docs needs --out DIR, --readme or both")
+    if args.readme and not docs.README.is_file():
+        raise StartupError("docs --readme rewrites the README.md of a checkout; this is none")
     if args.readme:
         changed = docs.write_readme()
         print("README.md tables " + ("rewritten" if changed else "already current"))  # noqa: T201

@@ -9,9 +9,9 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from jobagent_mock import spec
+from jobagent_mock import resources, spec
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+DEFAULT_DIR = resources.folder(resources.FIXTURES_PACKAGE)
 
 # file -> (contract, component the records follow, whether the file is a list of records)
 FILES: dict[str, tuple[str, str, bool]] = {

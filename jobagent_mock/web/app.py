@@ -18,7 +18,7 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolution, Resolver
 from connexion.utils import get_function_from_name
 
-from jobagent_mock import fixtures, spec
+from jobagent_mock import fixtures, resources, spec
 from jobagent_mock.auth import Authority
 from jobagent_mock.environment import ENVIRONMENT
 from jobagent_mock.service import Mock
@@ -34,9 +34,10 @@ from jobagent_mock.web.validators import VALIDATORS
 
 
 def handler_name(operation_id: str, tags: list[str]) -> str:
-    """The one place operationIds meet Python: handlers.<first tag>.<operationId in snake_case>."""
+    """The one place operationIds meet Python: the function <operationId in snake_case> of the
+    module of the first tag in handlers/ (jobagent_mock.handlers once installed)."""
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
-    return f"handlers.{tags[0].lower()}.{snake}"
+    return f"{resources.HANDLERS_PACKAGE}.{tags[0].lower()}.{snake}"
 
 
 def handler_for(operation: spec.Operation) -> Any:
