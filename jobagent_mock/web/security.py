@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from connexion.exceptions import OAuthProblem
 from connexion.lifecycle import ConnexionRequest
 from connexion.security import OAuthSecurityHandler
 
@@ -46,8 +47,8 @@ def token_info_for(authority: Authority) -> TokenInfo:
         request: ConnexionRequest = None,
     ) -> dict[str, Any] | None:
         claims = authority.verify(token)
-        if claims is None:
-            return None  # connexion answers 401
+        if claims is None:  # connexion's 401, with the reason and its remedy
+            raise OAuthProblem(detail=authority.refusal(token))
         operation_id = request.scope["extensions"]["connexion_routing"]["operation_id"]
         allowed = spec.allowed_organisations(operation_id)
         if allowed is not None and claims["organisationType"] not in allowed:
