@@ -104,10 +104,11 @@ class Authority:
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             return "The token is not a JWT; fetch one from /connect/token."
-        if claims.get("iss") != ISSUER or "kid" not in header:
+        if claims.get("iss") != ISSUER:
             return "The token was not issued by jobagent-mock; fetch one from /connect/token."
-        if header["kid"] != self.key_id:
-            fix = "fetch a new token from /connect/token, or give every instance the same " + (
+        if header.get("kid", self.key_id) != self.key_id:
+            fix = (
+                "fetch a new token from /connect/token, or start every instance with the same "
                 "--signing-key (or $JOBAGENT_MOCK_SIGNING_KEY)"
             )
             if self._key_given:
@@ -116,9 +117,11 @@ class Authority:
                 "The token was signed by an earlier jobagent-mock: this one made a new signing "
                 f"key when it started. To fix it, {fix}."
             )
-        if isinstance(claims.get("exp"), int) and claims["exp"] <= time.time():
+        if isinstance(claims.get("exp"), int | float) and claims["exp"] <= time.time():
             return "The token has expired; fetch a new one from /connect/token."
-        return "The token is not valid; fetch a new one from /connect/token."
+        if claims.get("sub") not in self._clients:
+            return f"The client {claims.get('sub')} is not one of this mock's clients."
+        return "The token is not valid (its signature or claims); fetch one from /connect/token."
 
     def _decode(self, token: str) -> dict[str, Any] | None:
         try:

@@ -53,7 +53,8 @@ class _Version(argparse.Action):
         from jobagent_mock import spec
 
         contract = spec.raw(spec.BUSINESS)["info"]["version"]
-        parser.exit(message=f"jobagent-mock {version('jobagent-mock')} (contract {contract})\n")
+        print(f"jobagent-mock {version('jobagent-mock')} (contract {contract})")  # noqa: T201
+        parser.exit()
 
 
 def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -61,20 +62,16 @@ def mock_server(store: str, workers: int = 2) -> Iterator[tuple[str, subprocess.
 
 
 def start_mock(store: str, workers: int, port: int, key: str = "k" * 32) -> subprocess.Popen[bytes]:
+    args = ["--workers", str(workers), "--store", store, "--signing-key", key]
+    return start_serve(port, *args)
+
+
+def start_serve(port: int, *args: str, stdout: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """`jobagent-mock serve` of this venv on a port, once its health check answers."""
+    program = str(Path(sys.executable).parent / "jobagent-mock")
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "jobagent-mock"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--store",
-            store,
-            "--signing-key",
-            key,
-        ],
-        stdout=subprocess.DEVNULL,
+        [program, "serve", "--port", str(port), *args],
+        stdout=stdout,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
