@@ -66,14 +66,20 @@ def start_mock(store: str, workers: int, port: int, key: str = "k" * 32) -> subp
     return start_serve(port, *args)
 
 
-def start_serve(port: int, *args: str, stdout: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    """`jobagent-mock serve` of this venv on a port, once its health check answers."""
-    program = str(Path(sys.executable).parent / "jobagent-mock")
+def start_serve(
+    port: int,
+    *args: str,
+    stdout: Any = subprocess.DEVNULL,
+    bin_dir: Path = Path(sys.executable).parent,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """`jobagent-mock serve` (of this venv, or of bin_dir's) on a port, once it is healthy."""
     process = subprocess.Popen(
-        [program, "serve", "--port", str(port), *args],
+        [str(bin_dir / "jobagent-mock"), "serve", "--port", str(port), *args],
         stdout=stdout,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
     _wait(lambda: httpx.get(f"{base}/__admin/health", timeout=1).raise_for_status(), process)
