@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages run test check lint lint-contract typecheck fuzz fuzz-long docs bench profile clean
+.PHONY: install system-packages run test container-test check lint lint-contract typecheck fuzz fuzz-long docs bench profile clean
 
 install: $(STAMP)
 
@@ -20,6 +20,12 @@ run: install
 
 test: install system-packages
 	$(BIN)/pytest -q
+
+# The Containerfile built and run with podman (installed from Debian as root), on a base made
+# from Debian's packages, as no registry of base images may be reachable: BASE=python:3.11-slim
+# for the official one. Health check, non-root, token, smoke flow, fixtures by volume.
+container-test: install
+	bash container/test.sh
 
 # Debian packages the tests drive: headless Chromium (docs) and a Redis server (shared store).
 # Installed as root only; elsewhere those tests are skipped (and fail under CI=true).
