@@ -15,29 +15,20 @@ import pytest
 
 from tests import smoke
 from tests.helpers import token_for
+from tests.packaging.conftest import CONSTRAINTS, PIP
 from tests.servers import free_port, start_serve, stop
 
 pytestmark = pytest.mark.packaging
 
-CHECKOUT = Path(__file__).resolve().parents[2]
-PIP = ["-m", "pip", "--disable-pip-version-check", "--quiet"]
-
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin folder of a fresh venv holding the wheel and its runtime dependencies only."""
-    root = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, *PIP, "wheel", "--no-deps", "-w", str(root / "dist"), str(CHECKOUT)],
-        check=True,
-        cwd=root,
-    )
-    (wheel,) = (root / "dist").glob("jobagent_mock-*.whl")
-    subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
-    python = str(root / "venv" / "bin" / "python")
-    constraints = str(CHECKOUT / "constraints.txt")
-    subprocess.run([python, *PIP, "install", "-c", constraints, str(wheel)], check=True, cwd=root)
-    return root / "venv" / "bin"
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run([python, *PIP, "install", "-c", str(CONSTRAINTS), str(wheel)], check=True)
+    return venv / "bin"
 
 
 @pytest.fixture
