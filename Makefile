@@ -80,4 +80,4 @@ check: lint lint-contract typecheck test
 	$(BIN)/jobagent-mock check
 
 clean:
-	rm -rf $(VENV) .tools reports site .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .tools reports site .pytest_cache .mypy_cache .ruff_cache *.egg-info container/wheelhouse

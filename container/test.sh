@@ -45,6 +45,8 @@ for _ in $(seq 60); do
 done
 podman healthcheck run "$NAME" >/dev/null || { podman logs "$NAME"; echo "FAIL: never healthy"; exit 1; }
 [ "$(podman exec "$NAME" id -u)" = 10001 ] || { echo "FAIL: the mock runs as root"; exit 1; }
+# inside the container, `token` finds the mock and its clients by the same variables as serve
+podman exec "$NAME" jobagent-mock token >/dev/null
 
 BASE_URL=http://127.0.0.1:$PORT
 TOKEN=$(curl -sf --retry 30 --retry-connrefused --retry-delay 1 -d grant_type=client_credentials \

@@ -97,8 +97,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait up to this long for the mock to be healthy (default: 0, ask at once)",
     )
-    for command in (check, token):
-        command.add_argument("--fixtures", type=Path, help=FIXTURES_HELP)
+    for command in (check, token):  # the same overlay as serve's, in a container too
+        command.add_argument(
+            "--fixtures",
+            type=Path,
+            default=setting("fixtures_dir"),
+            help=f"{FIXTURES_HELP} [${ENVIRONMENT['fixtures_dir']}]",
+        )
     serve.set_defaults(run=_serve)
     check.set_defaults(run=_check)
     docs.set_defaults(run=_docs)
