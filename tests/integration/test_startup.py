@@ -96,3 +96,13 @@ def test_every_option_has_help() -> None:
     for name, command in commands.choices.items():
         for action in command._actions:
             assert action.help, f"{name} {action.option_strings} has no help"
+
+
+def test_check_reads_the_overlay_from_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "personas.json").write_text('[{"cpr": "12"}]', encoding="utf-8")
+    monkeypatch.setenv("JOBAGENT_MOCK_FIXTURES", str(tmp_path))
+    run = subprocess.run([MOCK, "check"], capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert f"{tmp_path / 'personas.json'}: record 0" in run.stderr
