@@ -20,7 +20,8 @@ case $BASE in localhost/*) container/base-image.sh "$BASE" ;; esac
 # the wheel and its dependencies, from pip's cache or the package registry: the build reads them
 # from the context and needs no network of its own (async-timeout: redis needs it on the base's
 # Python 3.11.2, and the host's pip, on a newer 3.11, would leave it out)
-rm -rf container/wheelhouse
+# (and build/, whose stale build/lib setuptools would put into the wheel)
+rm -rf container/wheelhouse build
 .venv/bin/pip wheel --quiet --disable-pip-version-check -c constraints.txt \
     -w container/wheelhouse '.[redis]' async-timeout
 trap 'podman rm -f "$NAME" >/dev/null 2>&1 || true; rm -rf container/wheelhouse "${OURS:-}"' EXIT

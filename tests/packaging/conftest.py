@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +14,31 @@ CONSTRAINTS = CHECKOUT / "constraints.txt"
 PIP = ["-m", "pip", "--disable-pip-version-check", "--quiet"]
 
 
+# not the package's: setuptools would put a stale build/lib of the checkout into the wheel
+NOT_SOURCES = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".tools",
+    "build",
+    "*.egg-info",
+    "site",
+    "reports",
+    "node_modules",
+    "__pycache__",
+    ".*_cache",
+)
+
+
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dist = tmp_path_factory.mktemp("dist")
+    """Built from a copy of the checkout's sources as they are, committed or not."""
+    source, dist = (
+        tmp_path_factory.mktemp("source") / "jobagent-mock",
+        tmp_path_factory.mktemp("dist"),
+    )
+    shutil.copytree(CHECKOUT, source, ignore=NOT_SOURCES)
     subprocess.run(
-        [sys.executable, *PIP, "wheel", "--no-deps", "-w", str(dist), str(CHECKOUT)],
+        [sys.executable, *PIP, "wheel", "--no-deps", "-w", str(dist), str(source)],
         check=True,
         cwd=dist,
     )
