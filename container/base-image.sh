@@ -21,4 +21,4 @@ if [ ! -s "$TARBALL" ]; then
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" -cf "$TARBALL.part" . && mv "$TARBALL.part" "$TARBALL"
 fi
-podman import "$TARBALL" "$IMAGE" >/dev/null
+podman import --quiet "$TARBALL" "$IMAGE" >/dev/null
