@@ -5,27 +5,31 @@ from __future__ import annotations
 
 import sys
 import uuid
+from typing import Any
 
 import httpx
 
+from jobagent_mock import spec
 from tests.helpers import ORDINARY, token_for
 
 DEAD = "0202701405"  # the persona whose enrollments and job agents are refused with 4405
-NEW_JOBAGENT = {
-    "titel": "Lager i Aarhus",
-    "jobagent": {
-        "email": "lise@example.dk",
-        "udsendelsesinterval": "Dagligt",
-        "smsNotifikation": False,
-    },
-    "soegeparametre": {},
-}
+
+
+def new_jobagent() -> dict[str, Any]:
+    """The contract's first CreateJobagent example, with an identifier the mock makes up."""
+    operation = spec.operation("CreateJobagent")
+    assert operation is not None
+    media = operation.spec["requestBody"]["content"]["application/json"]
+    example = dict(next(iter(media["examples"].values()))["value"])
+    example.pop("jobagentIdentifier", None)
+    return example
 
 
 def run(base: str, token: str | None = None) -> None:
     """Raises AssertionError, saying what the mock answered, at the first step that fails."""
     with httpx.Client(base_url=base, timeout=10) as http:
         token = token or token_for(http, "star-jobnet")
+        body = new_jobagent()
         # a sandbox of its own: the flow leaves nothing where others look
         sandbox = {"Authorization": f"Bearer {token}", "x-mock-sandbox": f"smoke-{uuid.uuid4()}"}
 
@@ -35,7 +39,7 @@ def run(base: str, token: str | None = None) -> None:
                 "x-civilRegistrationIdentifier": cpr,
                 "x-requestId": str(uuid.uuid4()),
             }
-            return http.post("/v1/Jobagent", json=NEW_JOBAGENT, headers=headers)
+            return http.post("/v1/Jobagent", json=body, headers=headers)
 
         created = create(ORDINARY)
         assert created.status_code == 201, created.text
@@ -44,7 +48,7 @@ def run(base: str, token: str | None = None) -> None:
             headers={**sandbox, "x-civilRegistrationIdentifier": ORDINARY},
         )
         assert read.status_code == 200, read.text
-        assert read.json()["titel"] == NEW_JOBAGENT["titel"]
+        assert read.json()["titel"] == body["titel"]
         dead = create(DEAD)
         assert (dead.status_code, dead.json().get("fejlkode")) == (422, 4405), dead.text
 
