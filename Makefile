@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages run test test-fast check lint lint-contract typecheck fuzz fuzz-long docs publish bench profile clean
+.PHONY: install system-packages run test test-fast container-test check lint lint-contract typecheck fuzz fuzz-long docs publish bench profile clean
 
 install: $(STAMP)
 
@@ -24,6 +24,12 @@ test: install system-packages
 # unit and integration tests without the slow ones (live servers, workers, a browser): a minute
 test-fast: install
 	$(BIN)/pytest -q -m "not slow" tests/unit tests/integration
+
+# The Containerfile built and run with podman (installed from Debian as root), on a base made
+# from Debian's packages, as no registry of base images may be reachable: BASE=python:3.11-slim
+# for the official one. Health check, non-root, token, smoke flow, fixtures by volume.
+container-test: install
+	bash container/test.sh
 
 # Debian packages the tests drive: headless Chromium (docs) and a Redis server (shared store).
 # Installed as root only; elsewhere those tests are skipped (and fail under CI=true).
@@ -84,4 +90,4 @@ check: lint lint-contract typecheck test
 	$(BIN)/jobagent-mock check
 
 clean:
-	rm -rf $(VENV) .tools reports site .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .tools reports site .pytest_cache .mypy_cache .ruff_cache *.egg-info container/wheelhouse

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class Authority:
         self._clients = {c["client_id"]: c for c in clients}
         # A key made at start-up: tokens die with the process, as a sandbox's should.
         self._key = signing_key or secrets.token_urlsafe(32)
+        self._key_given = signing_key is not None
+        # names the key in each token's header (kid), so a refusal can tell a token of another
+        # instance from a forged one; a hash, which tells nothing about the key
+        self.key_id = hashlib.sha256(self._key.encode()).hexdigest()[:16]
         self._lifetime = lifetime
         # token -> claims of tokens already verified: a client sends the same token many times
         self._verified: dict[str, dict[str, Any]] = {}
@@ -72,7 +77,9 @@ class Authority:
             "organisationCode": client["organisationCode"],
         }
         return {
-            "access_token": jwt.encode(claims, self._key, algorithm=ALGORITHM),
+            "access_token": jwt.encode(
+                claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id}
+            ),
             "token_type": "Bearer",
             "expires_in": self._lifetime,
             "scope": claims["scope"],
@@ -89,6 +96,32 @@ class Authority:
                 self._verified.clear()
             self._verified[token] = claims
         return claims
+
+    def refusal(self, token: str) -> str:
+        """Why verify() refused a token, and what to do about it (the 401's detail)."""
+        try:
+            header = jwt.get_unverified_header(token)
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return "The token is not a JWT; fetch one from /connect/token."
+        if claims.get("iss") != ISSUER:
+            return "The token was not issued by jobagent-mock; fetch one from /connect/token."
+        if header.get("kid", self.key_id) != self.key_id:
+            fix = (
+                "fetch a new token from /connect/token, or start every instance with the same "
+                "--signing-key (or $JOBAGENT_MOCK_SIGNING_KEY)"
+            )
+            if self._key_given:
+                return f"The token was signed with another signing key: {fix}."
+            return (
+                "The token was signed by an earlier jobagent-mock: this one made a new signing "
+                f"key when it started. To fix it, {fix}."
+            )
+        if isinstance(claims.get("exp"), int | float) and claims["exp"] <= time.time():
+            return "The token has expired; fetch a new one from /connect/token."
+        if claims.get("sub") not in self._clients:
+            return f"The client {claims.get('sub')} is not one of this mock's clients."
+        return "The token is not valid (its signature or claims); fetch one from /connect/token."
 
     def _decode(self, token: str) -> dict[str, Any] | None:
         try:

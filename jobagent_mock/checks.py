@@ -19,8 +19,6 @@ from openapi_spec_validator.readers import read_from_filename
 from jobagent_mock import catalogue, changelog, fixtures, spec
 from jobagent_mock.naming import handler_name
 
-HANDLER_PACKAGE = "handlers"
-
 
 def problems_found(fixtures_dir: Path | None = None) -> list[str]:
     found = contract_problems()

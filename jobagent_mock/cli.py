@@ -6,23 +6,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import socket
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
 from jobagent_mock.auth import SigningKeyError
+from jobagent_mock.environment import ENVIRONMENT, setting, switched_on
 from jobagent_mock.fixtures import FixtureError
 
-DEFAULT_URL = "http://127.0.0.1:8080"
+# the mock that `serve` would start here, on $JOBAGENT_MOCK_PORT too
+DEFAULT_URL = f"http://127.0.0.1:{setting('port', '8080')}"
 
 
 class StartupError(Exception):
@@ -38,64 +43,147 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a wrong option said in one line (and the way to the help), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _Version(argparse.Action):
+    """--version: the package's and the contract's, read only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        from jobagent_mock import spec
+
+        contract = spec.raw(spec.BUSINESS)["info"]["version"]
+        print(f"jobagent-mock {version('jobagent-mock')} (contract {contract})")  # noqa: T201
+        parser.exit()
+
+
+def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if number < least or (most is not None and number > most):
+            bounds = f"from {least} to {most}" if most is not None else f"at least {least}"
+            raise argparse.ArgumentTypeError(f"{number} is out of range: {bounds}")
+        return number
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jobagent-mock", description=__doc__)
+    parser = _Parser(prog="jobagent-mock", description=__doc__)
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the mock over HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument(
-        "--max-body-bytes",
-        type=int,
-        default=1024 * 1024,
-        help="larger request bodies are refused with 413 (default: 1 MiB)",
+    serve = commands.add_parser(
+        "serve",
+        help="serve the mock over HTTP",
+        description="Serve the mock. Each option's default can be set by the variable named in "
+        "its help (a container's settings).",
     )
-    serve.add_argument(
-        "--signing-key",
-        default=os.environ.get("JOBAGENT_MOCK_SIGNING_KEY"),
-        help="HS256 key for tokens, 32+ bytes (default: "
-        "$JOBAGENT_MOCK_SIGNING_KEY, else a random one)",
-    )
-    serve.add_argument(
-        "--closed-world", action="store_true", help="only fixture people and occupations are known"
-    )
-    serve.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="worker processes; more than one needs a shared --store",
-    )
-    serve.add_argument(
-        "--store",
-        default="memory",
-        help="memory (default, one worker), sqlite:PATH or redis://HOST:PORT",
-    )
-    serve.add_argument(
-        "--no-fast-lane",
-        action="store_true",
-        help="send every request through connexion's full stack (slower; answers are the same)",
-    )
+    _serve_options(serve)
     check = commands.add_parser("check", help="validate spec, examples, fixtures and wiring")
-    for command in (serve, check):
-        command.add_argument("--fixtures", type=Path, help="fixture folder (default: fixtures/)")
     docs = commands.add_parser(
         "docs", help="build the offline docs site, or the README tables and CHANGELOG.md"
     )
     docs.add_argument("--out", type=Path, help="folder for the static site")
     docs.add_argument(
-        "--readme", action="store_true", help="rewrite the README's tables and CHANGELOG.md"
+        "--readme", action="store_true", help="rewrite a checkout's README tables and CHANGELOG.md"
     )
     token = commands.add_parser("token", help="print a bearer token from a running mock")
     token.add_argument("--client", default="star-jobnet", help="a client_id of clients.json")
     token.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
     token.add_argument("--scope", help="space-separated scopes (default: all of the client's)")
-    token.add_argument("--fixtures", type=Path, help="fixture folder with clients.json")
+    token.add_argument(
+        "--wait",
+        type=_whole_number(0),
+        default=0,
+        metavar="SECONDS",
+        help="wait up to this long for the mock to be healthy (default: 0, ask at once)",
+    )
+    for command in (check, token):  # the same overlay as serve's, in a container too
+        command.add_argument(
+            "--fixtures",
+            type=Path,
+            default=setting("fixtures_dir"),
+            help=f"{FIXTURES_HELP} [${ENVIRONMENT['fixtures_dir']}]",
+        )
     _add_contract_commands(commands)
     serve.set_defaults(run=_serve)
     check.set_defaults(run=_check)
     docs.set_defaults(run=_docs)
     token.set_defaults(run=_token)
     return parser
+
+
+FIXTURES_HELP = "a folder whose files add to (or replace records of) the packaged fixtures"
+
+
+def _serve_options(serve: argparse.ArgumentParser) -> None:
+    def option(*flags: str, name: str, help: str, **kwargs: Any) -> None:  # noqa: A002
+        variable = ENVIRONMENT[name]
+        action = kwargs.get("action")
+        if action in ("store_true", "store_false"):  # a switch; its variable sets it on or off
+            kwargs["default"] = switched_on(name, action == "store_false")
+        else:
+            kwargs["default"] = setting(name, kwargs.get("default"))
+        serve.add_argument(*flags, dest=name, help=f"{help} [${variable}]", **kwargs)
+
+    option("--host", name="host", default="127.0.0.1", help="address to listen on")
+    option("--port", name="port", default="8080", type=_whole_number(1, 65535), help="TCP port")
+    option("--fixtures", name="fixtures_dir", metavar="DIR", type=Path, help=FIXTURES_HELP)
+    option(
+        "--closed-world",
+        name="closed_world",
+        action="store_true",
+        help="only the fixtures' people and occupations are known",
+    )
+    option(
+        "--max-body-bytes",
+        name="max_body_bytes",
+        metavar="BYTES",
+        default=str(1024 * 1024),
+        type=_whole_number(1),
+        help="larger request bodies are refused with 413 (default: 1 MiB)",
+    )
+    option(
+        "--signing-key",
+        name="signing_key",
+        metavar="KEY",
+        help="HS256 key for tokens, 32+ bytes; give every instance the same one "
+        "(default: a random key made at start-up)",
+    )
+    option(
+        "--workers",
+        name="workers",
+        metavar="N",
+        default="1",
+        type=_whole_number(1),
+        help="worker processes; more than one needs a shared --store",
+    )
+    option(
+        "--store",
+        name="store",
+        metavar="URL",
+        default="memory",
+        help="memory (default, one worker), sqlite:PATH or redis://HOST:PORT (the redis extra)",
+    )
+    option(
+        "--no-fast-lane",
+        name="fast_lane",
+        action="store_false",
+        help="send every request through connexion's full stack (slower; answers are the same)",
+    )
+    option(
+        "--no-access-log",
+        name="access_log",
+        action="store_false",
+        help="no line a request on stdout (method, path, status, fejlkode, ms)",
+    )
 
 
 def _add_contract_commands(commands: Any) -> None:
@@ -169,23 +257,22 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    # several workers: this process only starts them, so it leaves connexion to them
-    from jobagent_mock.environment import ENVIRONMENT
-
     if args.workers > 1 and args.store == "memory":
         raise StartupError(
             "several workers need a shared store: --store sqlite:PATH or --store redis://HOST:PORT"
         )
     _require_free_port(args.host, args.port)
     settings = {
-        "fixtures_dir": str(args.fixtures) if args.fixtures else None,
-        "closed_world": "1" if args.closed_world else None,
+        "fixtures_dir": str(args.fixtures_dir) if args.fixtures_dir else None,
+        "closed_world": "1" if args.closed_world else "0",
         # every worker must check the tokens any of them issued
         "signing_key": args.signing_key or secrets.token_urlsafe(32),
         "max_body_bytes": str(args.max_body_bytes),
         "store": args.store,
-        "fast_lane": "0" if args.no_fast_lane else None,
+        "fast_lane": "1" if args.fast_lane else "0",
+        "access_log": "1" if args.access_log else "0",
     }
+    # the workers (and, with one, this process) build the app from these variables
     for name, value in settings.items():
         if value is not None:
             os.environ[ENVIRONMENT[name]] = value
@@ -195,12 +282,12 @@ def _serve(args: argparse.Namespace) -> int:
 
             app = app_from_environment()
         else:  # what could stop every worker, proved once here; the workers build the app
-            _preflight(args.fixtures, settings["signing_key"], args.store)
+            _preflight(args.fixtures_dir, settings["signing_key"], args.store)
     except (FixtureError, SigningKeyError):
         raise
     except Exception as exc:  # a contract connexion cannot load, a store it cannot open
         raise StartupError(f"cannot start: {type(exc).__name__}: {exc}") from exc
-    print(_banner(f"http://{args.host}:{args.port}"), flush=True)  # noqa: T201
+    print(_banner(f"http://{args.host}:{args.port}", args), flush=True)  # noqa: T201
     if args.workers == 1:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
@@ -246,10 +333,14 @@ def _require_free_port(host: str, port: int) -> None:
             raise StartupError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
 
 
-def _banner(base: str) -> str:
+def _banner(base: str, args: argparse.Namespace) -> str:
+    workers = f"{args.workers} worker" + ("s" if args.workers > 1 else "")
+    # a password in a Redis URL stays out of logs
+    store = re.sub(r"//[^@/]*@", "//***@", args.store)
     return "\n".join(
         [
-            f"jobagent-mock serving {base}",
+            f"jobagent-mock {version('jobagent-mock')} serving {base}",
+            f"  store            {store}, {workers}",
             f"  API              {base}/v1/Jobagent, {base}/v1/Tilmelding",
             f"  Swagger UI       {base}/ui/",
             f"  contract         {base}/openapi.json  {base}/openapi.yaml",
@@ -257,6 +348,8 @@ def _banner(base: str) -> str:
             f"  token endpoint   {base}/connect/token  ({base}/connect/openapi.yaml)",
             "  get a token      curl -s -d grant_type=client_credentials -d client_id=star-jobnet "
             f"-d client_secret=star-jobnet-secret {base}/connect/token",
+            "  access log       "
+            + ("method path status fejlkode ms, on stdout" if args.access_log else "off"),
         ]
     )
 
@@ -266,6 +359,8 @@ def _docs(args: argparse.Namespace) -> int:
 
     if not args.out and not args.readme:
         raise StartupError("docs needs --out DIR, --readme or both")
+    if args.readme and not docs.README.is_file():
+        raise StartupError("docs --readme rewrites the README.md of a checkout; this is none")
     if args.readme:
         changed = docs.write_readme()
         print("README.md tables " + ("rewritten" if changed else "already current"))  # noqa: T201
@@ -289,6 +384,7 @@ def _token(args: argparse.Namespace) -> int:
     }
     if args.scope:
         form["scope"] = args.scope
+    _wait_for_health(args.url, args.wait)
     request = urllib.request.Request(
         f"{args.url.rstrip('/')}/connect/token", data=urllib.parse.urlencode(form).encode()
     )
@@ -300,3 +396,15 @@ def _token(args: argparse.Namespace) -> int:
     except urllib.error.URLError as exc:
         raise StartupError(f"no mock at {args.url}: {exc.reason}") from None
     return 0
+
+
+def _wait_for_health(url: str, seconds: int) -> None:
+    """Until the mock at url answers its health check, for at most `seconds` (then the token
+    request says what is wrong)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url.rstrip('/')}/__admin/health", timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.25)

@@ -1,13 +1,32 @@
-"""The JOBAGENT_MOCK_* variables through which `serve` configures every worker's app alike."""
+"""The JOBAGENT_MOCK_* variables: `serve`'s settings (a container's), and how they reach workers."""
 
 from __future__ import annotations
 
-# create_app()'s keyword -> the variable that carries it to a worker process
+import os
+
+# serve's setting -> its variable; create_app() takes those from fixtures_dir on by these names
 ENVIRONMENT = {
+    "host": "JOBAGENT_MOCK_HOST",
+    "port": "JOBAGENT_MOCK_PORT",
+    "workers": "JOBAGENT_MOCK_WORKERS",
     "fixtures_dir": "JOBAGENT_MOCK_FIXTURES",
     "closed_world": "JOBAGENT_MOCK_CLOSED_WORLD",
     "signing_key": "JOBAGENT_MOCK_SIGNING_KEY",
     "max_body_bytes": "JOBAGENT_MOCK_MAX_BODY_BYTES",
     "store": "JOBAGENT_MOCK_STORE",
     "fast_lane": "JOBAGENT_MOCK_FAST_LANE",
+    "access_log": "JOBAGENT_MOCK_ACCESS_LOG",
 }
+OFF = ("0", "false", "no", "off")
+
+
+def setting(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENVIRONMENT[name], default)
+
+
+def switched_on(name: str, default: bool) -> bool:
+    """A yes/no setting: 1, true, yes or on; 0, false, no or off (any case); else the default."""
+    value = (setting(name) or "").strip().lower()
+    if not value:
+        return default
+    return value not in OFF

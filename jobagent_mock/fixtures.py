@@ -1,4 +1,5 @@
-"""Fixture files (fixtures/*.json): read, and each record validated against its contract schema."""
+"""Fixture files (fixtures/*.json): read, and each record validated against its contract schema;
+a partner's folder (`--fixtures DIR`) overlays them, record by record."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from jobagent_mock import spec
+from jobagent_mock import resources, spec
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+DEFAULT_DIR = resources.folder(resources.FIXTURES_PACKAGE)
 
 # file -> (contract, component the records follow, whether the file is a list of records)
 FILES: dict[str, tuple[str, str, bool]] = {
@@ -21,6 +22,16 @@ FILES: dict[str, tuple[str, str, bool]] = {
     "occupations.json": (spec.CONTROL, "Occupations", False),
     "moedetilbud.json": (spec.CONTROL, "Moedetilbud", True),
     "jobagents.json": (spec.CONTROL, "SeedJobagent", True),
+}
+
+# what names a record: a partner's record replaces the packaged one of the same name, others add
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "personas.json": ("cpr",),
+    "clients.json": ("client_id",),
+    "moedetilbud.json": ("moedetilbudId",),
+    "jobagents.json": ("jobagent", "jobagentIdentifier"),
+    "occupations.json/stillingsbetegnelser": ("conceptUriDa",),
+    "occupations.json/beskaeftigelsesomraader": ("hierarkielementId",),
 }
 
 # a field that follows a schema of the business contract: component -> (field, component, file)
@@ -41,31 +52,99 @@ class Fixtures:
     jobagents: list[dict[str, Any]]
 
 
-def load(directory: Path | None = None) -> Fixtures:
-    directory = Path(directory or DEFAULT_DIR)
-    loaded = {name: _load_file(directory / name, *how) for name, how in FILES.items()}
-    fixtures = Fixtures(**{name.removesuffix(".json"): data for name, data in loaded.items()})
-    _check_cross_references(fixtures, directory)
+def load(overlay: Path | None = None) -> Fixtures:
+    """The packaged fixtures, with the records of an overlay folder's files added or replaced."""
+    files = _overlay_files(Path(overlay)) if overlay is not None else {}
+    loaded = {}
+    for name, (contract, component, is_list) in FILES.items():
+        data = _read(DEFAULT_DIR / name)
+        if name in files:
+            added = _read(files[name])
+            if is_list:  # its records first, numbered as in its own file
+                _checked(added, files[name], contract, component, is_list)
+            data = _overlaid(name, data, added, files[name])
+        where = files.get(name, DEFAULT_DIR / name)
+        loaded[name.removesuffix(".json")] = _checked(data, where, contract, component, is_list)
+    fixtures = Fixtures(**loaded)
+    _check_cross_references(fixtures, Path(overlay) if overlay is not None else DEFAULT_DIR)
     return fixtures
 
 
-def _load_file(path: Path, contract: str, component: str, is_list: bool) -> Any:
+def _overlay_files(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        raise FixtureError(f"{folder}: no such folder")
+    found = {path.name: path for path in sorted(folder.glob("*.json"))}
+    unknown = sorted(set(found) - set(FILES))
+    if unknown:
+        raise FixtureError(
+            f"{folder / unknown[0]}: not a fixture file (they are {', '.join(FILES)})"
+        )
+    return found
+
+
+def _read(path: Path) -> Any:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FixtureError(f"{path}: file is missing") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FixtureError(f"{path}: not valid UTF-8 JSON ({exc})") from None
+
+
+def _overlaid(name: str, packaged: Any, added: Any, path: Path) -> Any:
+    """A list file's records by name, the overlay's last; an object file's fields replaced, but
+    its lists of records (occupations) overlaid like a list file's."""
+    if isinstance(packaged, list):
+        if not isinstance(added, list):
+            raise FixtureError(f"{path}: expected a JSON array, like the packaged {name}")
+        return _records_overlaid(packaged, added, RECORD_KEYS[name], path)
+    if not isinstance(added, dict):
+        raise FixtureError(f"{path}: expected a JSON object, like the packaged {name}")
+    merged = dict(packaged)
+    for field, value in added.items():
+        key = RECORD_KEYS.get(f"{name}/{field}")
+        if key is None or not isinstance(value, list):
+            merged[field] = value
+        else:
+            merged[field] = _records_overlaid(packaged.get(field, []), value, key, path, field)
+    return merged
+
+
+def _records_overlaid(
+    packaged: list[Any], added: list[Any], key: tuple[str, ...], path: Path, field: str = ""
+) -> list[Any]:
+    by_name = {_name_of(record, key): record for record in packaged}
+    seen: set[Any] = set()
+    for index, record in enumerate(added):
+        name = _name_of(record, key)
+        where = f"{path}: {field + ' ' if field else ''}record {index}"
+        if name is None:
+            raise FixtureError(f"{where}: has no {'/'.join(key)}")
+        if name in seen:
+            raise FixtureError(f"{where}: duplicate {key[-1]}")
+        seen.add(name)
+        by_name[name] = record
+    return list(by_name.values())
+
+
+def _name_of(record: Any, key: tuple[str, ...]) -> Any:
+    for part in key:
+        record = record.get(part) if isinstance(record, dict) else None
+    return record if isinstance(record, str | int) else None
+
+
+def _checked(data: Any, path: Path, contract: str, component: str, is_list: bool) -> Any:
     validator = Draft4Validator(spec.schema(component, contract))
-    records = data if is_list else [data]
     if is_list and not isinstance(data, list):
         raise FixtureError(f"{path}: expected a JSON array of {component} records")
+    records = data if is_list else [data]
     nested = NESTED.get(component)
     for index, record in enumerate(records):
-        _validate(validator, record, f"{path}: record {index}")
+        label = f"{path}: record {index}" if is_list else str(path)
+        _validate(validator, record, label)
         if nested is not None:
             field, nested_validator = nested[0], Draft4Validator(spec.schema(*nested[1:]))
-            _validate(nested_validator, record[field], f"{path}: record {index} at {field}")
+            _validate(nested_validator, record[field], f"{label} at {field}")
     return data
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from jobagent_mock import resources
+
 
 def handler_name(operation_id: str, tags: list[str]) -> str:
-    """handlers.<first tag>.<operationId in snake_case>."""
+    """The function <operationId in snake_case> of the module of the first tag in handlers/
+    (jobagent_mock.handlers, in a checkout and in the wheel)."""
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
-    return f"handlers.{tags[0].lower()}.{snake}"
+    return f"{resources.HANDLERS_PACKAGE}.{tags[0].lower()}.{snake}"

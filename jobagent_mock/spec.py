@@ -6,12 +6,13 @@ import copy
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
+from jobagent_mock import resources
+
+SPEC_DIR = resources.folder(resources.CONTRACTS_PACKAGE)
 BUSINESS = "jobagent.yaml"
 CONTROL = "admin.yaml"
 TOKEN = "token.yaml"

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -61,22 +62,24 @@ def mock_server(store: str, workers: int = 2) -> Iterator[tuple[str, subprocess.
 
 
 def start_mock(store: str, workers: int, port: int, key: str = "k" * 32) -> subprocess.Popen[bytes]:
+    args = ["--workers", str(workers), "--store", store, "--signing-key", key]
+    return start_serve(port, *args)
+
+
+def start_serve(
+    port: int,
+    *args: str,
+    stdout: Any = subprocess.DEVNULL,
+    bin_dir: Path = Path(sys.executable).parent,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """`jobagent-mock serve` (of this venv, or of bin_dir's) on a port, once it is healthy."""
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "jobagent-mock"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--store",
-            store,
-            "--signing-key",
-            key,
-        ],
-        stdout=subprocess.DEVNULL,
+        [str(bin_dir / "jobagent-mock"), "serve", "--port", str(port), *args],
+        stdout=stdout,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
     _wait(lambda: httpx.get(f"{base}/__admin/health", timeout=1).raise_for_status(), process)

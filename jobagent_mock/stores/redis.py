@@ -126,7 +126,12 @@ class RedisStore(SeededStore):
     shared = True
 
     def __init__(self, url: str, seed_jobagents: list[dict[str, Any]]) -> None:
-        import redis
+        try:
+            import redis
+        except ImportError:  # an extra: serving on one host never needs it
+            raise ValueError(
+                "the Redis store needs the redis extra: pip install 'jobagent-mock[redis]'"
+            ) from None
 
         super().__init__(seed_jobagents)
         self.redis: Any = redis.Redis.from_url(url)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,12 @@ from connexion.utils import get_function_from_name
 
 from jobagent_mock import fixtures, spec
 from jobagent_mock.auth import Authority
-from jobagent_mock.environment import ENVIRONMENT
+from jobagent_mock.environment import setting, switched_on
 from jobagent_mock.naming import handler_name
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import open_store
 from jobagent_mock.web import problems
+from jobagent_mock.web.access_log import AccessLogMiddleware
 from jobagent_mock.web.context import (
     AUTHORITY,
     ENGINE,
@@ -72,6 +72,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     store: str | None = None,
     fast_lane: bool = True,
+    access_log: bool = False,
 ) -> connexion.FlaskApp:
     """The mock; `store` is `memory` (default), `sqlite:PATH` or `redis://HOST:PORT`."""
     loaded = fixtures.load(fixtures_dir)
@@ -89,6 +90,8 @@ def create_app(
     mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents))
     app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
+    if access_log:  # outermost of all: its time is the whole answer's
+        app.add_middleware(AccessLogMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     # outermost: every request gets its context (web/context.py) before anything reads it
     app.add_middleware(
         RequestContextMiddleware,
@@ -136,12 +139,13 @@ def create_app(
 
 def app_from_environment() -> connexion.FlaskApp:
     """create_app() configured by the JOBAGENT_MOCK_* variables (a factory for workers)."""
-    values = {name: os.environ.get(var) for name, var in ENVIRONMENT.items()}
+    fixtures_dir = setting("fixtures_dir")
     return create_app(
-        Path(values["fixtures_dir"]) if values["fixtures_dir"] else None,
-        closed_world=values["closed_world"] == "1",
-        signing_key=values["signing_key"],
-        max_body_bytes=int(values["max_body_bytes"] or DEFAULT_MAX_BODY_BYTES),
-        store=values["store"],
-        fast_lane=values["fast_lane"] != "0",
+        Path(fixtures_dir) if fixtures_dir else None,
+        closed_world=switched_on("closed_world", False),
+        signing_key=setting("signing_key"),
+        max_body_bytes=int(setting("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
+        store=setting("store"),
+        fast_lane=switched_on("fast_lane", True),
+        access_log=switched_on("access_log", False),
     )

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
+from connexion.exceptions import OAuthProblem
 from connexion.security import OAuthSecurityHandler
 
 from jobagent_mock import spec
@@ -41,12 +42,15 @@ def authorize(request: RequestContext, required_scopes: Iterable[str]) -> dict[s
     return request.token_info
 
 
-def token_info(
-    token: str,  # noqa: ARG001 (the request context read the same header, and verified it once)
-    required_scopes: list[str] | None = None,
-) -> dict[str, Any] | None:
-    """authorize(), as connexion's OAuth2 handler calls a token function."""
-    return authorize(current(), required_scopes or [])
+def token_info(token: str, required_scopes: list[str] | None = None) -> dict[str, Any] | None:
+    """authorize(), as connexion's OAuth2 handler calls a token function. A token it refuses
+    is a 401 that says why and what to do (auth.Authority.refusal): a token of an earlier
+    instance, another signing key, an expired one."""
+    request = current()  # it read the same header, and verified it once
+    info = authorize(request, required_scopes or [])
+    if info is None:
+        raise OAuthProblem(detail=request.authority.refusal(token))
+    return info
 
 
 class ContractOAuthHandler(OAuthSecurityHandler):

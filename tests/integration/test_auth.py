@@ -7,8 +7,10 @@ from typing import Any
 
 import jwt
 import pytest
+from starlette.testclient import TestClient
 
 from jobagent_mock import spec
+from jobagent_mock.web.app import create_app
 from tests.helpers import ORDINARY, ContractClient, operation_for, problem, token_for
 
 EVERY_OPERATION = [
@@ -125,7 +127,32 @@ def test_an_expired_token_is_401(app: Any, client: ContractClient) -> None:
         "/v1/Jobagent",
         headers={"Authorization": f"Bearer {expired}", "x-civilRegistrationIdentifier": ORDINARY},
     )
-    problem(answer, 401, None)
+    assert "expired" in problem(answer, 401, None)["detail"]
+
+
+def test_a_token_of_an_earlier_instance_says_so_and_how_to_fix_it(client: ContractClient) -> None:
+    earlier = token_for(TestClient(create_app()), "star-jobnet")  # its own start-up key
+    answer = client.http.get(
+        "/v1/Jobagent",
+        headers={"Authorization": f"Bearer {earlier}", "x-civilRegistrationIdentifier": ORDINARY},
+    )
+    detail = problem(answer, 401, None)["detail"]
+    assert "signed by an earlier jobagent-mock" in detail
+    assert "--signing-key" in detail and "/connect/token" in detail
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_token_signed_with_another_configured_key_says_so() -> None:
+    issuer = TestClient(create_app(signing_key="a" * 32))
+    checker = TestClient(create_app(signing_key="b" * 32))
+    answer = checker.get(
+        "/v1/Jobagent",
+        headers={
+            "Authorization": f"Bearer {token_for(issuer, 'star-jobnet')}",
+            "x-civilRegistrationIdentifier": ORDINARY,
+        },
+    )
+    assert "signed with another signing key" in problem(answer, 401, None)["detail"]
 
 
 @pytest.mark.parametrize(("method", "path"), EVERY_OPERATION)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import socket
@@ -9,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jobagent_mock import fixtures
+import pytest
+
+from jobagent_mock import cli, fixtures, spec
+from tests.servers import free_port
 
 MOCK = str(Path(sys.executable).parent / "jobagent-mock")
 
@@ -41,20 +45,73 @@ def test_a_bad_fixture_names_file_and_record(tmp_path: Path) -> None:
     clients = json.loads((folder / "clients.json").read_text(encoding="utf-8"))
     clients[2]["organisationType"] = "Bank"
     (folder / "clients.json").write_text(json.dumps(clients), encoding="utf-8")
-    line = one_line(serve("--fixtures", str(folder), "--port", "0"))
+    line = one_line(serve("--fixtures", str(folder), "--port", str(free_port())))
     assert "clients.json: record 2 at organisationType" in line
 
 
 def test_a_short_signing_key() -> None:
-    assert "at least 32 bytes" in one_line(serve("--signing-key", "short", "--port", "0"))
+    line = one_line(serve("--signing-key", "short", "--port", str(free_port())))
+    assert "at least 32 bytes" in line
 
 
 def test_a_store_that_cannot_open(tmp_path: Path) -> None:
     line = one_line(
-        serve("--workers", "2", "--port", "0", "--store", f"sqlite:{tmp_path}/no/such/dir/x.db")
+        serve(
+            "--workers",
+            "2",
+            "--port",
+            str(free_port()),
+            "--store",
+            f"sqlite:{tmp_path}/no/such/dir/x.db",
+        )
     )
     assert "cannot start" in line
 
 
 def test_an_unknown_store() -> None:
-    assert "unknown store" in one_line(serve("--store", "mongodb://x", "--port", "0"))
+    assert "unknown store" in one_line(serve("--store", "mongodb://x", "--port", str(free_port())))
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--port", "0"], "--port: 0 is out of range: from 1 to 65535"),
+        (["--port", "65536"], "--port: 65536 is out of range"),
+        (["--port", "http"], "--port: 'http' is not a whole number"),
+        (["--workers", "0"], "--workers: 0 is out of range: at least 1"),
+        (["--max-body-bytes", "0"], "--max-body-bytes: 0 is out of range: at least 1"),
+        (["--max-body-bytes", "-5"], "--max-body-bytes: -5 is out of range"),
+    ],
+)
+def test_an_option_out_of_range_is_one_line(args: list[str], said: str) -> None:
+    assert said in one_line(serve(*args))
+
+
+def test_a_setting_from_its_variable_is_checked_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBAGENT_MOCK_WORKERS", "0")
+    assert "--workers: 0 is out of range" in one_line(serve())
+
+
+def test_version_names_package_and_contract() -> None:
+    run = subprocess.run([MOCK, "--version"], capture_output=True, text=True, check=False)
+    assert run.returncode == 0
+    assert run.stdout.startswith("jobagent-mock 0.")
+    assert f"(contract {spec.raw(spec.BUSINESS)['info']['version']})" in run.stdout
+
+
+def test_every_option_has_help() -> None:
+    parser = cli._parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings} has no help"
+
+
+def test_check_reads_the_overlay_from_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "personas.json").write_text('[{"cpr": "12"}]', encoding="utf-8")
+    monkeypatch.setenv("JOBAGENT_MOCK_FIXTURES", str(tmp_path))
+    run = subprocess.run([MOCK, "check"], capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert f"{tmp_path / 'personas.json'}: record 0" in run.stderr

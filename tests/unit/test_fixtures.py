@@ -92,3 +92,74 @@ def test_check_command_passes_on_the_shipped_files() -> None:
         check=False,
     )
     assert run.returncode == 0, run.stderr
+
+
+def write(folder: Path, name: str, data: object) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+PARTNER_PERSONA = {
+    "cpr": "0101901234",
+    "description": "Partnerens døde borger",
+    "fejlkoder": [4405],
+}
+
+
+def test_an_overlay_adds_records_and_keeps_the_packaged_ones(tmp_path: Path) -> None:
+    folder = write(tmp_path / "ours", "personas.json", [PARTNER_PERSONA])
+    packaged, overlaid = fixtures.load(), fixtures.load(folder)
+    assert overlaid.personas == [*packaged.personas, PARTNER_PERSONA]
+    assert overlaid.clients == packaged.clients and overlaid.moedetilbud == packaged.moedetilbud
+
+
+def test_an_overlay_record_replaces_the_packaged_one_of_the_same_name(tmp_path: Path) -> None:
+    client = {**fixtures.load().clients[0], "client_secret": "our-own-secret"}
+    loaded = fixtures.load(write(tmp_path / "ours", "clients.json", [client]))
+    assert [c for c in loaded.clients if c["client_id"] == client["client_id"]] == [client]
+    assert len(loaded.clients) == len(fixtures.load().clients)
+
+
+def test_an_overlay_adds_occupations_field_by_field(tmp_path: Path) -> None:
+    occupation = {
+        "conceptUriDa": "http://example.dk/esco/x",
+        "betegnelse": "X",
+        "status": "udgaaet",
+    }
+    loaded = fixtures.load(
+        write(tmp_path, "occupations.json", {"stillingsbetegnelser": [occupation]})
+    )
+    packaged = fixtures.load().occupations
+    assert loaded.occupations["stillingsbetegnelser"] == [
+        *packaged["stillingsbetegnelser"],
+        occupation,
+    ]
+    assert loaded.occupations["beskaeftigelsesomraader"] == packaged["beskaeftigelsesomraader"]
+
+
+def test_a_bad_overlay_record_is_named_by_its_place_in_the_partners_file(tmp_path: Path) -> None:
+    bad = {**PARTNER_PERSONA, "cpr": "12345"}
+    folder = write(tmp_path / "ours", "personas.json", [PARTNER_PERSONA, bad])
+    with pytest.raises(fixtures.FixtureError, match=r"ours/personas.json: record 1 at cpr"):
+        fixtures.load(folder)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "said"),
+    [
+        ("persona.json", [], r"persona.json: not a fixture file \(they are personas.json, "),
+        ("personas.json", {"cpr": "0101901234"}, r"personas.json: expected a JSON array"),
+        ("personas.json", [PARTNER_PERSONA, PARTNER_PERSONA], r"record 1: duplicate cpr"),
+    ],
+)
+def test_an_unusable_overlay_is_one_clear_error(
+    tmp_path: Path, name: str, data: object, said: str
+) -> None:
+    with pytest.raises(fixtures.FixtureError, match=said):
+        fixtures.load(write(tmp_path / "ours", name, data))
+
+
+def test_an_overlay_folder_that_is_not_there(tmp_path: Path) -> None:
+    with pytest.raises(fixtures.FixtureError, match=r"nowhere: no such folder"):
+        fixtures.load(tmp_path / "nowhere")

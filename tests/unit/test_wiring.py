@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jobagent_mock import checks, spec
+from jobagent_mock import checks, resources, spec
 from jobagent_mock.naming import handler_name
 
-HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
+HANDLERS = resources.folder(resources.HANDLERS_PACKAGE)
+PACKAGE = resources.HANDLERS_PACKAGE
 
 
 def test_every_operation_has_a_handler() -> None:
@@ -29,9 +30,9 @@ def test_every_handler_serves_exactly_one_operation() -> None:
     for path in HANDLERS.glob("*.py"):
         if path.name == "__init__.py":
             continue
-        module = importlib.import_module(f"handlers.{path.stem}")
+        module = importlib.import_module(f"{PACKAGE}.{path.stem}")
         defined += [
-            f"handlers.{path.stem}.{name}"
+            f"{PACKAGE}.{path.stem}.{name}"
             for name, fn in inspect.getmembers(module, inspect.isfunction)
             if fn.__module__ == module.__name__
         ]
@@ -40,9 +41,11 @@ def test_every_handler_serves_exactly_one_operation() -> None:
 
 def test_snake_case_names() -> None:
     assert handler_name("GetJobagenterPaaEmail", ["Jobagent"]) == (
-        "handlers.jobagent.get_jobagenter_paa_email"
+        "jobagent_mock.handlers.jobagent.get_jobagenter_paa_email"
     )
-    assert handler_name("TilmeldOgBook", ["Tilmelding"]) == "handlers.tilmelding.tilmeld_og_book"
+    assert handler_name("TilmeldOgBook", ["Tilmelding"]) == (
+        "jobagent_mock.handlers.tilmelding.tilmeld_og_book"
+    )
 
 
 def test_handlers_are_thin_and_never_validate() -> None:

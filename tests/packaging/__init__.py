@@ -1,0 +1,1 @@
+"""What ships: the wheel run outside the checkout (the container image: make container-test)."""
