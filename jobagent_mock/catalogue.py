@@ -7,12 +7,22 @@ triggers a code) and from the fixtures (a persona listing a code triggers it).
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from jobagent_mock import spec
 from jobagent_mock.fixtures import Fixtures
 
 KINDS = ("persona", "value", "organisation", "state", "prefer")
+# `{today-1}`, `{year+1}` in x-triggers: relative to the instant the contract's examples hold at
+_RELATIVE = re.compile(r"\{(today|year)([+-]\d+)?\}")
+
+
+def examples_now() -> datetime:
+    """The instant at which the contract's examples hold (`x-examples-now` in its info): a
+    trigger is the documented example changed, so the sandbox's clock must stand there."""
+    return datetime.fromisoformat(spec.raw(spec.BUSINESS)["info"]["x-examples-now"])
 
 
 def entries(fixtures: Fixtures) -> list[dict[str, Any]]:
@@ -46,19 +56,53 @@ def trigger_for(
         *operation.responses[str(status)].get("x-triggers", []),
         *(t for t in own if "status" not in t),
     ]
+    caller = {"client_id": default_client(operation, fixtures), **_citizen(operation)}
     for trigger in declared:
         if trigger["fejlkode"] == code:
-            found = {k: v for k, v in trigger.items() if k not in ("fejlkode", "status")}
-            return {"client_id": default_client(operation, fixtures), **found}
+            found = {k: _dated(v) for k, v in trigger.items() if k not in ("fejlkode", "status")}
+            if found["kind"] == "prefer":
+                return {"client_id": caller["client_id"], **found}
+            return {**caller, "clock": examples_now().isoformat(), **found}
     persona = next((p for p in fixtures.personas if code in p["fejlkoder"]), None)
     if persona is None or status in (400, 413, 415):
         return None
     return {
         "kind": "persona",
-        "client_id": persona.get("kalder") or default_client(operation, fixtures),
+        "client_id": persona.get("kalder") or caller["client_id"],
         "cpr": persona["cpr"],
+        "clock": examples_now().isoformat(),
         "reason": persona["description"],
     }
+
+
+def _citizen(operation: spec.Operation) -> dict[str, str]:
+    """The CPR the operation's example sends, where it sends one."""
+    return {
+        "cpr": str(param["example"])
+        for param in operation.parameters
+        if param["name"] == "x-civilRegistrationIdentifier" and "example" in param
+    }
+
+
+def _dated(value: Any) -> Any:
+    """A value with `{today±N}` and `{year±N}` made concrete, and typed as the field wants it
+    (a year is a number)."""
+    if isinstance(value, dict):
+        return {key: _dated(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dated(item) for item in value]
+    if not isinstance(value, str) or not _RELATIVE.search(value):
+        return value
+    now = examples_now()
+
+    def concrete(match: re.Match[str]) -> str:
+        offset = int(match.group(2) or 0)
+        if match.group(1) == "year":
+            return str(now.year + offset)
+        return (now.date() + timedelta(days=offset)).isoformat()
+
+    text = _RELATIVE.sub(concrete, value)
+    return int(text) if text.isdigit() else text
 
 
 def default_client(operation: spec.Operation, fixtures: Fixtures) -> str:

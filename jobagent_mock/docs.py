@@ -48,6 +48,8 @@ def error_table() -> str:
 def _how(trigger: dict[str, Any]) -> str:
     """A trigger in words, for a table cell."""
     kind, client = trigger["kind"], f"`{trigger['client_id']}`"
+    if trigger.get("cpr") and kind != "persona":
+        client += f", CPR `{trigger['cpr']}`"
     if kind == "prefer":
         return f"only `Prefer: fejlkode=…`: no input causes it ({trigger['reason']})"
     if kind == "persona":
@@ -57,7 +59,7 @@ def _how(trigger: dict[str, Any]) -> str:
             step["operationId"] + (f" for `{step['cpr']}`" if "cpr" in step else "")
             for step in trigger["steps"]
         )
-        return f"the example again after {steps} (as {client})"
+        return f"the example after a 2xx of {steps} (as {client})"
     changes = {**({trigger["field"]: trigger.get("value")} if "field" in trigger else {})}
     changes.update(trigger.get("with", {}))
     said = [

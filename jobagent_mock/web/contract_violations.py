@@ -211,14 +211,19 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> Non
     """One property of the instance into `bound`, under the name it binds to."""
     spelling = key.lower()
     name = binding.names.get(spelling)
-    if name is None:
-        return  # unknown: ignored, as ASP.NET does
+    if name is None:  # ignored, as ASP.NET does; said, as a typo would go unseen
+        why = "read-only" if spelling in binding.read_only else "no such field here"
+        readings.note(f"{key} ignored ({why})")
+        return
     if spelling in binding.aliases:
-        if name in bound:
-            return  # given by its own name too: that one counts
         alias, wraps = binding.aliases[spelling]
+        if name in bound:  # given by its own name too: that one counts
+            readings.note(f"{alias} ignored ({name} given too)")
+            return
         readings.note(f"{alias} read as {name}")
         value = _unwrapped(value, wraps)
+    elif name in bound:  # its alias came first: this, its own name, counts
+        readings.note(f"{name} given too: its alias ignored")
     schema = binding.declared[name]
     if reading := schema.get("x-reading"):
         readings.note(reading)
@@ -258,6 +263,7 @@ class _Binding:
     aliases: dict[str, tuple[str, str | None]]  # lower-case alias -> (alias, member it wraps)
     declared: dict[str, Any]  # writable property -> its schema
     defaults: dict[str, Any]  # property -> the default the mock assumes when it is absent
+    read_only: frozenset[str]  # lower-case names the server sets, dropped on input
 
 
 # id(schema) -> (schema, its binding), built once
@@ -279,6 +285,9 @@ def _binding(schema: dict[str, Any]) -> _Binding:
             aliases={spelling: (alias, unwrap) for spelling, (_, alias, unwrap) in aliases.items()},
             declared=writable,
             defaults={n: s["default"] for n, s in writable.items() if "default" in s},
+            read_only=frozenset(
+                n.lower() for n, sub in properties(schema).items() if _read_only(sub)
+            ),
         )
         cached = _BINDINGS[id(schema)] = (schema, binding)
     return cached[1]

@@ -36,8 +36,8 @@ def test_readme_tables_come_from_fixtures_and_contract() -> None:
     assert docs.rendered_readme(text) == text, "run: jobagent-mock docs --readme"
     assert "| `0202701405` | Død borger: 4405 | 4405 |" in text
     assert (
-        "| 4819 | The BookingStartTime is no longer available | 409 | the example again after"
-        " TilmeldOgBook for `2208921234` (as `star-jobnet`) |" in text
+        "| 4819 | The BookingStartTime is no longer available | 409 | the example after a 2xx of"
+        " TilmeldOgBook for `2208921234` (as `star-jobnet`, CPR `1507851234`) |" in text
     )
 
 

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from jobagent_mock import catalogue, fixtures, spec
-from jobagent_mock.clock import DANISH_TIME
 from tests.helpers import token_for
 
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=DANISH_TIME)  # the contract's examples' day
 ENTRIES = catalogue.entries(fixtures.load())
 NATURAL = [e for e in ENTRIES if e["trigger"]["kind"] != "prefer"]
-_TEMPLATE = re.compile(r"\{(today|year)([+-]\d+)?\}")
 _ids = iter(range(10**9))
 
 
@@ -46,8 +43,14 @@ def test_every_natural_trigger_fires(app: Any, engine: Any, entry: dict[str, Any
     http = TestClient(app)
     token = token_for(http, trigger["client_id"])
     with engine.store.transaction(trigger["client_id"]) as sandbox:
-        sandbox.clock.pin(NOW)
+        sandbox.clock.pin(datetime.fromisoformat(trigger["clock"]))
     cpr = trigger.get("cpr")
+    assert (
+        trigger["kind"] == "prefer"
+        or cpr
+        or "x-civilRegistrationIdentifier"
+        not in str(spec.operations(spec.BUSINESS)[entry["operationId"]].parameters)
+    ), "a trigger names the CPR to send"
     for step in trigger.get("steps", []):
         done = send(http, token, step["operationId"], {}, step.get("cpr", cpr))
         assert done.status_code < 300, done.text
@@ -96,7 +99,7 @@ def send(
         if value == "{a body over the size limit}":
             raw = b'{"titel": "' + b"x" * (1024 * 1024) + b'"}'
         else:
-            place(parts, field, resolved(value), absent=value is None)
+            place(parts, field, value, absent=value is None)
     path = operation.path.format(**parts["path"])
     headers = {k: str(v) for k, v in parts["header"].items()}
     if raw is not None or "Content-Type" in headers:
@@ -132,17 +135,11 @@ def place(parts: dict[str, Any], field: str, value: Any, absent: bool) -> None:
         node[steps[-1]] = value
 
 
-def resolved(value: Any) -> Any:
-    """`{today-1}`, `{year+1}`: relative to the pinned clock."""
-    if not isinstance(value, str) or not _TEMPLATE.search(value):
-        return value
-    today: date = NOW.date()
-
-    def one(match: re.Match[str]) -> str:
-        offset = int(match.group(2) or 0)
-        if match.group(1) == "year":
-            return str(today.year + offset)
-        return (today + timedelta(days=offset)).isoformat()
-
-    text = _TEMPLATE.sub(one, value)
-    return int(text) if text.isdigit() else text
+def test_relative_values_are_concrete_and_typed() -> None:
+    year = next(
+        e["trigger"]
+        for e in NATURAL
+        if (e["operationId"], e["status"], e["fejlkode"]) == ("CreateTilmelding", 422, 4710)
+    )
+    assert year["field"].endswith("aarSidstBrugt")
+    assert year["value"] == datetime.fromisoformat(year["clock"]).year + 1

@@ -259,3 +259,15 @@ def test_the_first_violation_in_document_order_decides(client: ContractClient) -
     wishes[2]["maanederMedErfaring"] = -1  # 4698, the earlier in the document
     wishes[10]["aarSidstBrugt"] = 1800  # 4710; "10" sorts before "2" as text
     problem(enroll(client, joboensker=wishes), 400, 4698)
+
+
+def test_an_ignored_field_is_named_in_the_warning(client: ContractClient) -> None:
+    answer = enroll(client, samtaleform=1)  # a typo, or a field of another operation
+    assert answer.status_code == 201
+    assert "samtaleform ignored (no such field here)" in answer.headers["x-mock-warning"]
+
+
+def test_an_alias_beside_its_own_name_is_ignored_and_said(client: ContractClient) -> None:
+    answer = enroll(client, EnrollmentDate="2020-01-01T08:00:00+01:00")
+    assert answer.status_code == 201  # tilmeldingsdato, today, counts
+    assert "EnrollmentDate ignored (tilmeldingsdato given too)" in answer.headers["x-mock-warning"]
