@@ -77,11 +77,12 @@ def trigger_for(
 
 def _citizen(operation: spec.Operation) -> dict[str, str]:
     """The CPR the operation's example sends, where it sends one."""
-    return {
-        "cpr": str(param["example"])
+    examples = [
+        str(param["example"])
         for param in operation.parameters
         if param["name"] == "x-civilRegistrationIdentifier" and "example" in param
-    }
+    ]
+    return {"cpr": examples[0]} if examples else {}
 
 
 def _dated(value: Any) -> Any:
