@@ -7,6 +7,7 @@ one `x-mock-warning` header, which the journal keeps too; the engine and the bin
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 
 HEADER = "x-mock-warning"
@@ -30,6 +31,15 @@ def note(phrase: str) -> None:
         noted.append(phrase)
 
 
+# a header a client's HTTP stack will take: printable ASCII, and not endless (a phrase may
+# quote a field name the request made up)
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+MAX_HEADER_CHARACTERS = 2000
+
+
 def header_value(noted: list[str]) -> str:
-    text = SEPARATOR.join(phrase.translate(_ASCII) for phrase in noted)
-    return text.encode("ascii", "replace").decode("ascii")
+    text = _UNPRINTABLE.sub("?", SEPARATOR.join(phrase.translate(_ASCII) for phrase in noted))
+    if len(text) > MAX_HEADER_CHARACTERS:
+        more = " ... (more not shown)"
+        text = text[: MAX_HEADER_CHARACTERS - len(more)] + more
+    return text
