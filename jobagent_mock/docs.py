@@ -5,7 +5,6 @@ changelog and every published version of the contract."""
 from __future__ import annotations
 
 import html
-import json
 import re
 import shutil
 from pathlib import Path
@@ -34,7 +33,8 @@ def error_table() -> str:
     entries = catalogue.entries(fixtures.load())
     for operation_id in spec.operations(spec.BUSINESS):
         rows = [
-            f"| {e['fejlkode']} | {e['fejltekst']} | {e['status']} | {_how(e['trigger'])} |"
+            f"| {e['fejlkode']} | {e['fejltekst']} | {e['status']} | "
+            f"{catalogue.in_words(e['trigger'])} |"
             for e in entries
             if e["operationId"] == operation_id
         ]
@@ -43,31 +43,6 @@ def error_table() -> str:
             "|---|---|---|---|\n" + "\n".join(rows) + "\n"
         )
     return "\n".join(parts)
-
-
-def _how(trigger: dict[str, Any]) -> str:
-    """A trigger in words, for a table cell."""
-    kind, client = trigger["kind"], f"`{trigger['client_id']}`"
-    if kind == "prefer":
-        return f"only `Prefer: fejlkode=…`: no input causes it ({trigger['reason']})"
-    if kind == "persona":
-        return f"CPR `{trigger['cpr']}` ({trigger['reason']}), as {client}"
-    if kind == "state":
-        steps = ", ".join(
-            step["operationId"] + (f" for `{step['cpr']}`" if "cpr" in step else "")
-            for step in trigger["steps"]
-        )
-        return f"the example again after {steps} (as {client})"
-    changes = {**({trigger["field"]: trigger.get("value")} if "field" in trigger else {})}
-    changes.update(trigger.get("with", {}))
-    said = [
-        f"`{field}` left out"
-        if trigger.get("absent") and field == trigger["field"]
-        else f"`{field}` = `{json.dumps(value, ensure_ascii=False)}`"
-        for field, value in changes.items()
-    ]
-    said = [text.replace("|", "\\|") for text in said]
-    return ", ".join(said) + f" (as {client})" if said else f"a token of {client}"
 
 
 def sections() -> dict[str, str]:
