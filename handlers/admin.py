@@ -6,7 +6,7 @@ from typing import Any
 from jobagent_mock import catalogue, changelog, coverage
 from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
 from jobagent_mock.web.context import current, engine, sandbox, token_info
-from jobagent_mock.web.responses import empty, html_body, json_body
+from jobagent_mock.web.responses import empty, html_body, json_body, prefers_html
 
 ADMIN_SCOPE = "mock.admin"
 
@@ -64,15 +64,9 @@ def get_changelog() -> Any:
 
 def get_coverage() -> Any:
     found = engine().control.coverage(sandbox(), engine().fixtures)
-    if _prefers_html(current().headers.get("accept", "")):
+    if prefers_html(current().headers.get("accept", "")):
         return html_body(coverage.render(found, "html"))
     return json_body(found)
-
-
-def _prefers_html(accept: str) -> bool:
-    """A browser's Accept names text/html before any JSON type."""
-    html, json_ = accept.find("text/html"), accept.find("json")
-    return html >= 0 and (json_ < 0 or html < json_)
 
 
 def get_slots(moedetilbud_id: str, from_: str | None = None, to: str | None = None) -> Any:
