@@ -164,6 +164,12 @@ def test_personas(client: ContractClient, cpr: str, status: int, fejlkode: int) 
     problem(book(client, cpr=cpr), status, fejlkode)
 
 
+def test_4763_states_the_age_it_computed(client: ContractClient) -> None:
+    detail = problem(book(client, cpr="1111501965"), 422, 4763)["detail"]
+    assert detail.startswith("The citizen is 76 (born 1950-11-11, read from the CPR number)")
+    assert "only klientkategori 6 (Tilmeldt uden ydelse)" in detail
+
+
 def test_one_jobsamtale_per_citizen(client: ContractClient, engine: Any) -> None:
     book(client)
     with engine.store.transaction("star-jobnet") as sandbox:
