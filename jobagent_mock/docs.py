@@ -20,10 +20,15 @@ _SECTION = (
 
 def persona_table(personas: list[dict[str, Any]]) -> str:
     rows = [
-        f"| `{p['cpr']}` | {p['description']} | {', '.join(map(str, p['fejlkoder'])) or '–'} |"
+        f"| `{p['cpr']}` | {p['description']} | {p.get('descriptionEn', '–')} | "
+        f"{', '.join(map(str, p['fejlkoder'])) or '–'} |"
         for p in personas
     ]
-    return "| CPR | Persona | Triggers |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+    return (
+        "| CPR | Persona (dansk) | Persona (English) | Triggers |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n"
+    )
 
 
 def error_table() -> str:

@@ -34,7 +34,7 @@ CHROMIUM_FLAGS = [
 def test_readme_tables_come_from_fixtures_and_contract() -> None:
     text = docs.README.read_text(encoding="utf-8")
     assert docs.rendered_readme(text) == text, "run: jobagent-mock docs --readme"
-    assert "| `0202701405` | Død borger: 4405 | 4405 |" in text
+    assert "| `0202701405` | Død borger: 4405 | A dead citizen: 4405 | 4405 |" in text
     assert (
         "| 4819 | The BookingStartTime is no longer available | 409 | the example again after"
         " TilmeldOgBook for `2208921234` (as `star-jobnet`) |" in text
