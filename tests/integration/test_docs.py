@@ -141,3 +141,36 @@ def test_every_operation_is_on_the_page_in_chromium(served: str, tmp_path: Path)
         check=False,
     )
     assert screenshot.stat().st_size > 10_000
+
+
+def test_every_page_has_a_heading_an_introduction_and_only_links_inside_the_site(
+    site: Path,
+) -> None:
+    for page in site.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert re.search(r"<h1>.+?</h1><p class=\"intro\">\w", text), page.name
+        for target in re.findall(r"""(?:src|href)=["']([^"'#]+)""", text):
+            assert (site / target).is_file(), f"{page.name} links to {target}, not in the site"
+
+
+@pytest.mark.slow
+@pytest.mark.needs_chromium
+def test_the_contract_shows_when_opened_from_disk(site: Path, tmp_path: Path) -> None:
+    """file:// forbids fetching the YAML beside the page: the page carries the contract."""
+    dom = subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path}",
+            "--dump-dom",
+            (site / "jobagent.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    for operation in spec.operations(spec.BUSINESS).values():
+        assert f"operations-{operation.spec['tags'][0]}-{operation.operation_id}" in dom, (
+            operation.operation_id
+        )
