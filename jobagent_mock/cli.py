@@ -302,6 +302,7 @@ def _banner(base: str) -> str:
             f"  Swagger UI       {base}/ui/",
             f"  contract         {base}/openapi.json  {base}/openapi.yaml",
             f"  admin API        {base}/__admin/ui/  ({base}/__admin/openapi.yaml)",
+            f"  coverage         {base}/__admin/coverage  (jobagent-mock coverage --url {base})",
             f"  token endpoint   {base}/connect/token  ({base}/connect/openapi.yaml)",
             "  get a token      curl -s -d grant_type=client_credentials -d client_id=star-jobnet "
             f"-d client_secret=star-jobnet-secret {base}/connect/token",
