@@ -22,16 +22,21 @@ def outcome_of(entry: dict[str, Any]) -> tuple[Outcome, str | None] | None:
     if not operation_id:
         return None
     response = entry["response"]
-    try:
-        body = json.loads(response.get("body") or "null")
-    except ValueError:
-        body = None
-    problem = body if isinstance(body, dict) else {}
+    problem = _problem(response) if response["status"] >= 400 else {}
     fejlkode = problem.get("fejlkode")
     headers = {name.lower(): value for name, value in entry["request"]["headers"].items()}
     request_id = headers.get("x-requestid") or problem.get("requestId")
     code = fejlkode if isinstance(fejlkode, int) else 0
     return (operation_id, response["status"], code), request_id
+
+
+def _problem(response: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's Problem body, or {} when the body is not one (or was cut short)."""
+    try:
+        body = json.loads(response.get("body") or "null")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> dict[str, Any]:
