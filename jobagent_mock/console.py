@@ -14,8 +14,6 @@ from typing import Any
 from jobagent_mock import spec
 from jobagent_mock.clock import DANISH_TIME
 
-# the day the contract's examples were written for: their dates move by (today - this)
-EXAMPLES_TODAY = date(2026, 11, 27)
 # the control plane's parameters (admin.yaml) that every business operation also takes
 MOCK_HEADERS = ("Sandbox", "Prefer")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -44,9 +42,15 @@ def flavoured(base_url: str, today: date, free_slots: Slots) -> dict[str, Any]:
         for method in spec.HTTP_METHODS:
             if method in item:
                 item[method].setdefault("parameters", []).extend(copy.deepcopy(headers))
-    moved: dict[str, Any] = _moved(document, today - EXAMPLES_TODAY)
+    moved: dict[str, Any] = _moved(document, today - examples_today())
     _book_free_slots(moved, _slots_in_turn(free_slots))
     return moved
+
+
+def examples_today() -> date:
+    """The day the contract's examples hold on (its info.x-examples-now, Danish time)."""
+    now = datetime.fromisoformat(str(spec.raw(spec.BUSINESS)["info"]["x-examples-now"]))
+    return now.astimezone(DANISH_TIME).date()
 
 
 def _moved(node: Any, shift: timedelta) -> Any:
