@@ -1,12 +1,12 @@
 """Control-plane operations (openapi/admin.yaml, mounted under /__admin)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from jobagent_mock import catalogue, changelog
+from jobagent_mock import catalogue, changelog, coverage
 from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
-from jobagent_mock.web.context import engine, sandbox, token_info
-from jobagent_mock.web.responses import empty, json_body
+from jobagent_mock.web.context import current, engine, sandbox, token_info
+from jobagent_mock.web.responses import empty, html_body, json_body, prefers_html
 
 ADMIN_SCOPE = "mock.admin"
 
@@ -60,3 +60,15 @@ def get_fejlkoder() -> Any:
 
 def get_changelog() -> Any:
     return json_body(changelog.served())
+
+
+def get_coverage() -> Any:
+    found = engine().control.coverage(sandbox(), engine().fixtures)
+    if prefers_html(current().headers.get("accept", "")):
+        return html_body(coverage.render(found, "html"))
+    return json_body(found)
+
+
+def get_slots(moedetilbud_id: str, from_: str | None = None, to: str | None = None) -> Any:
+    first, last = (date.fromisoformat(d) if d else None for d in (from_, to))
+    return json_body(engine().free_slots(sandbox(), moedetilbud_id, first, last))

@@ -10,6 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import Fejlkode, Refusals
 from jobagent_mock.persons import Person
 from jobagent_mock.stores import Sandbox
@@ -24,6 +25,7 @@ COMPUTED = frozenset(
         Fejlkode.AFTER_INTERVIEW_DEADLINE,
     }
 )
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 BOOKING_SYSTEM_FAILURES = {
     "utilgaengeligt": Fejlkode.BOOKING_UNREACHABLE,
     "mangler": Fejlkode.BOOKING_NOT_CONFIGURED,
@@ -64,11 +66,47 @@ def check_slot(
                 Fejlkode.AFTER_INTERVIEW_DEADLINE, f"The citizen's Jobsamtale is due by {deadline}."
             )
     slot = (option["moedetilbudId"], start.isoformat())
-    if not _is_slot(start, option) or slot in sandbox.taken_slots:
+    # the seed has one code for a time that cannot be booked (4819); the detail tells a time
+    # that never was a slot from one booked already (RECONSTRUCTION.md D-10)
+    if not _is_slot(start, option):
+        raise table.refuse(Fejlkode.SLOT_TAKEN, _never_a_slot(start, option))
+    if slot in sandbox.taken_slots:
         raise table.refuse(
-            Fejlkode.SLOT_TAKEN, f"{start.isoformat()} is not a free slot of this option."
+            Fejlkode.SLOT_TAKEN, f"{start.isoformat()} is booked already: choose another slot."
         )
     return slot
+
+
+def free_slots(
+    sandbox: Sandbox, option: dict[str, Any], first: date | None, last: date | None
+) -> list[datetime]:
+    """The option's slots, not yet begun nor booked in this sandbox, earliest first, within
+    first..last (dates) when given."""
+    now = sandbox.clock.now().astimezone(DANISH_TIME)
+    today = now.date()
+    start = max(today + timedelta(days=option["fraDage"]), first or today)
+    end = min(today + timedelta(days=option["tilDage"]), last or date.max)
+    found = []
+    day = start
+    while day <= end:
+        if day.isoweekday() in option["ugedage"]:
+            for at in option["tidspunkter"]:
+                hour, minute = map(int, at.split(":"))
+                slot = datetime(day.year, day.month, day.day, hour, minute, tzinfo=DANISH_TIME)
+                taken = (option["moedetilbudId"], slot.isoformat()) in sandbox.taken_slots
+                if slot > now and not taken:
+                    found.append(slot)
+        day += timedelta(days=1)
+    return found
+
+
+def _never_a_slot(start: datetime, option: dict[str, Any]) -> str:
+    days = ", ".join(WEEKDAYS[d - 1] for d in option["ugedage"])
+    times = ", ".join(option["tidspunkter"])
+    return (
+        f"{start.isoformat()} was never a slot of this option: its slots start on {days} at "
+        f"{times} (Danish time). GET /__admin/slots lists the free ones."
+    )
 
 
 def book(sandbox: Sandbox, person: Person, slot: tuple[str, str]) -> str:

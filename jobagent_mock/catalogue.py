@@ -7,6 +7,7 @@ triggers a code) and from the fixtures (a persona listing a code triggers it).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,3 +117,30 @@ def default_client(operation: spec.Operation, fixtures: Fixtures) -> str:
         ):
             return str(client["client_id"])
     raise LookupError(f"no fixture client may call {operation.operation_id}")
+
+
+def in_words(trigger: dict[str, Any]) -> str:
+    """A trigger in words, for a table cell (Markdown)."""
+    kind, client = trigger["kind"], f"`{trigger['client_id']}`"
+    if trigger.get("cpr") and kind != "persona":
+        client += f", CPR `{trigger['cpr']}`"
+    if kind == "prefer":
+        return f"only `Prefer: fejlkode=…`: no input causes it ({trigger['reason']})"
+    if kind == "persona":
+        return f"CPR `{trigger['cpr']}` ({trigger['reason']}), as {client}"
+    if kind == "state":
+        steps = ", ".join(
+            step["operationId"] + (f" for `{step['cpr']}`" if "cpr" in step else "")
+            for step in trigger["steps"]
+        )
+        return f"the example after a 2xx of {steps} (as {client})"
+    changes = {**({trigger["field"]: trigger.get("value")} if "field" in trigger else {})}
+    changes.update(trigger.get("with", {}))
+    said = [
+        f"`{field}` left out"
+        if trigger.get("absent") and field == trigger["field"]
+        else f"`{field}` = `{json.dumps(value, ensure_ascii=False)}`"
+        for field, value in changes.items()
+    ]
+    said = [text.replace("|", "\\|") for text in said]
+    return ", ".join(said) + f" (as {client})" if said else f"a token of {client}"

@@ -1,5 +1,5 @@
-"""The `jobagent-mock` command: serve the mock, check it, build its docs, fetch a token, and
-compare and publish versions of the contract."""
+"""The `jobagent-mock` command: serve the mock, check it, build its docs, fetch a token, report
+a sandbox's contract coverage, and compare and publish versions of the contract."""
 
 from __future__ import annotations
 
@@ -113,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
             help=f"{FIXTURES_HELP} [${ENVIRONMENT['fixtures_dir']}]",
         )
     _add_contract_commands(commands)
+    _add_coverage_command(commands)
     serve.set_defaults(run=_serve)
     check.set_defaults(run=_check)
     docs.set_defaults(run=_docs)
@@ -184,6 +185,53 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         action="store_false",
         help="no line a request on stdout (method, path, status, fejlkode, ms)",
     )
+
+
+def _add_coverage_command(commands: Any) -> None:
+    from jobagent_mock.coverage import FORMATS
+
+    cover = commands.add_parser(
+        "coverage",
+        help="which documented statuses and fejlkoder a sandbox's requests received; "
+        "exit 1 under --fail-under",
+    )
+    cover.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
+    cover.add_argument("--client", default="star-jobnet", help="the client_id your suite used")
+    cover.add_argument("--sandbox", help="the x-mock-sandbox your suite sent, if any")
+    cover.add_argument("--format", choices=FORMATS, default="md", help="default: md")
+    cover.add_argument("--output", type=Path, help="write the report here (default: stdout)")
+    cover.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PERCENT",
+        help="exit 1, listing what is missing, when fewer documented outcomes were exercised",
+    )
+    cover.add_argument("--fixtures", type=Path, help="fixture folder with clients.json")
+    cover.set_defaults(run=_coverage)
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from jobagent_mock import coverage
+
+    headers = {"Authorization": f"Bearer {_fetch_token(args.url, args.client, args.fixtures)}"}
+    if args.sandbox:
+        headers["x-mock-sandbox"] = args.sandbox
+    found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/coverage", headers))
+    rendered = coverage.render(found, args.format)
+    if args.output:
+        args.output.write_text(rendered, encoding="utf-8")
+    else:
+        print(rendered)  # noqa: T201
+    percent = found["totals"]["percent"]
+    if args.fail_under is not None and percent < args.fail_under:
+        missing = "\n".join(f"  {line}" for line in coverage.missing_lines(found))
+        print(  # noqa: T201
+            f"jobagent-mock: coverage {percent} % is under {args.fail_under} %; not exercised:\n"
+            f"{missing}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _add_contract_commands(commands: Any) -> None:
@@ -345,6 +393,7 @@ def _banner(base: str, args: argparse.Namespace) -> str:
             f"  Swagger UI       {base}/ui/",
             f"  contract         {base}/openapi.json  {base}/openapi.yaml",
             f"  admin API        {base}/__admin/ui/  ({base}/__admin/openapi.yaml)",
+            f"  coverage         {base}/__admin/coverage  (jobagent-mock coverage --url {base})",
             f"  token endpoint   {base}/connect/token  ({base}/connect/openapi.yaml)",
             "  get a token      curl -s -d grant_type=client_credentials -d client_id=star-jobnet "
             f"-d client_secret=star-jobnet-secret {base}/connect/token",
@@ -372,30 +421,40 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    _wait_for_health(args.url, args.wait)
+    print(_fetch_token(args.url, args.client, args.fixtures, args.scope))  # noqa: T201
+    return 0
+
+
+def _fetch_token(url: str, client: str, fixtures_dir: Path | None, scope: str | None = None) -> str:
+    """A bearer token from a running mock for a client of clients.json (its secret read there)."""
     from jobagent_mock import fixtures
 
-    clients = {c["client_id"]: c for c in fixtures.load(args.fixtures).clients}
-    if args.client not in clients:
-        raise StartupError(f"no client {args.client}; clients.json has {', '.join(clients)}")
+    clients = {c["client_id"]: c for c in fixtures.load(fixtures_dir).clients}
+    if client not in clients:
+        raise StartupError(f"no client {client}; clients.json has {', '.join(clients)}")
     form: dict[str, Any] = {
         "grant_type": "client_credentials",
-        "client_id": args.client,
-        "client_secret": clients[args.client]["client_secret"],
+        "client_id": client,
+        "client_secret": clients[client]["client_secret"],
     }
-    if args.scope:
-        form["scope"] = args.scope
-    _wait_for_health(args.url, args.wait)
-    request = urllib.request.Request(
-        f"{args.url.rstrip('/')}/connect/token", data=urllib.parse.urlencode(form).encode()
-    )
+    if scope:
+        form["scope"] = scope
+    answer = _get(f"{url.rstrip('/')}/connect/token", {}, urllib.parse.urlencode(form).encode())
+    return str(json.loads(answer)["access_token"])
+
+
+def _get(url: str, headers: dict[str, str], form: bytes | None = None) -> str:
+    """The body of a request to the mock (a POST when a form is given); its refusal said in one
+    line."""
+    request = urllib.request.Request(url, data=form, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-            print(json.load(answer)["access_token"])  # noqa: T201
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return str(answer.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
-        raise StartupError(f"the token endpoint said {exc.code}: {exc.read().decode()}") from None
+        raise StartupError(f"{url} said {exc.code}: {exc.read().decode()}") from None
     except urllib.error.URLError as exc:
-        raise StartupError(f"no mock at {args.url}: {exc.reason}") from None
-    return 0
+        raise StartupError(f"no mock at {url}: {exc.reason}") from None
 
 
 def _wait_for_health(url: str, seconds: int) -> None:

@@ -1,11 +1,13 @@
-"""The control plane's engine side: reset, the request journal and the clock, per sandbox."""
+"""The control plane's engine side: reset, the request journal, coverage and the clock, per
+sandbox."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobagent_mock import journal
+from jobagent_mock import coverage, journal
+from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.stores import Store
 
 
@@ -24,6 +26,13 @@ class ControlPlane:
             with self._store.snapshot(sandbox) as state:
                 now = state.clock.now()
         self._store.record(sandbox, {"time": now.isoformat(), **entry})
+        counted = coverage.outcome_of(entry)
+        if counted is not None:  # beside the journal, and kept past its last 500 entries
+            self._store.count_outcome(sandbox, *counted)
+
+    def coverage(self, sandbox: str, fixtures: Fixtures) -> dict[str, Any]:
+        """What the sandbox's requests received against what the contract documents."""
+        return coverage.report(sandbox, self._store.outcomes(sandbox), fixtures)
 
     def requests(
         self,

@@ -21,10 +21,15 @@ _SECTION = (
 
 def persona_table(personas: list[dict[str, Any]]) -> str:
     rows = [
-        f"| `{p['cpr']}` | {p['description']} | {', '.join(map(str, p['fejlkoder'])) or '–'} |"
+        f"| `{p['cpr']}` | {p['description']} | {p.get('descriptionEn', '–')} | "
+        f"{', '.join(map(str, p['fejlkoder'])) or '–'} |"
         for p in personas
     ]
-    return "| CPR | Persona | Triggers |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+    return (
+        "| CPR | Persona (dansk) | Persona (English) | Triggers |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n"
+    )
 
 
 def error_table() -> str:
@@ -34,7 +39,8 @@ def error_table() -> str:
     entries = catalogue.entries(fixtures.load())
     for operation_id in spec.operations(spec.BUSINESS):
         rows = [
-            f"| {e['fejlkode']} | {e['fejltekst']} | {e['status']} | {_how(e['trigger'])} |"
+            f"| {e['fejlkode']} | {e['fejltekst']} | {e['status']} | "
+            f"{catalogue.in_words(e['trigger'])} |"
             for e in entries
             if e["operationId"] == operation_id
         ]
@@ -43,33 +49,6 @@ def error_table() -> str:
             "|---|---|---|---|\n" + "\n".join(rows) + "\n"
         )
     return "\n".join(parts)
-
-
-def _how(trigger: dict[str, Any]) -> str:
-    """A trigger in words, for a table cell."""
-    kind, client = trigger["kind"], f"`{trigger['client_id']}`"
-    if trigger.get("cpr") and kind != "persona":
-        client += f", CPR `{trigger['cpr']}`"
-    if kind == "prefer":
-        return f"only `Prefer: fejlkode=…`: no input causes it ({trigger['reason']})"
-    if kind == "persona":
-        return f"CPR `{trigger['cpr']}` ({trigger['reason']}), as {client}"
-    if kind == "state":
-        steps = ", ".join(
-            step["operationId"] + (f" for `{step['cpr']}`" if "cpr" in step else "")
-            for step in trigger["steps"]
-        )
-        return f"the example after a 2xx of {steps} (as {client})"
-    changes = {**({trigger["field"]: trigger.get("value")} if "field" in trigger else {})}
-    changes.update(trigger.get("with", {}))
-    said = [
-        f"`{field}` left out"
-        if trigger.get("absent") and field == trigger["field"]
-        else f"`{field}` = `{json.dumps(value, ensure_ascii=False)}`"
-        for field, value in changes.items()
-    ]
-    said = [text.replace("|", "\\|") for text in said]
-    return ", ".join(said) + f" (as {client})" if said else f"a token of {client}"
 
 
 def sections() -> dict[str, str]:
@@ -110,19 +89,38 @@ def build_site(out: Path) -> Path:
         shutil.copy(changelog.OPENAPI.snapshot(release.version), out / "published")
     markdown = MarkdownIt("commonmark").enable("table")
     pages = {
-        "personas.html": ("Personas", markdown.render(persona_table(fixtures.load().personas))),
-        "fejlkoder.html": ("Fejlkoder", markdown.render(error_table())),
+        "personas.html": (
+            "Personas: the magic CPR numbers",
+            "Send one of these fictitious CPR numbers as x-civilRegistrationIdentifier and the "
+            "mock answers as STAR would for that citizen; any other valid CPR number is an "
+            "ordinary resident with a Jobnet CV.",
+            markdown.render(persona_table(fixtures.load().personas)),
+        ),
+        "fejlkoder.html": (
+            "Fejlkoder",
+            "Every fejlkode each operation documents, the status it comes with, and how to make "
+            "the mock answer it: a persona, a value, an organisation, state, or only Prefer.",
+            markdown.render(error_table()),
+        ),
         "reconstruction.html": (
             "Reconstruction",
+            "How jobagent.yaml was rebuilt from STAR's draft wiki page: where each table of the "
+            "seed lives in the contract, and what was decided wherever the seed is ambiguous.",
             markdown.render((spec.SPEC_DIR / "RECONSTRUCTION.md").read_text(encoding="utf-8")),
         ),
-        "changelog.html": ("Changelog", markdown.render(changelog.markdown(changelog.sections()))),
+        "changelog.html": (
+            "Changelog",
+            "What changed in jobagent.yaml for a client, version by version, computed by "
+            "comparing the published versions; a breaking change is marked.",
+            markdown.render(changelog.markdown(changelog.sections())),
+        ),
     }
-    for page, (title, body) in pages.items():
-        (out / page).write_text(_page(title, body), encoding="utf-8")
+    for page, (title, intro, body) in pages.items():
+        (out / page).write_text(_page(title, body, intro), encoding="utf-8")
     for name in spec.CONTRACTS:
         (out / name.replace(".yaml", ".html")).write_text(_swagger_page(name), encoding="utf-8")
-    (out / "index.html").write_text(_page("jobagent-mock", _index()), encoding="utf-8")
+    intro = "The contract of STAR's Jobagent and Tilmelding services as the mock serves it."
+    (out / "index.html").write_text(_page("jobagent-mock", _index(), intro), encoding="utf-8")
     return out / "index.html"
 
 
@@ -159,20 +157,36 @@ def _version_bar() -> str:
     )
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, intro: str) -> str:
+    """A page: the version bar, its heading (the body's own first <h1>, else the title), a short
+    introduction, then the body."""
+    own = re.match(r"\s*(<h1>.*?</h1>)", body, re.DOTALL)
+    heading = own.group(1) if own else f"<h1>{html.escape(title)}</h1>"
+    rest = body[own.end() :] if own else body
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>'
         f"{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:72em;"
         f"margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;"
-        f"padding:.2em .5em}}</style></head><body>{_version_bar()}{body}</body></html>"
+        f"padding:.2em .5em}}</style></head><body>{_version_bar()}{heading}"
+        f'<p class="intro">{html.escape(intro)}</p>{rest}</body></html>'
     )
 
 
 def _swagger_page(contract: str) -> str:
+    """Swagger UI with the contract in the page itself: a browser fetches nothing, so the page
+    works opened from disk (file://), where fetching the YAML beside it is refused."""
+    from markdown_it import MarkdownIt
+
+    info = spec.raw(contract)["info"]
+    intro = MarkdownIt("commonmark").renderInline(info.get("description", "").split("\n\n")[0])
+    embedded = json.dumps(spec.raw(contract), ensure_ascii=False, default=str)
+    embedded = embedded.replace("</", "<\\/")  # nothing in it can close the script element
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(spec.raw(contract)["info"]["title"])}</title>
+<title>{html.escape(info["title"])}</title>
 <link rel="stylesheet" href="swagger-ui/swagger-ui.css"></head><body>
-<div style="font-family:sans-serif;margin:0 2em">{_version_bar()}</div><div id="ui"></div>
+<div style="font-family:sans-serif;margin:0 2em">{_version_bar()}
+<h1>{html.escape(info["title"])}</h1><p class="intro">{intro} The YAML:
+<a href="{contract}">{contract}</a>.</p></div><div id="ui"></div>
 <script src="swagger-ui/swagger-ui-bundle.js"></script><script>
-window.ui = SwaggerUIBundle({{url: "{contract}", dom_id: "#ui", deepLinking: true}});
+window.ui = SwaggerUIBundle({{spec: {embedded}, dom_id: "#ui", deepLinking: true}});
 </script></body></html>"""

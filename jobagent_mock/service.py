@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from jobagent_mock import booking, idempotency, jobagenter, journal, tilmelding
 from jobagent_mock.control import ControlPlane
-from jobagent_mock.errors import Refusals
+from jobagent_mock.errors import NotFound, Refusals
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Directory, Person
@@ -94,6 +95,41 @@ class Mock:
                 "noSelfActivatingCodeNeeded": True,
                 "indkaldelseId": booking.book(sandbox, person, slot),
             }
+
+    def free_slots(
+        self, sandbox_key: str, moedetilbud_id: str, first: date | None, last: date | None
+    ) -> dict[str, Any]:
+        """An interview option's free slots in a sandbox (GET /__admin/slots)."""
+        option = self.options.get(moedetilbud_id.lower())
+        if option is None:
+            detail = f"No interview option {moedetilbud_id} in fixtures/moedetilbud.json."
+            raise NotFound(None, detail)
+        return {
+            "moedetilbudId": option["moedetilbudId"],
+            "navn": option["navn"],
+            "slots": [
+                {"start": slot.isoformat()}
+                for slot in self.open_slots(sandbox_key, option["moedetilbudId"], first, last)
+            ],
+        }
+
+    def open_slots(
+        self,
+        sandbox_key: str,
+        moedetilbud_id: str,
+        first: date | None = None,
+        last: date | None = None,
+    ) -> list[datetime]:
+        """The free slots of an option (none of an unknown one), earliest first."""
+        option = self.options.get(moedetilbud_id.lower())
+        if option is None:
+            return []
+        with self.store.snapshot(sandbox_key) as sandbox:
+            return booking.free_slots(sandbox, option, first, last)
+
+    def today(self, sandbox_key: str) -> date:
+        with self.store.snapshot(sandbox_key) as sandbox:
+            return sandbox.clock.today()
 
     def _enrollment_rules(
         self, caller: Caller, operation_id: str, computed: frozenset[int] = frozenset()

@@ -53,6 +53,12 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
+def source(name: str = BUSINESS) -> str:
+    """The contract's text, byte for byte as published."""
+    return (SPEC_DIR / name).read_text(encoding="utf-8")
+
+
+@cache
 def raw(name: str = BUSINESS) -> dict[str, Any]:
     """The contract as written (shared: copy before changing it)."""
     with open(SPEC_DIR / name, encoding="utf-8") as handle:

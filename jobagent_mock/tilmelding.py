@@ -71,7 +71,11 @@ def check(
     if person.triggers(Fejlkode.CONTACT_GROUP_AGE) or age < rules.codelists.get(
         "minimumsalder", 15
     ):
-        raise table.refuse(Fejlkode.CONTACT_GROUP_AGE, f"Age {age} does not allow a contact group.")
+        raise table.refuse(
+            Fejlkode.CONTACT_GROUP_AGE,
+            f"The citizen is {age} (born {person.born.isoformat()}, read from the CPR number), "
+            "an age that does not allow this contact group.",
+        )
     _check_codes(person, body, age, rules)
     _check_dates(body, today, table)
     if person.triggers(Fejlkode.ENROLLMENT_OVERLAP) or person.triggers(Fejlkode.OPEN_CONTACT_GROUP):
@@ -169,8 +173,14 @@ def _check_codes(person: Person, body: dict[str, Any], age: int, rules: Enrollme
             f"klientkategori {kategori} cannot have ledighedsgrad {grad}.",
         )
     if table.lists(Fejlkode.AGE_65_WITHOUT_BENEFIT_ONLY) and kategori != uden_ydelse:
-        if age >= codelists.get("udenYdelseFraAlder", 65):
-            raise table.refuse(Fejlkode.AGE_65_WITHOUT_BENEFIT_ONLY, f"The citizen is {age}.")
+        limit = codelists.get("udenYdelseFraAlder", 65)
+        if age >= limit:
+            raise table.refuse(
+                Fejlkode.AGE_65_WITHOUT_BENEFIT_ONLY,
+                f"The citizen is {age} (born {person.born.isoformat()}, read from the CPR number);"
+                f" from {limit} only klientkategori {uden_ydelse} (Tilmeldt uden ydelse) enrolls"
+                f" through Jobnet, not {kategori}.",
+            )
     if kategori == codelists.get("dagpengeKategori"):
         _check_membership(person, table)
 

@@ -17,6 +17,20 @@ from jobagent_mock.errors import Fejl
 
 DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500
+# an answer as coverage counts it: operationId, status, fejlkode (0 when it carries none)
+Outcome = tuple[str, int, int]
+
+
+def outcome_row(outcome: Outcome, count: int, last_request_id: str | None) -> dict[str, Any]:
+    """An outcome as every store's `outcomes()` returns it."""
+    operation_id, status, fejlkode = outcome
+    return {
+        "operationId": operation_id,
+        "status": status,
+        "fejlkode": fejlkode,
+        "count": count,
+        "lastRequestId": last_request_id,
+    }
 
 
 @dataclass
@@ -102,6 +116,14 @@ class Store(Protocol):
         """The sandbox's journal, newest first."""
 
     def clear_journal(self, key: str) -> None: ...
+
+    def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
+        """Count an answer the sandbox got, remembering its x-requestId; unlike the journal,
+        never capped: kept until the sandbox is reset."""
+
+    def outcomes(self, key: str) -> list[dict[str, Any]]:
+        """Every outcome the sandbox got: operationId, status, fejlkode (0: none), count and
+        lastRequestId."""
 
 
 class SeededStore(ABC):

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, SeededStore
+from jobagent_mock.stores.base import (
+    DEFAULT_SANDBOX,
+    JOURNAL_SIZE,
+    Outcome,
+    Sandbox,
+    SeededStore,
+    outcome_row,
+)
 
 
 class MemoryStore(SeededStore):
@@ -16,6 +23,8 @@ class MemoryStore(SeededStore):
         super().__init__(seed_jobagents)
         self._sandboxes: dict[str, Sandbox] = {}
         self._journals: dict[str, deque[dict[str, Any]]] = {}
+        # sandbox -> outcome -> [count, last x-requestId]
+        self._outcomes: dict[str, dict[Outcome, list[Any]]] = {}
         # One lock for everything: requests are short, and it makes each operation atomic.
         self._lock = threading.RLock()
 
@@ -42,9 +51,11 @@ class MemoryStore(SeededStore):
             if key is None:
                 self._sandboxes.clear()
                 self._journals.clear()
+                self._outcomes.clear()
             else:
                 self._sandboxes.pop(key, None)
                 self._journals.pop(key, None)
+                self._outcomes.pop(key, None)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         with self._lock:
@@ -57,3 +68,14 @@ class MemoryStore(SeededStore):
     def clear_journal(self, key: str) -> None:
         with self._lock:
             self._journals.pop(key, None)
+
+    def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
+        with self._lock:
+            counted = self._outcomes.setdefault(key, {}).setdefault(outcome, [0, None])
+            counted[0] += 1
+            counted[1] = request_id or counted[1]
+
+    def outcomes(self, key: str) -> list[dict[str, Any]]:
+        with self._lock:
+            counted = dict(self._outcomes.get(key, {}))
+        return [outcome_row(outcome, n, last) for outcome, (n, last) in counted.items()]

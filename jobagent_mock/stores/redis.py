@@ -19,7 +19,14 @@ from typing import Any
 
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.stores import codec
-from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, SeededStore
+from jobagent_mock.stores.base import (
+    DEFAULT_SANDBOX,
+    JOURNAL_SIZE,
+    Outcome,
+    Sandbox,
+    SeededStore,
+    outcome_row,
+)
 
 LOCK_TIMEOUT_SECONDS = 30
 # a writer waiting for a lock is woken by its release; it asks again at least this often, in
@@ -224,6 +231,28 @@ class RedisStore(SeededStore):
 
     def clear_journal(self, key: str) -> None:
         self.redis.delete(f"{self._prefix(key)}journal")
+
+    def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
+        # two hashes keyed by the outcome: its count and the last x-requestId
+        name = json.dumps(outcome)
+        pipe = self.redis.pipeline()
+        pipe.hincrby(f"{self._prefix(key)}outcome-count", name, 1)
+        if request_id:
+            pipe.hset(f"{self._prefix(key)}outcome-last", name, request_id)
+        pipe.execute()
+
+    def outcomes(self, key: str) -> list[dict[str, Any]]:
+        pipe = self.redis.pipeline()
+        pipe.hgetall(f"{self._prefix(key)}outcome-count")
+        pipe.hgetall(f"{self._prefix(key)}outcome-last")
+        counts, lasts = pipe.execute()
+        found = []
+        for name, count in counts.items():
+            operation_id, status, fejlkode = json.loads(name)
+            last = lasts.get(name)
+            outcome = (operation_id, status, fejlkode)
+            found.append(outcome_row(outcome, int(count), last.decode() if last else None))
+        return found
 
     def _sandbox(self, prefix: str, raw: bytes | None, seed: bool) -> Sandbox:
         if raw is not None:

@@ -20,7 +20,14 @@ from typing import Any
 
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.stores import codec
-from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, SeededStore
+from jobagent_mock.stores.base import (
+    DEFAULT_SANDBOX,
+    JOURNAL_SIZE,
+    Outcome,
+    Sandbox,
+    SeededStore,
+    outcome_row,
+)
 
 LOCK_TIMEOUT_SECONDS = 30
 # a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries
@@ -100,8 +107,12 @@ class SqliteStore(SeededStore):
         # which costs a quarter of an insert)
         "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY, sandbox TEXT, entry TEXT)",
         "CREATE INDEX IF NOT EXISTS journal_sandbox ON journal (sandbox, id)",
+        # coverage: one row an outcome (fejlkode 0: none), never capped like the journal
+        "CREATE TABLE IF NOT EXISTS outcome (sandbox TEXT, operation TEXT, status INTEGER, "
+        "fejlkode INTEGER, count INTEGER, last_request_id TEXT, "
+        "PRIMARY KEY (sandbox, operation, status, fejlkode))",
     )
-    TABLES = ("core", "agent", "request_id", "journal")
+    TABLES = ("core", "agent", "request_id", "journal", "outcome")
 
     def __init__(self, path: Path, seed_jobagents: list[dict[str, Any]]) -> None:
         super().__init__(seed_jobagents)
@@ -209,6 +220,23 @@ class SqliteStore(SeededStore):
     def clear_journal(self, key: str) -> None:
         with self._exclusive():
             self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
+
+    def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
+        with self._exclusive():
+            self._db().execute(
+                "INSERT INTO outcome VALUES (?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT (sandbox, operation, status, fejlkode) DO UPDATE SET "
+                "count = count + 1, last_request_id = coalesce(?, last_request_id)",
+                (key, *outcome, request_id, request_id),
+            )
+
+    def outcomes(self, key: str) -> list[dict[str, Any]]:
+        rows = self._db().execute(
+            "SELECT operation, status, fejlkode, count, last_request_id FROM outcome "
+            "WHERE sandbox = ?",
+            (key,),
+        )
+        return [outcome_row((o, s, f), n, last) for o, s, f, n, last in rows]
 
     def _load(self, db: sqlite3.Connection, key: str, seed: bool) -> Sandbox:
         row = db.execute("SELECT state FROM core WHERE sandbox = ?", (key,)).fetchone()

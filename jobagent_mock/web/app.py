@@ -22,7 +22,7 @@ from jobagent_mock.environment import setting, switched_on
 from jobagent_mock.naming import handler_name
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import open_store
-from jobagent_mock.web import problems
+from jobagent_mock.web import console, problems
 from jobagent_mock.web.access_log import AccessLogMiddleware
 from jobagent_mock.web.context import (
     AUTHORITY,
@@ -99,6 +99,10 @@ def create_app(
         mock=mock,
         authority=authority,
     )
+    # the console's contract is the mock's own page: no journal, no business checks
+    app.add_middleware(
+        console.ConsoleMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, mock=mock
+    )
     # outside the error handlers, so the journal sees every answer, rendered errors included
     app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, mock=mock)
     # inside the journal, which keeps the header; outside the fast lane, whose answers need it
@@ -127,6 +131,7 @@ def create_app(
     for contract in spec.CONTRACTS:
         app.add_api(
             spec.raw(contract),  # parsed once, by spec.py (connexion copies it)
+            swagger_ui_options=_console(contract),
             resolver=HandlerResolver(),
             strict_validation=True,
             validate_responses=validate_responses,
@@ -135,6 +140,16 @@ def create_app(
         )
     problems.install(app)
     return app
+
+
+def _console(contract: str) -> SwaggerUIOptions:
+    """Swagger UI at the contract's /ui/; the business contract's loads the console's flavour
+    of it (web/console.py), while /openapi.json and /openapi.yaml stay the contract."""
+    if contract != spec.BUSINESS:
+        return SwaggerUIOptions(swagger_ui_path="/ui")
+    return SwaggerUIOptions(
+        swagger_ui_path="/ui", swagger_ui_template_arguments={"openapi_spec_url": console.SPEC_URL}
+    )
 
 
 def app_from_environment() -> connexion.FlaskApp:

@@ -17,13 +17,14 @@ import fastjsonschema
 from connexion.json_schema import Draft4RequestValidator
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema import validators as jsonschema_validators
+from jsonschema.exceptions import FormatError
 
 from jobagent_mock import readings
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 
 
 def _ecma_pattern(
-    validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "string"):
         return
@@ -31,10 +32,32 @@ def _ecma_pattern(
     # In ECMA-262 (the contract's regex dialect) `$` matches only at the very end; in Python it
     # also matches before a final newline, which would let "x@y\n" pass as an e-mail address.
     if match is None or (pattern.endswith("$") and match.end() != len(instance)):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+        yield ValidationError(f"{instance!r} is not {expected_form(schema)}")
 
 
-RequestValidator = jsonschema_validators.extend(Draft4RequestValidator, {"pattern": _ecma_pattern})
+def _format(
+    validator: Any, format_name: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if validator.format_checker is None:
+        return
+    try:
+        validator.format_checker.check(instance, format_name)
+    except FormatError:
+        yield ValidationError(f"{instance!r} is not {expected_form(schema)}")
+
+
+def expected_form(schema: dict[str, Any]) -> str:
+    """What a pattern asks for, in words: the contract's `x-expected`, else the first sentence
+    of the schema's description; a partner never reads the raw pattern."""
+    if "x-expected" in schema:
+        return str(schema["x-expected"])
+    first = " ".join(str(schema.get("description", "")).split()).split(". ")[0].rstrip(".")
+    return f"of the form the contract describes: {first}" if first else "of the expected form"
+
+
+RequestValidator = jsonschema_validators.extend(
+    Draft4RequestValidator, {"pattern": _ecma_pattern, "format": _format}
+)
 FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
 # id(schema) -> (schema, its validator); the schemas live as long as the app, so one each
 _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}

@@ -1,4 +1,4 @@
-"""How handlers answer: a JSON body, or an empty body with no Content-Type at all."""
+"""How handlers answer: a JSON body, an HTML page, or an empty body with no Content-Type at all."""
 
 from __future__ import annotations
 
@@ -12,6 +12,16 @@ JSON = "application/json"
 def json_body(body: Any, status: int = 200) -> tuple[Any, int, dict[str, str]]:
     # The operations also produce application/problem+json, so connexion must be told which.
     return body, status, {"Content-Type": JSON}
+
+
+def prefers_html(accept: str) -> bool:
+    """A browser's Accept header: text/html named before any JSON type."""
+    html, json = accept.find("text/html"), accept.find("json")
+    return html >= 0 and (json < 0 or html < json)
+
+
+def html_body(page: str, status: int = 200) -> tuple[str, int, dict[str, str]]:
+    return page, status, {"Content-Type": "text/html"}
 
 
 def empty(status: int = 200, headers: dict[str, str] | None = None) -> flask.Response:

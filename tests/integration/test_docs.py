@@ -34,7 +34,7 @@ CHROMIUM_FLAGS = [
 def test_readme_tables_come_from_fixtures_and_contract() -> None:
     text = docs.README.read_text(encoding="utf-8")
     assert docs.rendered_readme(text) == text, "run: jobagent-mock docs --readme"
-    assert "| `0202701405` | Død borger: 4405 | 4405 |" in text
+    assert "| `0202701405` | Død borger: 4405 | A dead citizen: 4405 | 4405 |" in text
     assert (
         "| 4819 | The BookingStartTime is no longer available | 409 | the example after a 2xx of"
         " TilmeldOgBook for `2208921234` (as `star-jobnet`, CPR `1507851234`) |" in text
@@ -114,17 +114,7 @@ def chromium() -> str:
 def test_every_operation_is_on_the_page_in_chromium(served: str, tmp_path: Path) -> None:
     browser = chromium()
     page = f"{served}/jobagent.html"
-    dom = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'a'}", "--dump-dom", page],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    ).stdout
-    for operation in spec.operations(spec.BUSINESS).values():
-        assert f"operations-{operation.spec['tags'][0]}-{operation.operation_id}" in dom, (
-            operation.operation_id
-        )
+    assert_every_operation_shown(page, tmp_path / "a")
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "docs-jobagent.png"
     subprocess.run(
@@ -141,3 +131,35 @@ def test_every_operation_is_on_the_page_in_chromium(served: str, tmp_path: Path)
         check=False,
     )
     assert screenshot.stat().st_size > 10_000
+
+
+def test_every_page_has_a_heading_an_introduction_and_only_links_inside_the_site(
+    site: Path,
+) -> None:
+    for page in site.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert re.search(r"<h1>.+?</h1><p class=\"intro\">\w", text), page.name
+        for target in re.findall(r"""(?:src|href)=["']([^"'#]+)""", text):
+            assert (site / target).is_file(), f"{page.name} links to {target}, not in the site"
+
+
+@pytest.mark.slow
+@pytest.mark.needs_chromium
+def test_the_contract_shows_when_opened_from_disk(site: Path, tmp_path: Path) -> None:
+    """file:// forbids fetching the YAML beside the page: the page carries the contract."""
+    assert_every_operation_shown((site / "jobagent.html").as_uri(), tmp_path)
+
+
+def assert_every_operation_shown(page: str, profile: Path) -> None:
+    """Headless Chromium renders the page with a section for every business operation."""
+    dom = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    for operation in spec.operations(spec.BUSINESS).values():
+        assert f"operations-{operation.spec['tags'][0]}-{operation.operation_id}" in dom, (
+            operation.operation_id
+        )

@@ -321,6 +321,7 @@ def test_generated_requests_are_answered_alike(twin: Twin, case: Any) -> None:
 EXPECTED_STACK = [
     "ServerErrorMiddleware",
     "RequestContextMiddleware",  # the project's: creates the request context
+    "ConsoleMiddleware",  # the project's: /ui/console.json and /openapi.yaml, no business request
     "JournalMiddleware",
     "ReadingsMiddleware",  # the project's: x-mock-warning, for the lane's answers too
     "FastLane",

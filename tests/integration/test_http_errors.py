@@ -160,3 +160,31 @@ def test_concurrent_creates_lose_nothing(client: ContractClient) -> None:
     assert sorted(t for t in titles if t.startswith("Agent ")) == sorted(
         f"Agent {i}" for i in range(20)
     )
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "words"),
+    [
+        ("cpr", "31028512", "a CPR number: DDMMYY followed by 4 digits"),
+        ("email", "ikke-en-adresse", "an e-mail address: up to 191 characters, @, then"),
+        ("id", "ikke-en-guid", "a GUID: 8-4-4-4-12 hexadecimal digits"),
+    ],
+)
+def test_a_malformed_value_is_told_in_words_never_as_a_pattern(
+    client: ContractClient, where: str, value: str, words: str
+) -> None:
+    """The detail names the expected form (the contract's x-expected), not a regular expression."""
+    paths = {"email": f"/v1/Jobagent/email/{value}", "id": f"/v1/Jobagent/{value}"}
+    cpr = value if where == "cpr" else ORDINARY
+    body = client.get(paths.get(where, "/v1/Jobagent"), cpr=cpr).json()
+    assert words in body["detail"]
+    assert "^" not in body["detail"] and "[0-9" not in str(body["errors"])
+
+
+def test_a_malformed_date_is_told_in_words(client: ContractClient) -> None:
+    body = {"klientkategori": 2, "tilmeldingsdato": "27-11-2026", "ledighedsgrad": 1}
+    detail = client.post("/v1/Tilmelding", json=body).json()["detail"]
+    assert detail == (
+        "body.tilmeldingsdato: '27-11-2026' is not a date and time with an offset (RFC 3339): "
+        "YYYY-MM-DDThh:mm:ss+01:00"
+    )

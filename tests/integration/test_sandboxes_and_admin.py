@@ -156,7 +156,14 @@ def test_request_ids_expire_after_seven_days_of_mock_time(client: ContractClient
 
 def test_personas_and_health_need_no_token(client: ContractClient) -> None:
     personas = client.http.get("/__admin/personas").json()
-    assert {"cpr": "0202701405", "description": "Død borger: 4405", "fejlkoder": [4405]} in personas
+    dead = {
+        "cpr": "0202701405",
+        "description": "Død borger: 4405",
+        "descriptionEn": "A dead citizen: 4405",
+        "fejlkoder": [4405],
+    }
+    assert dead in personas
+    assert all(p["descriptionEn"] for p in personas)  # every persona in Danish and English
     assert client.http.get("/__admin/health").json() == {"status": "ok"}
 
 

@@ -436,3 +436,52 @@ def test_a_shared_store_keeps_nothing_of_a_write_that_failed_unexpectedly(shared
         assert sandbox.agents_of(NEWCOMER) == {}
         assert NEWCOMER not in sandbox.enrollments
         idempotency.claim(sandbox, "r1")  # never claimed
+
+
+def test_every_store_counts_outcomes_past_the_journal_until_reset(store_url: str) -> None:
+    store = open_store(store_url, fixtures.load().jobagents)
+    for n in range(3):
+        store.count_outcome("counted", ("GetJobagent", 404, 4589), f"r{n}")
+    store.count_outcome("counted", ("GetJobagent", 404, 4589), None)  # a GET sent none
+    store.count_outcome("counted", ("GetJobagenter", 200, 0), None)
+    store.count_outcome("other", ("GetJobagenter", 200, 0), "o")
+    assert sorted(store.outcomes("counted"), key=lambda o: o["status"]) == [
+        {
+            "operationId": "GetJobagenter",
+            "status": 200,
+            "fejlkode": 0,
+            "count": 1,
+            "lastRequestId": None,
+        },
+        {
+            "operationId": "GetJobagent",
+            "status": 404,
+            "fejlkode": 4589,
+            "count": 4,
+            "lastRequestId": "r2",
+        },
+    ]
+    store.reset("counted")
+    assert store.outcomes("counted") == []
+    assert store.outcomes("other")[0]["count"] == 1
+
+
+@pytest.mark.slow
+def test_coverage_counts_every_worker_and_the_cli_fails_under(
+    two_workers: str, tmp_path: Path
+) -> None:
+    from jobagent_mock import cli
+
+    client = session(two_workers, "ci-coverage")
+    unknown = "/v1/Jobagent/00000000-0000-4000-8000-00000000abcd"
+    cpr = {"x-civilRegistrationIdentifier": ORDINARY}
+    assert {client.get(unknown, headers=cpr).status_code for _ in range(20)} == {404}
+    found = client.get("/__admin/coverage").json()
+    operation = next(o for o in found["operations"] if o["operationId"] == "GetJobagent")
+    counted = next(o for o in operation["outcomes"] if o["fejlkode"] == 4589)
+    assert counted["count"] == 20  # whichever worker answered
+    args = ["coverage", "--url", two_workers, "--sandbox", "ci-coverage", "--format", "junit"]
+    report = tmp_path / "coverage.xml"
+    assert cli.main([*args, "--output", str(report)]) == 0
+    assert "404 fejlkode 4589: Unknown identifier" in report.read_text()
+    assert cli.main([*args, "--output", str(report), "--fail-under", "80"]) == 1

@@ -49,12 +49,15 @@ def test_enrolls_and_books(client: ContractClient) -> None:
 
 def test_a_booked_slot_is_gone(client: ContractClient) -> None:
     book(client)
-    problem(book(client, cpr=OTHER), 409, 4819)
+    taken = problem(book(client, cpr=OTHER), 409, 4819)
+    assert "booked already" in taken["detail"]
     assert book(client, cpr=OTHER, bookingStartTime="2026-11-26T10:00:00+01:00").status_code == 201
 
 
 def test_a_time_that_is_no_slot_is_not_available(client: ContractClient) -> None:
-    problem(book(client, bookingStartTime="2026-11-26T09:30:00+01:00"), 409, 4819)
+    never = problem(book(client, bookingStartTime="2026-11-26T09:30:00+01:00"), 409, 4819)
+    assert "was never a slot" in never["detail"]
+    assert "Monday, Tuesday, Wednesday, Thursday, Friday at 09:00, 10:00" in never["detail"]
     problem(book(client, bookingStartTime="2026-11-28T09:00:00+01:00"), 409, 4819)  # Saturday
 
 
@@ -161,6 +164,12 @@ def test_personas(client: ContractClient, cpr: str, status: int, fejlkode: int) 
     problem(book(client, cpr=cpr), status, fejlkode)
 
 
+def test_4763_states_the_age_it_computed(client: ContractClient) -> None:
+    detail = problem(book(client, cpr="1111501965"), 422, 4763)["detail"]
+    assert detail.startswith("The citizen is 76 (born 1950-11-11, read from the CPR number)")
+    assert "only klientkategori 6 (Tilmeldt uden ydelse)" in detail
+
+
 def test_one_jobsamtale_per_citizen(client: ContractClient, engine: Any) -> None:
     book(client)
     with engine.store.transaction("star-jobnet") as sandbox:
@@ -191,3 +200,38 @@ def test_a_client_written_from_the_seeds_table_gets_the_same_201(
 def bookings(engine: Any) -> list[dict[str, Any]]:
     with engine.store.snapshot("star-jobnet") as sandbox:
         return [b for cpr in (ORDINARY, OTHER) for b in sandbox.bookings.get(cpr, [])]
+
+
+def test_free_slots_are_those_a_booking_takes(client: ContractClient) -> None:
+    """GET /__admin/slots: bookable slots from the sandbox's now on, a booked one gone."""
+
+    def slots(**query: str) -> list[str]:
+        answer = client.http.get(
+            "/__admin/slots",
+            params={"moedetilbudId": AARHUS, **query},
+            headers={"Authorization": f"Bearer {client.token}"},
+        )
+        assert answer.status_code == 200, answer.text
+        return [slot["start"] for slot in answer.json()["slots"]]
+
+    today = slots(to="2026-11-25")
+    assert today == [
+        "2026-11-25T11:00:00+01:00",
+        "2026-11-25T13:00:00+01:00",
+        "2026-11-25T14:00:00+01:00",
+    ]  # 10:00 has begun
+    assert SLOT in slots(**{"from": "2026-11-26", "to": "2026-11-26"})
+    assert book(client).status_code == 201
+    thursday = slots(**{"from": "2026-11-26", "to": "2026-11-26"})
+    assert SLOT not in thursday and len(thursday) == 4
+    assert not slots(**{"from": "2026-11-28", "to": "2026-11-29"})  # a weekend
+    assert slots()[-1] == "2026-12-23T14:00:00+01:00"  # the option's last day: today + 28
+
+
+def test_slots_of_an_unknown_option_are_404(client: ContractClient) -> None:
+    answer = client.http.get(
+        "/__admin/slots",
+        params={"moedetilbudId": "00000000-0000-4000-8000-000000000000"},
+        headers={"Authorization": f"Bearer {client.token}"},
+    )
+    assert problem(answer, 404, None)["detail"].startswith("No interview option")

@@ -1,0 +1,261 @@
+"""Contract coverage: which documented statuses and fejlkoder a sandbox's requests received,
+against all that each operation of the contract documents, as JSON, Markdown, JUnit and HTML."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from xml.etree import ElementTree
+
+from jobagent_mock import catalogue, spec
+from jobagent_mock.fixtures import Fixtures
+from jobagent_mock.stores.base import Outcome
+
+FORMATS = ("json", "md", "junit", "html")
+
+
+def outcome_of(entry: dict[str, Any]) -> tuple[Outcome, str | None] | None:
+    """What a journal entry counts for (operationId, status, fejlkode or 0) and its x-requestId;
+    None for a request that reached no operation (an unknown path)."""
+    operation_id = entry.get("operationId")
+    if not operation_id:
+        return None
+    response = entry["response"]
+    problem = _problem(response) if response["status"] >= 400 else {}
+    fejlkode = problem.get("fejlkode")
+    headers = {name.lower(): value for name, value in entry["request"]["headers"].items()}
+    request_id = headers.get("x-requestid") or problem.get("requestId")
+    code = fejlkode if isinstance(fejlkode, int) else 0
+    return (operation_id, response["status"], code), request_id
+
+
+def _problem(response: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's Problem body, or {} when the body is not one (or was cut short)."""
+    try:
+        body = json.loads(response.get("body") or "null")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> dict[str, Any]:
+    """Each business operation's documented outcomes, exercised or not (with the count and last
+    x-requestId, or how to trigger it), what else the sandbox got, and the totals."""
+    got = {(r["operationId"], r["status"], r["fejlkode"]): r for r in received}
+    triggers = {
+        (e["operationId"], e["status"], e["fejlkode"]): e["trigger"]
+        for e in catalogue.entries(fixtures)
+    }
+    operations, documented_keys = [], set()
+    for operation in spec.operations(spec.BUSINESS).values():
+        outcomes = []
+        for status, codes in sorted(operation.fejlkoder_by_status().items()):
+            for code in codes or [0]:
+                key = (operation.operation_id, status, code)
+                documented_keys.add(key)
+                outcomes.append(_outcome(operation, key, got.get(key), triggers.get(key)))
+        exercised = sum(o["exercised"] for o in outcomes)
+        operations.append(
+            {
+                "operationId": operation.operation_id,
+                "method": operation.method.upper(),
+                "path": operation.path,
+                "documented": len(outcomes),
+                "exercised": exercised,
+                "outcomes": outcomes,
+            }
+        )
+    undocumented = [
+        {**_public(r), "count": r["count"], "lastRequestId": r["lastRequestId"]}
+        for key, r in sorted(got.items())
+        if key not in documented_keys
+    ]
+    documented = sum(o["documented"] for o in operations)
+    exercised = sum(o["exercised"] for o in operations)
+    return {
+        "sandbox": sandbox,
+        "totals": {
+            "documented": documented,
+            "exercised": exercised,
+            "percent": round(100 * exercised / documented, 1) if documented else 100.0,
+            "requests": sum(r["count"] for r in received),
+        },
+        "operations": operations,
+        "undocumented": undocumented,
+    }
+
+
+def _public(received: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "operationId": received["operationId"],
+        "status": received["status"],
+        "fejlkode": received["fejlkode"] or None,
+    }
+
+
+def _outcome(
+    operation: spec.Operation,
+    key: Outcome,
+    received: dict[str, Any] | None,
+    trigger: dict[str, Any] | None,
+) -> dict[str, Any]:
+    _, status, code = key
+    found: dict[str, Any] = {
+        "status": status,
+        "fejlkode": code or None,
+        "description": _description(operation, status, code),
+        "exercised": received is not None,
+        "count": received["count"] if received else 0,
+        "lastRequestId": received["lastRequestId"] if received else None,
+    }
+    if received is None:
+        found["howToTrigger"] = catalogue.in_words(trigger) if trigger else found["description"]
+        if trigger:
+            found["trigger"] = trigger
+    return found
+
+
+def _description(operation: spec.Operation, status: int, code: int) -> str:
+    """The fejlkode's fejltekst, or for an answer without one the contract's description."""
+    if code:
+        return spec.fejlkode_catalogue()[code][0]
+    text = str(operation.responses[str(status)].get("description", ""))
+    return " ".join(text.split())
+
+
+def _missing(found: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (operation["operationId"], outcome)
+        for operation in found["operations"]
+        for outcome in operation["outcomes"]
+        if not outcome["exercised"]
+    ]
+
+
+def _name(outcome: dict[str, Any]) -> str:
+    code = f" fejlkode {outcome['fejlkode']}" if outcome["fejlkode"] else ""
+    return f"{outcome['status']}{code}: {outcome['description']}"
+
+
+def missing_lines(found: dict[str, Any]) -> list[str]:
+    """One line per documented outcome not exercised, with how to trigger it."""
+    return [
+        f"{operation_id} {_name(outcome)} (how: {outcome['howToTrigger']})"
+        for operation_id, outcome in _missing(found)
+    ]
+
+
+def render(found: dict[str, Any], form: str) -> str:
+    """The report as `json`, `md` (Markdown), `junit` (JUnit XML) or `html`."""
+    renderers = {"json": _json, "md": _markdown, "junit": _junit, "html": _html}
+    return renderers[form](found)
+
+
+def _json(found: dict[str, Any]) -> str:
+    return json.dumps(found, indent=2, ensure_ascii=False)
+
+
+def _summary(found: dict[str, Any]) -> str:
+    totals = found["totals"]
+    return (
+        f"{totals['exercised']} of {totals['documented']} documented outcomes exercised "
+        f"({totals['percent']} %) by {totals['requests']} requests in sandbox {found['sandbox']}"
+    )
+
+
+def _markdown(found: dict[str, Any]) -> str:
+    parts = [f"# Contract coverage\n\n{_summary(found)}.\n"]
+    for operation in found["operations"]:
+        rows = [
+            f"| {o['status']} | {o['fejlkode'] or '–'} | {o['description'].replace('|', '/')} | "
+            + (
+                f"✅ {o['count']} (last `{o['lastRequestId']}`)"
+                if o["exercised"]
+                else f"❌ {o['howToTrigger']}"
+            )
+            + " |"
+            for o in operation["outcomes"]
+        ]
+        parts.append(
+            f"## {operation['operationId']} ({operation['exercised']} of "
+            f"{operation['documented']})\n\n| Status | Fejlkode | Meaning | Exercised |\n"
+            "|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        )
+    if found["undocumented"]:
+        rows = [
+            f"| {r['operationId']} | {r['status']} | {r['fejlkode'] or '–'} | {r['count']} |"
+            for r in found["undocumented"]
+        ]
+        parts.append(
+            "## Answers the contract does not document\n\n| Operation | Status | Fejlkode | "
+            "Count |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        )
+    return "\n".join(parts)
+
+
+def _junit(found: dict[str, Any]) -> str:
+    """One test case per documented outcome: passed when exercised, failed (saying how to
+    trigger it) when not."""
+    suites = ElementTree.Element("testsuites", name="jobagent-mock contract coverage")
+    for operation in found["operations"]:
+        suite = ElementTree.SubElement(
+            suites,
+            "testsuite",
+            name=operation["operationId"],
+            tests=str(operation["documented"]),
+            failures=str(operation["documented"] - operation["exercised"]),
+        )
+        for outcome in operation["outcomes"]:
+            case = ElementTree.SubElement(
+                suite, "testcase", classname=operation["operationId"], name=_name(outcome)
+            )
+            if outcome["exercised"]:
+                ElementTree.SubElement(case, "system-out").text = (
+                    f"received {outcome['count']} times; last x-requestId "
+                    f"{outcome['lastRequestId']}"
+                )
+            else:
+                failure = ElementTree.SubElement(case, "failure", message="not exercised")
+                failure.text = f"How to trigger it: {outcome['howToTrigger']}"
+    ElementTree.indent(suites)
+    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _html(found: dict[str, Any]) -> str:
+    def cell(text: Any) -> str:
+        return f"<td>{html.escape(str(text))}</td>"
+
+    sections = []
+    for operation in found["operations"]:
+        rows = "".join(
+            f'<tr class="{"exercised" if o["exercised"] else "missing"}">'
+            + cell(o["status"])
+            + cell(o["fejlkode"] or "–")
+            + cell(o["description"])
+            + (
+                cell(f"yes, {o['count']} (last x-requestId {o['lastRequestId']})")
+                if o["exercised"]
+                else cell(f"no: {o['howToTrigger']}")
+            )
+            + "</tr>"
+            for o in operation["outcomes"]
+        )
+        sections.append(
+            f"<h2>{html.escape(operation['operationId'])} "
+            f"<small>{operation['method']} {html.escape(operation['path'])}: "
+            f"{operation['exercised']} of {operation['documented']}</small></h2>"
+            "<table><tr><th>Status</th><th>Fejlkode</th><th>Meaning</th><th>Exercised</th></tr>"
+            f"{rows}</table>"
+        )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Contract coverage'
+        "</title><style>body{font-family:sans-serif;max-width:72em;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}"
+        ".exercised{background:#e6f4e6}.missing{background:#fbeaea}</style></head><body>"
+        f"<h1>Contract coverage</h1><p>{html.escape(_summary(found))}. Each row is an answer "
+        "the contract documents; a red one says how to trigger it (see also "
+        '<a href="/__admin/fejlkoder">/__admin/fejlkoder</a>).</p>'
+        + "".join(sections)
+        + "</body></html>"
+    )
