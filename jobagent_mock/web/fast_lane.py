@@ -37,7 +37,7 @@ from jobagent_mock import spec
 from jobagent_mock.errors import Fejl
 from jobagent_mock.service import Mock
 from jobagent_mock.web import context, problems
-from jobagent_mock.web.limits import declared_too_large, read_body, replay
+from jobagent_mock.web.limits import declared_length, read_body, replay
 from jobagent_mock.web.security import authorize
 from jobagent_mock.web.validators import check_body, check_parameter, parse_body
 
@@ -181,8 +181,11 @@ class FastLane:
         return {pythonic(name): value for name, value in path_params.items()}
 
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
-        declared = headers.get("content-length", "")
-        if not declared.isdigit() or declared_too_large(headers, self.limit):
+        try:
+            declared = declared_length(headers)
+        except Fejl:
+            raise StepAside from None
+        if declared is None or declared > self.limit:
             raise StepAside
         raw = await read_body(receive, self.limit)
         if raw is None:

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, TooLarge
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+MAX_LENGTH_DIGITS = 18  # an exabyte; and within int64 for whoever reads it next
 
 
 class InputLimitsMiddleware:
@@ -47,9 +48,20 @@ def too_large(limit: int) -> TooLarge:
     return TooLarge(FAILED_TO_VALIDATE, f"The body is larger than {limit} bytes.")
 
 
+def declared_length(headers: Headers) -> int | None:
+    """The Content-Length, None when none was sent; one that is no number of at most 18 digits
+    is a 400 (RFC 9110 8.6), before connexion's int() meets it (4,301 digits: a ValueError)."""
+    declared = headers.get("content-length")
+    if declared is None:
+        return None
+    if not (declared.isascii() and declared.isdigit() and len(declared) <= MAX_LENGTH_DIGITS):
+        raise InvalidInput(FAILED_TO_VALIDATE, "The Content-Length is not a number of bytes.")
+    return int(declared)
+
+
 def declared_too_large(headers: Headers, limit: int) -> bool:
-    declared = headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > limit
+    declared = declared_length(headers)
+    return declared is not None and declared > limit
 
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:
