@@ -106,3 +106,58 @@ def test_a_content_length_that_is_no_byte_count_is_a_400(
         },
     )
     problem(answer, 400, 1014)
+
+
+def admin(client: ContractClient, method: str, path: str, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {client.token}"}
+    return client.http.request(method, f"/__admin{path}", headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"now": "9999-12-31T23:59:59Z"},
+        {"now": "3000-01-01T00:00:00Z"},
+        {"now": "0001-01-01T00:00:00+14:00"},
+        {"now": "1899-12-31T23:59:59Z"},
+    ],
+)
+def test_a_clock_the_rules_cannot_compute_with_is_refused_and_not_stored(
+    client: ContractClient, change: dict[str, Any]
+) -> None:
+    body = problem(admin(client, "PUT", "/clock", json=change), 400, 1014)
+    assert "body.now" in body["errors"]
+    assert admin(client, "GET", "/clock").json()["pinned"] is False
+    assert client.get("/v1/Jobagent").status_code == 200
+
+
+def test_advancing_past_the_range_is_refused_and_leaves_the_clock(client: ContractClient) -> None:
+    admin(client, "PUT", "/clock", json={"now": "2999-12-01T00:00:00Z"})
+    before = admin(client, "GET", "/clock").json()
+    problem(admin(client, "PUT", "/clock", json={"advanceSeconds": 315360000}), 400, 1014)
+    assert admin(client, "GET", "/clock").json() == before
+
+
+@pytest.mark.parametrize("edge", ["1900-01-01T00:00:00Z", "2999-12-31T23:59:59Z"])
+def test_every_operation_computes_at_the_edges_of_the_clock(
+    client: ContractClient, edge: str
+) -> None:
+    assert admin(client, "PUT", "/clock", json={"now": edge}).status_code == 200
+    enrollment = {"klientkategori": 2, "tilmeldingsdato": edge, "ledighedsgrad": 1}
+    booking = {
+        **enrollment,
+        "bookingStartTime": edge,
+        "moedetilbudId": "3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60",
+        "samtaleformType": 1,
+        "sagsbehandlerEksterntId": "CVR:12345678-RID:87654321",
+    }
+    answers = [
+        client.get("/v1/Jobagent"),
+        client.post("/v1/Jobagent", json={"titel": "Lager", "soegeparametre": {}}),
+        client.post("/v1/Tilmelding", json=enrollment),
+        client.post("/v1/Tilmelding/TilmeldOgBook", json=booking),
+        client.post("/v1/Tilmelding", json=enrollment, headers={"x-requestId": "edge"}),
+        client.post("/v1/Tilmelding", json=enrollment, headers={"x-requestId": "edge"}),
+        admin(client, "GET", "/requests"),
+    ]
+    assert all(answer.status_code < 500 for answer in answers), [a.text for a in answers]
