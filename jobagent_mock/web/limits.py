@@ -1,5 +1,6 @@
 """ASGI middleware for the shape of a request, before routing: a line break in the path is 400
-(1014), a body over the configured size 413 (1014), a chunked body gets its length, a media type
+(1014), so are two different values of a header that names the caller, citizen, request or
+sandbox, a body over the configured size 413 (1014), a chunked body gets its length, a media type
 is read in lower case, and a body sent without one is application/octet-stream (so 415)."""
 
 from __future__ import annotations
@@ -10,6 +11,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, TooLarge
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# headers whose one value names the caller, the citizen, the request or the sandbox
+SINGLE_VALUED = {
+    name.lower().encode(): name
+    for name in ("Authorization", "x-civilRegistrationIdentifier", "x-requestId", "x-mock-sandbox")
+}
 MAX_LENGTH_DIGITS = 18  # an exabyte; and within int64 for whoever reads it next
 
 
@@ -25,6 +31,12 @@ class InputLimitsMiddleware:
             # starlette's and werkzeug's routers disagree on where `$` matches around a line
             # break, so such a path would reach no validation; no contract value contains one
             raise InvalidInput(FAILED_TO_VALIDATE, "The path contains a line break.")
+        conflict = conflicting_header(scope)
+        if conflict is not None:
+            why = "is sent twice with different values; the mock will not pick one"
+            raise InvalidInput(
+                FAILED_TO_VALIDATE, f"header.{conflict} {why}", {f"header.{conflict}": [why]}
+            )
         scope = _media_type_in_lower_case(scope)
         scope = _octet_stream_unless_typed(scope)
         headers = Headers(scope=scope)
@@ -42,6 +54,17 @@ class InputLimitsMiddleware:
         length = [(b"content-length", str(len(body)).encode())]
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"transfer-encoding"] + length
         await self.app(scope, replay(body, receive), send)
+
+
+def conflicting_header(scope: Scope) -> str | None:
+    """The name of a header that says who or what a request is and came twice with different
+    values: a proxy that appends instead of replacing must not have its value silently lost, nor
+    the first copy silently win."""
+    seen: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in SINGLE_VALUED and seen.setdefault(name, value) != value:
+            return SINGLE_VALUED[name]
+    return None
 
 
 def too_large(limit: int) -> TooLarge:

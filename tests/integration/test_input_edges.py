@@ -161,3 +161,43 @@ def test_every_operation_computes_at_the_edges_of_the_clock(
         admin(client, "GET", "/requests"),
     ]
     assert all(answer.status_code < 500 for answer in answers), [a.text for a in answers]
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "second"),
+    [
+        ("x-civilRegistrationIdentifier", ORDINARY, "2208921234"),
+        ("Authorization", None, "Bearer another"),
+        ("x-requestId", "dup-1", "dup-2"),
+        ("x-mock-sandbox", "ci-a", "ci-b"),
+    ],
+)
+@pytest.mark.parametrize("fast_lane", [True, False], ids=["fast lane", "full stack"])
+def test_two_different_values_of_a_naming_header_are_a_400(
+    client: ContractClient, name: str, first: str | None, second: str, fast_lane: bool
+) -> None:
+    first = first or f"Bearer {client.token}"
+    headers = {
+        "Authorization": f"Bearer {client.token}",
+        "x-civilRegistrationIdentifier": ORDINARY,
+        "x-requestId": "dup-0",
+    }
+    headers.pop(name, None)
+    pairs = [*headers.items(), (name, first), (name, second)]
+    if not fast_lane:
+        pairs.append(("Prefer", "return=minimal"))  # a Prefer header: the lane steps aside
+    body = {"titel": "Dobbelt", "soegeparametre": {}}
+    before = client.get("/v1/Jobagent").json()
+    answer = client.http.post("/v1/Jobagent", json=body, headers=pairs)
+    refused = problem(answer, 400, 1014)
+    assert f"header.{name}" in refused["errors"]
+    assert client.get("/v1/Jobagent").json() == before
+
+
+def test_the_same_value_twice_is_one_value(client: ContractClient) -> None:
+    pairs = [
+        ("Authorization", f"Bearer {client.token}"),
+        ("x-civilRegistrationIdentifier", ORDINARY),
+        ("x-civilRegistrationIdentifier", ORDINARY),
+    ]
+    assert client.http.get("/v1/Jobagent", headers=pairs).status_code == 200
