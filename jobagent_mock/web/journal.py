@@ -12,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobagent_mock import readings
-from jobagent_mock.journal import mask_cpr, masked_headers, watch_clock
+from jobagent_mock.journal import capped, redact, redacted_headers, redacted_target, watch_clock
 from jobagent_mock.service import Mock
 from jobagent_mock.web.context import current
 
@@ -72,20 +72,17 @@ class JournalMiddleware:
         """The caller's sandbox and what the journal keeps, as the request context knows them."""
         request = current()
         headers, operation = request.headers, request.operation
-        path = scope["path"] + (
-            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
-        )
         return request.journal_sandbox(), {
             "operationId": operation.operation_id if operation else None,
             "request": {
                 "method": scope["method"],
-                "path": mask_cpr(path),
-                "headers": masked_headers(headers.items()),
-                "body": mask_cpr(asked.decode("utf-8", errors="replace")),
+                "path": redacted_target(scope["path"], scope["query_string"].decode("latin-1")),
+                "headers": redacted_headers(headers.items()),
+                "body": redact(asked.decode("utf-8", errors="replace")),
             },
             "response": {
                 "status": answer[0],
-                "body": mask_cpr(answered.decode("utf-8", "replace")),
-                **({"warning": mask_cpr(answer[1])} if answer[1] else {}),
+                "body": redact(answered.decode("utf-8", "replace")),
+                **({"warning": capped(redact(answer[1]))} if answer[1] else {}),
             },
         }
