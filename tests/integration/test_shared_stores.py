@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -436,3 +437,42 @@ def test_a_shared_store_keeps_nothing_of_a_write_that_failed_unexpectedly(shared
         assert sandbox.agents_of(NEWCOMER) == {}
         assert NEWCOMER not in sandbox.enrollments
         idempotency.claim(sandbox, "r1")  # never claimed
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
+@pytest.mark.slow
+def test_workers_exit_with_their_parent_and_a_restart_serves(tmp_path: Path) -> None:
+    """After `kill -9` of `serve`, its workers stop within 2 s instead of serving on as orphans
+    that hold the port; a new `serve` on the same port then starts and answers."""
+    store, port = f"sqlite:{tmp_path / 'mock.db'}", free_port()
+    server = start_mock(store, 2, port)
+    orphans = _workers(server)
+    assert len(orphans) == 2
+    os.kill(server.pid, signal.SIGKILL)  # the parent only, as `kill -9 PID` does
+    killed = time.monotonic()
+    server.wait(timeout=10)
+    stop(server)  # closes its pipe; the parent is gone, so its process group is left alone
+    try:
+        while any(Path(f"/proc/{pid}").exists() and not _zombie(pid) for pid in orphans):
+            assert time.monotonic() - killed < 5, "the workers outlived their parent"
+            time.sleep(0.05)
+    finally:  # never leave an orphan behind on this machine, whatever the outcome
+        for pid in orphans:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    gone_after = time.monotonic() - killed
+    restarted = start_mock(store, 2, port)
+    try:
+        client = session(f"http://127.0.0.1:{port}")
+        assert client.get("/__admin/health").status_code == 200
+    finally:
+        stop(restarted)
+    # the promise is 2 s; the bound above leaves room for a loaded CI machine
+    assert gone_after < 2.5, f"the workers took {gone_after:.1f} s"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return False
