@@ -35,19 +35,25 @@ def require(program: str) -> str:
 
 @contextmanager
 def redis_server() -> Iterator[str]:
-    program = require("redis-server")
     port = free_port()
+    process = start_redis(port)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    """A Redis server on `port`, answering when this returns (the caller stops it)."""
+    program = require("redis-server")
     process = subprocess.Popen(
         [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        _wait(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close())
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    _wait(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close())
+    return process
 
 
 @contextmanager

@@ -13,10 +13,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from jobagent_mock.clock import Clock
-from jobagent_mock.errors import Fejl
+from jobagent_mock.errors import Fejl, Unavailable
 
 DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500
+
+
+class StoreUnavailable(Unavailable):
+    """The mock's own store cannot be reached: a 503 the same request may pass once it is back,
+    never a 500 that calls it a bug."""
 
 
 @dataclass
@@ -103,28 +108,55 @@ class Store(Protocol):
 
     def clear_journal(self, key: str) -> None: ...
 
+    def check(self) -> None:
+        """Nothing when the store answers; StoreUnavailable (naming the store) when it does not."""
+
 
 class SeededStore(ABC):
     """The part every store shares: the fixtures a sandbox starts from, and what a transaction
     keeps. Each store says how it holds a sandbox and how it keeps or drops what changed."""
 
     shared = False
+    # what the store's client raises when the store cannot be reached: a 503 (reachable())
+    outages: tuple[type[BaseException], ...] = ()
+    # the store as health and a 503 name it (no password)
+    description = "memory"
 
     def __init__(self, seed_jobagents: list[dict[str, Any]]) -> None:
         self._seed = copy.deepcopy(seed_jobagents)
 
     @contextmanager
     def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        with self._held(key) as sandbox:
+        with self.reachable(), self._held(key) as sandbox:
             try:
                 yield sandbox
             except Fejl:
                 self._keep(key, sandbox)  # a refusal keeps what it claimed (an x-requestId)
                 raise
             except BaseException:
-                self._drop(key)
+                self._drop(key)  # in an outage this fails too, and the lock's lease frees it
                 raise
             self._keep(key, sandbox)
+
+    @contextmanager
+    def reachable(self) -> Iterator[None]:
+        """Around every call of the store: its client's outage as StoreUnavailable."""
+        try:
+            yield
+        except self.outages as exc:
+            raise StoreUnavailable(
+                None,
+                f"The mock's store ({self.description}) cannot be reached: "
+                f"{type(exc).__name__}. Try again when it is back.",
+            ) from exc
+
+    def check(self) -> None:
+        with self.reachable():
+            self._ping()
+
+    @abstractmethod
+    def _ping(self) -> None:
+        """A round trip to the store."""
 
     @abstractmethod
     def _held(self, key: str) -> AbstractContextManager[Sandbox]:

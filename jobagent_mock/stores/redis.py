@@ -26,6 +26,9 @@ LOCK_TIMEOUT_SECONDS = 30
 # case the holder died (its lock then expires after LOCK_TIMEOUT_SECONDS)
 LOCK_WAKE_SECONDS = 0.05
 
+CONNECT_TIMEOUT_SECONDS = 2
+REPLY_TIMEOUT_SECONDS = 5
+
 # Redis runs a script atomically: one round trip where commands would take several.
 AGENTS_OF = """
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
@@ -129,7 +132,17 @@ class RedisStore(SeededStore):
         import redis
 
         super().__init__(seed_jobagents)
-        self.redis: Any = redis.Redis.from_url(url)
+        # a Redis that stops answering is an outage (503) after these, never a hung request
+        self.redis: Any = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=REPLY_TIMEOUT_SECONDS,
+        )
+        self.outages = (redis.ConnectionError, redis.TimeoutError, TimeoutError)
+        where = self.redis.connection_pool.connection_kwargs
+        self.description = (
+            f"redis at {where.get('host', where.get('path'))}:{where.get('port', '')}"
+        )
         self.redis.ping()
         self.agents_of = self.redis.register_script(AGENTS_OF)
         self._release = self.redis.register_script(RELEASE)
@@ -187,12 +200,20 @@ class RedisStore(SeededStore):
                 raise TimeoutError(f"no lock on {lock} within {LOCK_TIMEOUT_SECONDS} s")
             self.redis.blpop([wake], timeout=LOCK_WAKE_SECONDS)
 
+    def _ping(self) -> None:
+        self.redis.ping()
+
     @contextmanager
     def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
         prefix = self._prefix(key)
-        yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
+        with self.reachable():
+            yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
 
     def reset(self, key: str | None = None) -> None:
+        with self.reachable():
+            self._reset(key)
+
+    def _reset(self, key: str | None) -> None:
         if key is None:  # every sandbox: no lock to take for all of them at once
             self._delete("jobagent-mock:*")
             return
@@ -209,16 +230,20 @@ class RedisStore(SeededStore):
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         journal = f"{self._prefix(key)}journal"
-        pipe = self.redis.pipeline()
-        pipe.lpush(journal, json.dumps(entry))
-        pipe.ltrim(journal, 0, JOURNAL_SIZE - 1)
-        pipe.execute()
+        with self.reachable():
+            pipe = self.redis.pipeline()
+            pipe.lpush(journal, json.dumps(entry))
+            pipe.ltrim(journal, 0, JOURNAL_SIZE - 1)
+            pipe.execute()
 
     def journal(self, key: str) -> list[dict[str, Any]]:
-        return [json.loads(e) for e in self.redis.lrange(f"{self._prefix(key)}journal", 0, -1)]
+        with self.reachable():
+            entries = self.redis.lrange(f"{self._prefix(key)}journal", 0, -1)
+        return [json.loads(e) for e in entries]
 
     def clear_journal(self, key: str) -> None:
-        self.redis.delete(f"{self._prefix(key)}journal")
+        with self.reachable():
+            self.redis.delete(f"{self._prefix(key)}journal")
 
     def _sandbox(self, prefix: str, raw: bytes | None, seed: bool) -> Sandbox:
         if raw is not None:

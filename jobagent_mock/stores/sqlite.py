@@ -106,6 +106,9 @@ class SqliteStore(SeededStore):
     def __init__(self, path: Path, seed_jobagents: list[dict[str, Any]]) -> None:
         super().__init__(seed_jobagents)
         self._path = path
+        # a file that cannot be opened, read or written (a lost disk, a full one) is an outage
+        self.outages = (sqlite3.OperationalError,)
+        self.description = f"sqlite at {path}"
         self._local = threading.local()
         # Writers queue on a lock of this process's threads and on flock across processes, so
         # SQLite never finds its write lock taken: its busy handler would sleep up to 100 ms
@@ -165,15 +168,19 @@ class SqliteStore(SeededStore):
     def _drop(self, key: str) -> None:  # noqa: ARG002 (one connection a thread: no key needed)
         self._db().execute("ROLLBACK")
 
+    def _ping(self) -> None:
+        self._db().execute("SELECT 1 FROM core LIMIT 1").fetchall()
+
     @contextmanager
     def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
         # one read transaction: every row the reader asks for is of the same moment (WAL)
-        db = self._db()
-        db.execute("BEGIN")
-        try:
-            yield self._load(db, key, seed=False)
-        finally:
-            db.execute("COMMIT")
+        with self.reachable():
+            db = self._db()
+            db.execute("BEGIN")
+            try:
+                yield self._load(db, key, seed=False)
+            finally:
+                db.execute("COMMIT")
 
     def reset(self, key: str | None = None) -> None:
         db = self._db()

@@ -27,6 +27,7 @@ from tests.servers import (
     mock_server,
     redis_server,
     start_mock,
+    start_redis,
     stop,
     wait_until,
 )
@@ -476,3 +477,53 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.needs_redis
+@pytest.mark.slow
+def test_a_stopped_redis_is_a_503_and_both_recover_when_it_returns() -> None:
+    """Redis stopped: every call is a 503 problem with Retry-After (never a 500 that blames the
+    mock), health says 503 and names the store; Redis started again: both answer again."""
+    port = free_port()
+    redis_process = start_redis(port)
+    try:
+        with mock_server(f"redis://127.0.0.1:{port}/0") as (base, _server):
+            client = session(base)
+            citizen = {"x-civilRegistrationIdentifier": ORDINARY}
+            assert client.get("/v1/Jobagent", headers=citizen).status_code == 200
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+            answers = [
+                client.get("/v1/Jobagent", headers=citizen),
+                client.post(
+                    "/v1/Jobagent",
+                    json={"titel": "under udfald", "soegeparametre": {}},
+                    headers={**citizen, "x-requestId": "outage-1"},
+                ),
+                client.get("/__admin/requests"),
+                client.put("/__admin/clock", json={"advanceSeconds": 60}),
+            ]
+            for answer in answers:
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["content-type"].startswith("application/problem+json")
+                assert int(answer.headers["retry-after"]) > 0
+                assert "redis" in answer.json()["detail"]
+            health = client.get("/__admin/health")
+            assert health.status_code == 503
+            assert f"redis at 127.0.0.1:{port}" in health.json()["detail"]
+            redis_process = start_redis(port)
+            for _ in range(100):  # bounded: 10 s for every worker's connections to come back
+                if client.get("/__admin/health").status_code == 200:
+                    break
+                time.sleep(0.1)
+            assert client.get("/__admin/health").status_code == 200
+            created = client.post(
+                "/v1/Jobagent",
+                json={"titel": "efter udfald", "soegeparametre": {}},
+                headers={**citizen, "x-requestId": "outage-1"},
+            )
+            assert created.status_code == 201, created.text  # the refused request kept nothing
+            assert client.get("/v1/Jobagent", headers=citizen).status_code == 200
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
