@@ -8,6 +8,7 @@ are keys of their own, so a write costs the same however full a sandbox is.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -21,9 +22,15 @@ from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, SeededStore
 
+# how long a writer waits for a sandbox's lock before the request is a 503
 LOCK_TIMEOUT_SECONDS = 30
+# A lock is a lease, renewed by its holder's process while held: a holder that dies (kill -9)
+# frees the sandbox within LOCK_LEASE_MS, and the token checked on release still fences a holder
+# that outlived its lease (a process paused longer than that) from writing.
+LOCK_LEASE_MS = 2000
+LEASE_RENEW_SECONDS = LOCK_LEASE_MS / 1000 / 4
 # a writer waiting for a lock is woken by its release; it asks again at least this often, in
-# case the holder died (its lock then expires after LOCK_TIMEOUT_SECONDS)
+# case the holder died (its lease then runs out)
 LOCK_WAKE_SECONDS = 0.05
 
 CONNECT_TIMEOUT_SECONDS = 2
@@ -58,6 +65,13 @@ redis.call('DEL', KEYS[1])
 redis.call('RPUSH', KEYS[2], 1)
 redis.call('LTRIM', KEYS[2], -1, -1)
 return 1
+"""
+
+
+# KEYS: lock; ARGV: token, lease (ms). Extends the lease only while the lock is still ours.
+RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 """
 
 
@@ -146,9 +160,13 @@ class RedisStore(SeededStore):
         self.redis.ping()
         self.agents_of = self.redis.register_script(AGENTS_OF)
         self._release = self.redis.register_script(RELEASE)
+        self._renew = self.redis.register_script(RENEW)
         # writers of this process queue here, so only one per process waits on the Redis lock
         self._writer = threading.Lock()
         self._tokens = threading.local()
+        # the lock this process holds, (key, token), for the renewer; one at most (_writer)
+        self._holding: tuple[str, str] | None = None
+        threading.Thread(target=self._renew_leases, name="redis-lease", daemon=True).start()
 
     @staticmethod
     def _prefix(key: str) -> str:
@@ -165,7 +183,11 @@ class RedisStore(SeededStore):
         prefix = self._prefix(key)
         with self._writer:
             raw = self._acquire(key)
-            sandbox = self._sandbox(prefix, raw, seed=True)
+            try:
+                sandbox = self._sandbox(prefix, raw, seed=True)
+            except BaseException:
+                self._holding = None  # unrenewed, the lease frees the sandbox
+                raise
             yield sandbox
 
     def _keep(self, key: str, sandbox: Sandbox) -> None:
@@ -179,6 +201,7 @@ class RedisStore(SeededStore):
     def _release_with(self, key: str, state: bytes, writes: list[list[str]]) -> None:
         """Release the lock, writing the new state ('' unchanged) and the pending writes, all
         only if the lock is still ours."""
+        self._holding = None
         args = [self._tokens.token, self._prefix(key), state, json.dumps(writes)]
         if not self._release(keys=self._lock(key), args=args):
             raise RuntimeError(f"the lock of sandbox {key} expired while held")
@@ -191,10 +214,11 @@ class RedisStore(SeededStore):
         deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
         while True:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.set(lock, token, nx=True, px=LOCK_TIMEOUT_SECONDS * 1000)
+            pipe.set(lock, token, nx=True, px=LOCK_LEASE_MS)
             pipe.get(f"{self._prefix(key)}core")
             taken, raw = pipe.execute()
             if taken:
+                self._holding = (lock, token)
                 return raw
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no lock on {lock} within {LOCK_TIMEOUT_SECONDS} s")
@@ -202,6 +226,15 @@ class RedisStore(SeededStore):
 
     def _ping(self) -> None:
         self.redis.ping()
+
+    def _renew_leases(self) -> None:
+        """In the background, for the life of the process: keep the lease of a lock held."""
+        while True:
+            time.sleep(LEASE_RENEW_SECONDS)
+            holding = self._holding
+            if holding is not None:
+                with contextlib.suppress(*self.outages):  # the holder will meet the outage
+                    self._renew(keys=[holding[0]], args=[holding[1], LOCK_LEASE_MS])
 
     @contextmanager
     def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
@@ -220,7 +253,11 @@ class RedisStore(SeededStore):
         # one sandbox: under its lock, so a write under way cannot bring its state back
         with self._writer:
             self._acquire(key)
-            self._delete(f"{self._prefix(key)}*")
+            try:
+                self._delete(f"{self._prefix(key)}*")
+            except BaseException:
+                self._holding = None  # unrenewed, the lease frees the sandbox
+                raise
             self._release_with(key, b"", [])
 
     def _delete(self, pattern: str) -> None:

@@ -527,3 +527,79 @@ def test_a_stopped_redis_is_a_503_and_both_recover_when_it_returns() -> None:
     finally:
         redis_process.terminate()
         redis_process.wait(timeout=10)
+
+
+HOLD_AND_WAIT = """
+import sys, time
+from jobagent_mock import fixtures
+from jobagent_mock.stores import open_store
+store = open_store(sys.argv[1], fixtures.load().jobagents)
+with store.transaction("frozen") as sandbox:
+    sandbox.enrollments["1507851234"] = [{"by": "the killed worker"}]
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.needs_redis
+@pytest.mark.slow
+def test_a_worker_killed_holding_a_redis_lock_frees_the_sandbox_within_seconds() -> None:
+    import subprocess
+    import sys
+
+    from jobagent_mock.stores import redis as redis_store
+
+    with redis_server() as url:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_AND_WAIT, url], stdout=subprocess.PIPE
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+            time.sleep(3 * redis_store.LOCK_LEASE_MS / 1000)  # renewed: still held
+            store = open_store(url, fixtures.load().jobagents)
+            assert store.redis.get("jobagent-mock:frozen:lock") is not None
+            holder.kill()
+            killed = time.monotonic()
+            with store.transaction("frozen") as sandbox:
+                waited = time.monotonic() - killed
+                assert ORDINARY not in sandbox.enrollments  # the killed writer kept nothing
+                sandbox.enrollments[ORDINARY] = [{"by": "the next writer"}]
+        finally:
+            holder.kill()
+            holder.wait(timeout=10)
+            if holder.stdout is not None:
+                holder.stdout.close()
+        with store.snapshot("frozen") as sandbox:
+            assert sandbox.enrollments[ORDINARY] == [{"by": "the next writer"}]
+    # about the lease (2 s); the bound leaves room for a loaded CI machine (was 30 s)
+    assert waited < 2 * redis_store.LOCK_LEASE_MS / 1000 + 1, f"waited {waited:.1f} s"
+
+
+@pytest.mark.needs_redis
+def test_a_slow_redis_writer_keeps_its_lease_and_others_wait() -> None:
+    """The lease is renewed while its holder works: a write that takes three leases commits,
+    and a second writer waits for it instead of taking the lock over (the fencing holds)."""
+    from jobagent_mock.stores import redis as redis_store
+
+    with redis_server() as url:
+        slow, other = (open_store(url, fixtures.load().jobagents) for _ in range(2))
+        order: list[str] = []
+        started = threading.Event()
+
+        def second_writer() -> None:
+            started.wait()
+            with other.transaction("slow") as sandbox:
+                order.append("second")
+                sandbox.enrollments.setdefault(ORDINARY, []).append({"by": "second"})
+
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        with slow.transaction("slow") as sandbox:
+            started.set()
+            time.sleep(3 * redis_store.LOCK_LEASE_MS / 1000)
+            order.append("first")
+            sandbox.enrollments.setdefault(ORDINARY, []).append({"by": "first"})
+        thread.join(timeout=60)
+        assert order == ["first", "second"]
+        with other.snapshot("slow") as sandbox:
+            assert sandbox.enrollments[ORDINARY] == [{"by": "first"}, {"by": "second"}]
