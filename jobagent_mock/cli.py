@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
         help="memory (default, one worker), sqlite:PATH or redis://HOST:PORT",
     )
     serve.add_argument(
+        "--max-sandboxes",
+        type=int,
+        default=1000,
+        help="the memory store keeps at most this many sandboxes; the least recently used is "
+        "forgotten, back to the fixtures (default: 1000)",
+    )
+    serve.add_argument(
         "--no-fast-lane",
         action="store_true",
         help="send every request through connexion's full stack (slower; answers are the same)",
@@ -185,6 +192,7 @@ def _serve(args: argparse.Namespace) -> int:
         "max_body_bytes": str(args.max_body_bytes),
         "store": args.store,
         "fast_lane": "0" if args.no_fast_lane else None,
+        "max_sandboxes": str(args.max_sandboxes),
     }
     for name, value in settings.items():
         if value is not None:

@@ -10,4 +10,5 @@ ENVIRONMENT = {
     "max_body_bytes": "JOBAGENT_MOCK_MAX_BODY_BYTES",
     "store": "JOBAGENT_MOCK_STORE",
     "fast_lane": "JOBAGENT_MOCK_FAST_LANE",
+    "max_sandboxes": "JOBAGENT_MOCK_MAX_SANDBOXES",
 }

@@ -26,9 +26,13 @@ _SECRET_FIELD = re.compile(
 _SCHEME = re.compile(r"\b((?i:bearer)|Basic|Digest|Negotiate)\s+[A-Za-z0-9._~+/=:-]{8,}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 REDACTED = "[redacted]"
-# the longest text the journal keeps of one value (a header, a path); bodies have their own cap
-MAX_VALUE_CHARS = 2048
+# The journal keeps at most this much of an entry: each header value (and the path), all the
+# headers together, and how many; bodies have their own cap (web/journal.py). A value is cut
+# after it is redacted, read with a margin, so that nothing that straddles the cut shows half.
+MAX_VALUE_CHARS = 1024
+MAX_HEADER_CHARS = 8 * 1024
 MAX_HEADERS = 64
+CUT_MARGIN = 64
 # sandbox -> its mock time as the request's operation read it; a shared store would otherwise
 # be asked again, a round trip a request, only to stamp the journal entry
 _CLOCK_READINGS: ContextVar[dict[str, datetime]] = ContextVar("jobagent_mock_clock_readings")
@@ -76,27 +80,32 @@ def _redacted_value(value: str) -> str:
 
 def redacted_target(path: str, query: str = "") -> str:
     """A request's path and query as a log line may show them (the access log's one call)."""
-    return capped(redact(f"{path}?{query}" if query else path))
+    return redacted_capped(f"{path}?{query}" if query else path)
 
 
 def redacted_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Headers as the journal keeps them: credentials [redacted] by name, every value redacted
-    and capped, at most MAX_HEADERS of them."""
+    and capped, within MAX_HEADERS and MAX_HEADER_CHARS."""
     kept: dict[str, str] = {}
+    size = 0
     for count, (name, value) in enumerate(headers):
-        if count == MAX_HEADERS:
+        if count == MAX_HEADERS or size > MAX_HEADER_CHARS:
             kept["…"] = f"[{count} headers kept; the rest left out]"
             break
         secret = _SECRET_HEADER.search(name) is not None
-        kept[capped(redact(name))] = REDACTED if secret else capped(redact(value))
+        shown_name = redacted_capped(name)
+        kept[shown_name] = REDACTED if secret else redacted_capped(value)
+        size += len(shown_name) + len(kept[shown_name])
     return kept
 
 
-def capped(text: str, limit: int = MAX_VALUE_CHARS) -> str:
-    """The text, cut to `limit` characters with a marker that says how much was left out."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}…[truncated {len(text) - limit} characters]"
+def redacted_capped(text: str, limit: int = MAX_VALUE_CHARS, whole: int | None = None) -> str:
+    """redact() of at most `limit` characters and a marker of the cut; `whole` is the length of
+    the text that `text` begins (a body read only so far). A huge value costs a small one's."""
+    whole = len(text) if whole is None else whole
+    if whole <= limit:
+        return redact(text)
+    return f"{redact(text[: limit + CUT_MARGIN])[:limit]}…[truncated, {whole} in all]"
 
 
 def select(

@@ -80,9 +80,12 @@ class Sandbox:
         seen = self.request_ids.get(request_id)
         return None if seen is None or seen <= forget_before else seen
 
-    def remember_request_id(self, request_id: str, at: datetime) -> None:
+    def remember_request_id(self, request_id: str, at: datetime, keep: int) -> None:
+        """Remember an accepted id; of more than `keep`, the oldest are forgotten."""
         self.request_ids.pop(request_id, None)  # to the end: the order stays oldest first
         self.request_ids[request_id] = at
+        while len(self.request_ids) > keep:
+            del self.request_ids[next(iter(self.request_ids))]
 
 
 class Store(Protocol):

@@ -59,6 +59,7 @@ for _, w in ipairs(cjson.decode(ARGV[4])) do
     redis.call('ZREM', prefix .. 'citizen:' .. w[3], w[2])
   else
     redis.call('ZADD', prefix .. 'request-ids', w[3], w[2])
+    redis.call('ZREMRANGEBYRANK', prefix .. 'request-ids', 0, -1 - tonumber(w[4]))
   end
 end
 redis.call('DEL', KEYS[1])
@@ -135,8 +136,8 @@ class RedisSandbox(Sandbox):
         _, seen = pipe.execute()
         return None if seen is None else datetime.fromtimestamp(seen, DANISH_TIME)
 
-    def remember_request_id(self, request_id: str, at: datetime) -> None:
-        self.writes.append(["claim", request_id, repr(at.timestamp())])
+    def remember_request_id(self, request_id: str, at: datetime, keep: int) -> None:
+        self.writes.append(["claim", request_id, repr(at.timestamp()), str(keep)])
 
 
 class RedisStore(SeededStore):

@@ -8,6 +8,7 @@ full a sandbox is.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import sqlite3
@@ -26,6 +27,9 @@ LOCK_TIMEOUT_SECONDS = 30
 # a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries
 # (reads stop at JOURNAL_SIZE): a cut costs as much as an entry, so not one with every entry
 JOURNAL_TRIM_EVERY = 64
+# a sandbox's request ids are cut back to the newest `keep` about this often (per claim)
+REQUEST_ID_TRIM_EVERY = 64
+_CLAIMS = itertools.count(1)  # this process's claims, for the cut
 
 
 class SqliteSandbox(Sandbox):
@@ -79,11 +83,18 @@ class SqliteSandbox(Sandbox):
         ).fetchone()
         return None if row is None else datetime.fromtimestamp(row[0], DANISH_TIME)
 
-    def remember_request_id(self, request_id: str, at: datetime) -> None:
+    def remember_request_id(self, request_id: str, at: datetime, keep: int) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO request_id (sandbox, id, seen) VALUES (?, ?, ?)",
             (self._key, request_id, at.timestamp()),
         )
+        # the cut walks `keep` index rows: once in a while, so about `keep` are kept
+        if next(_CLAIMS) % REQUEST_ID_TRIM_EVERY == 0:
+            self._db.execute(
+                "DELETE FROM request_id WHERE sandbox = ? AND seen < (SELECT seen FROM "
+                "request_id WHERE sandbox = ? ORDER BY seen DESC LIMIT 1 OFFSET ?)",
+                (self._key, self._key, keep - 1),
+            )
 
 
 class SqliteStore(SeededStore):

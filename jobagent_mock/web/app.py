@@ -22,7 +22,7 @@ from jobagent_mock.auth import Authority
 from jobagent_mock.environment import ENVIRONMENT
 from jobagent_mock.naming import handler_name
 from jobagent_mock.service import Mock
-from jobagent_mock.stores import open_store
+from jobagent_mock.stores import DEFAULT_MAX_SANDBOXES, open_store
 from jobagent_mock.web import problems
 from jobagent_mock.web.context import (
     AUTHORITY,
@@ -72,8 +72,10 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     store: str | None = None,
     fast_lane: bool = True,
+    max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
 ) -> connexion.FlaskApp:
-    """The mock; `store` is `memory` (default), `sqlite:PATH` or `redis://HOST:PORT`."""
+    """The mock; `store` is `memory` (default, at most `max_sandboxes`), `sqlite:PATH` or
+    `redis://HOST:PORT`."""
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
     # no indent, as ASP.NET writes it; an indent would also force Python's slow JSON encoder
@@ -86,7 +88,7 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         lifespan=_freeze_at_startup,
     )
-    mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents))
+    mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents, max_sandboxes))
     app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
     # outermost: every request gets its context (web/context.py) before anything reads it
@@ -144,4 +146,5 @@ def app_from_environment() -> connexion.FlaskApp:
         max_body_bytes=int(values["max_body_bytes"] or DEFAULT_MAX_BODY_BYTES),
         store=values["store"],
         fast_lane=values["fast_lane"] != "0",
+        max_sandboxes=int(values["max_sandboxes"] or DEFAULT_MAX_SANDBOXES),
     )

@@ -1,14 +1,15 @@
-"""ASGI middleware for the shape of a request, before routing: a line break in the path is 400
-(1014), so are two different values of a header that names the caller, citizen, request or
-sandbox, a body over the configured size 413 (1014), a chunked body gets its length, a media type
-is read in lower case, and a body sent without one is application/octet-stream (so 415)."""
+"""ASGI middleware for the shape of a request, before routing: headers over 32 KiB are 431; a
+line break in the path, or two different values of a header that names the caller, citizen,
+request or sandbox, are 400 (1014); a body over the configured size is 413 (1014); a chunked
+body gets its length, a media type is read in lower case, and a body sent without one is
+application/octet-stream (so 415)."""
 
 from __future__ import annotations
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, TooLarge
+from jobagent_mock.errors import FAILED_TO_VALIDATE, HeadersTooLarge, InvalidInput, TooLarge
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # headers whose one value names the caller, the citizen, the request or the sandbox
@@ -16,6 +17,8 @@ SINGLE_VALUED = {
     name.lower().encode(): name
     for name in ("Authorization", "x-civilRegistrationIdentifier", "x-requestId", "x-mock-sandbox")
 }
+# Kestrel's (ASP.NET's) MaxRequestHeadersTotalSize: what STAR's own servers would take
+MAX_HEADER_BYTES = 32 * 1024
 MAX_LENGTH_DIGITS = 18  # an exabyte; and within int64 for whoever reads it next
 
 
@@ -31,6 +34,10 @@ class InputLimitsMiddleware:
             # starlette's and werkzeug's routers disagree on where `$` matches around a line
             # break, so such a path would reach no validation; no contract value contains one
             raise InvalidInput(FAILED_TO_VALIDATE, "The path contains a line break.")
+        if headers_too_large(scope):
+            raise HeadersTooLarge(
+                None, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes."
+            )
         conflict = conflicting_header(scope)
         if conflict is not None:
             why = "is sent twice with different values; the mock will not pick one"
@@ -54,6 +61,10 @@ class InputLimitsMiddleware:
         length = [(b"content-length", str(len(body)).encode())]
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"transfer-encoding"] + length
         await self.app(scope, replay(body, receive), send)
+
+
+def headers_too_large(scope: Scope) -> bool:
+    return sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES
 
 
 def conflicting_header(scope: Scope) -> str | None:

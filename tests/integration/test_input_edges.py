@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import jwt
 import pytest
 
+from jobagent_mock.web.limits import MAX_HEADER_BYTES
 from tests.helpers import ORDINARY, ContractClient, problem
 
 GOOD_CLAIMS = {
@@ -201,3 +203,34 @@ def test_the_same_value_twice_is_one_value(client: ContractClient) -> None:
         ("x-civilRegistrationIdentifier", ORDINARY),
     ]
     assert client.http.get("/v1/Jobagent", headers=pairs).status_code == 200
+
+
+@pytest.mark.parametrize("fast_lane", [True, False], ids=["fast lane", "full stack"])
+def test_oversized_headers_are_a_431_problem(client: ContractClient, fast_lane: bool) -> None:
+    headers = {
+        "Authorization": f"Bearer {client.token}",
+        "x-civilRegistrationIdentifier": ORDINARY,
+        "x-padding": "p" * (MAX_HEADER_BYTES + 1),
+    }
+    if not fast_lane:
+        headers["Prefer"] = "return=minimal"
+    refused = problem(client.http.get("/v1/Jobagent", headers=headers), 431, None)
+    assert str(MAX_HEADER_BYTES) in refused["detail"]
+    del headers["x-padding"]
+    assert client.http.get("/v1/Jobagent", headers=headers).status_code == 200
+
+
+def test_a_journal_entry_is_capped_whatever_the_request_carried(client: ContractClient) -> None:
+    many = {f"x-h{n}": "v" * 1000 for n in range(30)}  # 30 KB: under the 431 limit
+    client.post(
+        "/v1/Jobagent",
+        json={"titel": "t" * 200_000, "soegeparametre": {}},
+        headers=many,
+    )
+    answer = client.http.get(
+        "/__admin/requests", headers={"Authorization": f"Bearer {client.token}"}
+    )
+    entry = answer.json()["requests"][0]
+    assert len(json.dumps(entry)) < 32 * 1024
+    assert entry["request"]["body"].endswith("in all]")
+    assert entry["request"]["headers"]["…"].endswith("the rest left out]")

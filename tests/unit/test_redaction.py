@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from jobagent_mock.journal import MAX_HEADERS, capped, redact, redacted_headers, redacted_target
+from jobagent_mock.journal import (
+    MAX_HEADER_CHARS,
+    MAX_HEADERS,
+    MAX_VALUE_CHARS,
+    redact,
+    redacted_capped,
+    redacted_headers,
+    redacted_target,
+)
 
 
 @pytest.mark.parametrize(
@@ -38,10 +46,19 @@ def test_headers_are_redacted_by_name_and_bounded() -> None:
     many = [(f"x-h{i}", "v" * 10_000) for i in range(1000)]
     kept = redacted_headers([("Proxy-Authorization", "Basic eA=="), *many])
     assert kept["Proxy-Authorization"] == "[redacted]"
-    assert len(kept) == MAX_HEADERS + 1  # and the marker that says the rest was left out
+    assert kept["…"].endswith("the rest left out]")
+    assert len(kept) <= MAX_HEADERS + 1
+    assert sum(len(n) + len(v) for n, v in kept.items()) < MAX_HEADER_CHARS + 2 * MAX_VALUE_CHARS
     assert all("truncated" in value for name, value in kept.items() if name.startswith("x-h"))
 
 
-def test_capped_says_what_it_left_out() -> None:
-    assert capped("abcdef", 3) == "abc…[truncated 3 characters]"
-    assert capped("abc", 3) == "abc"
+def test_a_cut_never_shows_half_a_cpr_number() -> None:
+    text = "a" * (MAX_VALUE_CHARS - 8) + "1507851234" + "b" * 100  # cut after "15078512"
+    shown = redacted_capped(text)
+    assert "1507851" not in shown and "150785-x" in shown
+    assert shown.endswith(f"…[truncated, {len(text)} in all]")
+
+
+def test_short_values_are_only_redacted() -> None:
+    assert redacted_capped("abc", 3) == "abc"
+    assert redacted_capped("abcdef", 3) == "abc…[truncated, 6 in all]"
