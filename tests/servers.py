@@ -66,7 +66,9 @@ def mock_server(store: str, workers: int = 2) -> Iterator[tuple[str, subprocess.
         stop(process)
 
 
-def start_mock(store: str, workers: int, port: int, key: str = "k" * 32) -> subprocess.Popen[bytes]:
+def start_mock(
+    store: str, workers: int, port: int, key: str = "k" * 32, *options: str
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "jobagent-mock"),
@@ -79,6 +81,7 @@ def start_mock(store: str, workers: int, port: int, key: str = "k" * 32) -> subp
             store,
             "--signing-key",
             key,
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
