@@ -12,7 +12,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,10 +72,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-sandboxes",
-        type=int,
+        type=_positive(int),
         default=1000,
         help="the memory store keeps at most this many sandboxes; the least recently used is "
         "forgotten, back to the fixtures (default: 1000)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=_positive(float),
+        default=10.0,
+        help="seconds a request's headers may take to arrive; a slower client is answered 408 "
+        "and closed (default: 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        default=1000,
+        help="connections one worker serves at once; a request beyond them is answered 503 "
+        "(default: 1000)",
     )
     serve.add_argument(
         "--no-fast-lane",
@@ -103,6 +117,18 @@ def _parser() -> argparse.ArgumentParser:
     docs.set_defaults(run=_docs)
     token.set_defaults(run=_token)
     return parser
+
+
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: a number of `kind` above zero."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above zero")
+        return value
+
+    return parse
 
 
 def _add_contract_commands(commands: Any) -> None:
@@ -193,6 +219,8 @@ def _serve(args: argparse.Namespace) -> int:
         "store": args.store,
         "fast_lane": "0" if args.no_fast_lane else None,
         "max_sandboxes": str(args.max_sandboxes),
+        "header_timeout": str(args.header_timeout),
+        "max_connections": str(args.max_connections),
     }
     for name, value in settings.items():
         if value is not None:
@@ -210,7 +238,10 @@ def _serve(args: argparse.Namespace) -> int:
         raise StartupError(f"cannot start: {type(exc).__name__}: {exc}") from exc
     print(_banner(f"http://{args.host}:{args.port}"), flush=True)  # noqa: T201
     if args.workers == 1:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        from jobagent_mock.web.connections import options_from_environment
+
+        options = options_from_environment()
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
         return 0
     return _serve_workers(args)
 
@@ -223,6 +254,8 @@ def _serve_workers(args: argparse.Namespace) -> int:
     if workers.supported():
         return workers.serve(args.workers, args.host, args.port)
     # no SO_REUSEPORT: uvicorn's workers, which share one socket (see web/workers.py)
+    from jobagent_mock.web.connections import options_from_environment
+
     uvicorn.run(
         workers.APP_FACTORY,
         factory=True,
@@ -230,6 +263,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
+        **options_from_environment(),
     )
     return 0
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# create_app()'s keyword -> the variable that carries it to a worker process
+# create_app()'s keyword, or a server setting (web/connections.py), -> the variable that
+# carries it to a worker process
 ENVIRONMENT = {
     "fixtures_dir": "JOBAGENT_MOCK_FIXTURES",
     "closed_world": "JOBAGENT_MOCK_CLOSED_WORLD",
@@ -11,4 +12,6 @@ ENVIRONMENT = {
     "store": "JOBAGENT_MOCK_STORE",
     "fast_lane": "JOBAGENT_MOCK_FAST_LANE",
     "max_sandboxes": "JOBAGENT_MOCK_MAX_SANDBOXES",
+    "header_timeout": "JOBAGENT_MOCK_HEADER_TIMEOUT",
+    "max_connections": "JOBAGENT_MOCK_MAX_CONNECTIONS",
 }

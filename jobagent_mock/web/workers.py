@@ -94,7 +94,15 @@ def _worker(listener: socket.socket) -> None:
 
     watch = threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True)
     watch.start()
-    config = uvicorn.Config(APP_FACTORY, factory=True, log_level="warning", backlog=BACKLOG)
+    from jobagent_mock.web.connections import options_from_environment
+
+    config = uvicorn.Config(
+        APP_FACTORY,
+        factory=True,
+        log_level="warning",
+        backlog=BACKLOG,
+        **options_from_environment(),
+    )
     uvicorn.Server(config).run(sockets=[listener])
 
 
