@@ -234,3 +234,31 @@ def test_a_journal_entry_is_capped_whatever_the_request_carried(client: Contract
     assert len(json.dumps(entry)) < 32 * 1024
     assert entry["request"]["body"].endswith("in all]")
     assert entry["request"]["headers"]["…"].endswith("the rest left out]")
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        "9999-12-31T23:59:59Z",  # a valid instant, past year 9999 in Danish time
+        "9999-12-31T23:59:59-01:00",
+        "0001-01-01T00:00:00+01:00",
+        "0001-01-01T00:00:00Z",
+    ],
+)
+@pytest.mark.parametrize("field", ["tilmeldingsdato", "haendelsesdato", "bookingStartTime"])
+def test_a_timestamp_at_the_edge_of_the_calendar_is_never_a_500(
+    client: ContractClient, instant: str, field: str
+) -> None:
+    body = {
+        "klientkategori": 2,
+        "tilmeldingsdato": "2026-11-30T08:00:00+01:00",
+        "ledighedsgrad": 1,
+        "moedetilbudId": "3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60",
+        "samtaleformType": 1,
+        "sagsbehandlerEksterntId": "CVR:12345678-RID:87654321",
+        "bookingStartTime": "2026-12-01T09:00:00+01:00",
+        field: instant,
+    }
+    for path in ("/v1/Tilmelding", "/v1/Tilmelding/TilmeldOgBook"):
+        answer = client.post(path, json=body)  # a documented answer (ContractClient checks)
+        assert answer.status_code < 500, answer.text  # a far past event date may well pass

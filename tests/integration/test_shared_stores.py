@@ -44,15 +44,6 @@ SLOT = {
 }
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "redis":
-        with redis_server() as url:
-            yield url
-    else:
-        yield "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'mock.db'}"
-
-
 def test_every_store_keeps_the_same_rules(store_url: str) -> None:
     store = open_store(store_url, fixtures.load().jobagents)
     with store.transaction("a") as sandbox:

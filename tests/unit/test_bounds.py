@@ -3,9 +3,7 @@ journal's size, and a sandbox's request ids, on every store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +13,6 @@ from jobagent_mock.errors import ReplayedRequest
 from jobagent_mock.stores import MemoryStore, open_store
 from jobagent_mock.stores.memory import JOURNAL_BYTES
 from jobagent_mock.stores.sqlite import REQUEST_ID_TRIM_EVERY
-from tests.servers import redis_server
 
 SEED = fixtures.load().jobagents
 CPR = "0101991234"
@@ -51,15 +48,6 @@ def test_a_journal_keeps_its_newest_entries_within_its_size() -> None:
     kept = store.journal("s")
     assert [e["n"] for e in kept] == list(range(49, 49 - len(kept), -1))  # newest first
     assert 5 <= len(kept) < 10
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "redis":
-        with redis_server() as url:
-            yield url
-    else:
-        yield "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'mock.db'}"
 
 
 def test_a_sandbox_keeps_its_newest_request_ids(
