@@ -194,6 +194,10 @@ class SqliteStore(SeededStore):
                 db.execute("COMMIT")
 
     def reset(self, key: str | None = None) -> None:
+        with self.reachable():
+            self._reset(key)
+
+    def _reset(self, key: str | None) -> None:
         db = self._db()
         where, args = ("", ()) if key is None else (" WHERE sandbox = ?", (key,))
         with self._exclusive():
@@ -203,8 +207,8 @@ class SqliteStore(SeededStore):
             db.execute("COMMIT")
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
-        db = self._db()
-        with self._exclusive():
+        with self.reachable(), self._exclusive():
+            db = self._db()
             db.execute(
                 "INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry))
             )
@@ -218,14 +222,19 @@ class SqliteStore(SeededStore):
                 )
 
     def journal(self, key: str) -> list[dict[str, Any]]:
-        rows = self._db().execute(
-            "SELECT entry FROM journal WHERE sandbox = ? ORDER BY id DESC LIMIT ?",
-            (key, JOURNAL_SIZE),
-        )
+        with self.reachable():
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT entry FROM journal WHERE sandbox = ? ORDER BY id DESC LIMIT ?",
+                    (key, JOURNAL_SIZE),
+                )
+                .fetchall()
+            )
         return [json.loads(entry) for (entry,) in rows]
 
     def clear_journal(self, key: str) -> None:
-        with self._exclusive():
+        with self.reachable(), self._exclusive():
             self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
 
     def _load(self, db: sqlite3.Connection, key: str, seed: bool) -> Sandbox:

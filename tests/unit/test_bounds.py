@@ -1,9 +1,13 @@
 """Bounded memory (issue 14): the memory store's sandboxes (least recently used forgotten), a
-journal's size, and a sandbox's request ids, on every store."""
+journal's size, and a sandbox's request ids, on every store; and a failing SQLite file as an
+outage (503)."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,8 +15,9 @@ from jobagent_mock import fixtures, idempotency
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import ReplayedRequest
 from jobagent_mock.stores import MemoryStore, open_store
+from jobagent_mock.stores.base import StoreUnavailable
 from jobagent_mock.stores.memory import JOURNAL_BYTES
-from jobagent_mock.stores.sqlite import REQUEST_ID_TRIM_EVERY
+from jobagent_mock.stores.sqlite import REQUEST_ID_TRIM_EVERY, SqliteStore
 
 SEED = fixtures.load().jobagents
 CPR = "0101991234"
@@ -73,3 +78,26 @@ def test_a_sandbox_keeps_its_newest_request_ids(
             sandbox.request_id_seen(f"r{n}", LONG_AGO) is not None for n in range(claims)
         )
     assert remembered <= keep + slack
+
+
+def test_a_sqlite_file_that_fails_is_a_503_naming_it(tmp_path: Path) -> None:
+    """What SQLite raises when its file cannot be read or written (a lost or full disk) is the
+    store's outage: StoreUnavailable (503), naming the file, from every kind of call."""
+    store = open_store(f"sqlite:{tmp_path / 'mock.db'}", SEED)
+    assert isinstance(store, SqliteStore)
+
+    def lost_disk() -> Any:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    store._db = lost_disk  # type: ignore[method-assign]
+    for call in (
+        store.check,
+        lambda: store.journal("s"),
+        lambda: store.record("s", {"n": 1}),
+        lambda: store.reset("s"),
+        lambda: store.transaction("s").__enter__(),
+        lambda: store.snapshot("s").__enter__(),
+    ):
+        with pytest.raises(StoreUnavailable, match=str(tmp_path / "mock.db")) as refused:
+            call()
+        assert refused.value.status == 503
