@@ -12,6 +12,7 @@ ADMIN_SCOPE = "mock.admin"
 
 
 def get_health() -> Any:
+    engine().store.check()  # a store that cannot be reached: 503, naming it
     return json_body({"status": "ok"})
 
 

@@ -15,6 +15,9 @@ ALGORITHM = "HS256"
 TOKEN_LIFETIME_SECONDS = 3600
 VERIFIED_TOKENS_KEPT = 4096
 MIN_KEY_BYTES = 32  # RFC 7518 section 3.2: an HS256 key at least as long as the hash
+# the claims the mock reads, and their JSON type: a token signed with the right key but another
+# shape (a key shared with `--signing-key` can sign anything) is no valid token, never a 500
+READ_CLAIMS = {"sub": str, "scope": str, "organisationType": str, "organisationCode": str}
 
 
 class SigningKeyError(ValueError):
@@ -119,8 +122,9 @@ class Authority:
             )
         if isinstance(claims.get("exp"), int | float) and claims["exp"] <= time.time():
             return "The token has expired; fetch a new one from /connect/token."
-        if claims.get("sub") not in self._clients:
-            return f"The client {claims.get('sub')} is not one of this mock's clients."
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or subject not in self._clients:
+            return f"The client {subject!r} (sub) is not one of this mock's clients."
         return "The token is not valid (its signature or claims); fetch one from /connect/token."
 
     def _decode(self, token: str) -> dict[str, Any] | None:
@@ -134,4 +138,6 @@ class Authority:
             )
         except jwt.PyJWTError:
             return None
-        return claims if claims.get("sub") in self._clients else None
+        if not all(isinstance(claims.get(name), kind) for name, kind in READ_CLAIMS.items()):
+            return None
+        return claims if claims["sub"] in self._clients else None

@@ -61,6 +61,17 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds above zero."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: above 0")
+    return seconds
+
+
 def _whole_number(least: int, most: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
@@ -184,6 +195,33 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         name="access_log",
         action="store_false",
         help="no line a request on stdout (method, path, status, fejlkode, ms)",
+    )
+    option(
+        "--max-sandboxes",
+        name="max_sandboxes",
+        metavar="N",
+        default="1000",
+        type=_whole_number(1),
+        help="the memory store keeps at most this many sandboxes; the least recently used is "
+        "forgotten, back to the fixtures (default: 1000)",
+    )
+    option(
+        "--header-timeout",
+        name="header_timeout",
+        metavar="SECONDS",
+        default="10",
+        type=_seconds,
+        help="seconds a request's headers may take to arrive; a slower client is answered 408 "
+        "and closed (default: 10)",
+    )
+    option(
+        "--max-connections",
+        name="max_connections",
+        metavar="N",
+        default="1000",
+        type=_whole_number(1),
+        help="connections one worker serves at once; one beyond them is answered 503 "
+        "(default: 1000)",
     )
 
 
@@ -319,6 +357,9 @@ def _serve(args: argparse.Namespace) -> int:
         "store": args.store,
         "fast_lane": "1" if args.fast_lane else "0",
         "access_log": "1" if args.access_log else "0",
+        "max_sandboxes": str(args.max_sandboxes),
+        "header_timeout": str(args.header_timeout),
+        "max_connections": str(args.max_connections),
     }
     # the workers (and, with one, this process) build the app from these variables
     for name, value in settings.items():
@@ -337,7 +378,10 @@ def _serve(args: argparse.Namespace) -> int:
         raise StartupError(f"cannot start: {type(exc).__name__}: {exc}") from exc
     print(_banner(f"http://{args.host}:{args.port}", args), flush=True)  # noqa: T201
     if args.workers == 1:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        from jobagent_mock.web.connections import options_from_environment
+
+        options = options_from_environment()
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
         return 0
     return _serve_workers(args)
 
@@ -350,6 +394,8 @@ def _serve_workers(args: argparse.Namespace) -> int:
     if workers.supported():
         return workers.serve(args.workers, args.host, args.port)
     # no SO_REUSEPORT: uvicorn's workers, which share one socket (see web/workers.py)
+    from jobagent_mock.web.connections import options_from_environment
+
     uvicorn.run(
         workers.APP_FACTORY,
         factory=True,
@@ -357,6 +403,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
+        **options_from_environment(),
     )
     return 0
 

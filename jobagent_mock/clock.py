@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from jobagent_mock import spec
+
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+
+
+class OutOfRange(ValueError):
+    """A clock change that would leave the range every date rule can compute with."""
+
+
+@cache
+def allowed_range() -> tuple[datetime, datetime]:
+    """The earliest and latest instant the clock may show (admin.yaml's x-clock-range)."""
+    bounds = spec.schema("ClockChange", spec.CONTROL)["x-clock-range"]
+    return datetime.fromisoformat(bounds["earliest"]), datetime.fromisoformat(bounds["latest"])
 
 
 class Clock:
@@ -21,11 +35,16 @@ class Clock:
         return self.now().date()
 
     def pin(self, instant: datetime) -> None:
+        """Show `instant` from now on; OutOfRange (and nothing changed) outside the range."""
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=DANISH_TIME)
+        _require_within(instant, timedelta(0))
         self._pinned, self._offset = instant, timedelta(0)
 
     def advance(self, delta: timedelta) -> None:
+        """Move forward; OutOfRange (and nothing changed) past the range."""
+        base = self._pinned or datetime.now(DANISH_TIME)
+        _require_within(base, self._offset + delta)
         self._offset += delta
 
     def release(self) -> None:
@@ -47,3 +66,12 @@ class Clock:
     @property
     def is_pinned(self) -> bool:
         return self._pinned is not None or bool(self._offset)
+
+
+def _require_within(base: datetime, offset: timedelta) -> None:
+    earliest, latest = allowed_range()
+    # compared as distances from the earliest instant, which never overflow as a sum can
+    if not timedelta(0) <= (base - earliest) + offset <= latest - earliest:
+        raise OutOfRange(
+            f"The clock must stay from {earliest.isoformat()} to {latest.isoformat()}."
+        )

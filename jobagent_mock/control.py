@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobagent_mock import coverage, journal
+from jobagent_mock.clock import Clock, OutOfRange
+from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.stores import Store
 
@@ -57,11 +59,19 @@ class ControlPlane:
     def change_clock(
         self, sandbox: str, now: datetime | None, advance_seconds: int | None
     ) -> dict[str, Any]:
+        """Pin and/or advance the clock; a 400 (and the clock unchanged) for a change past the
+        range the rules compute with."""
         with self._store.transaction(sandbox) as state:
-            if now is not None:
-                state.clock.pin(now)
-            if advance_seconds:
-                state.clock.advance(timedelta(seconds=advance_seconds))
+            changed = Clock.from_state(state.clock.state())
+            try:
+                if now is not None:
+                    changed.pin(now)
+                if advance_seconds:
+                    changed.advance(timedelta(seconds=advance_seconds))
+            except OutOfRange as exc:
+                where = "body.now" if now is not None else "body.advanceSeconds"
+                raise InvalidInput(FAILED_TO_VALIDATE, str(exc), {where: [str(exc)]}) from None
+            state.clock = changed
         return self.clock(sandbox)
 
     def release_clock(self, sandbox: str) -> dict[str, Any]:

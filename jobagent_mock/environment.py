@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-# serve's setting -> its variable; create_app() takes those from fixtures_dir on by these names
+# create_app()'s keyword, or a server setting (web/connections.py), -> the variable that
+# carries it to a worker process
 ENVIRONMENT = {
     "host": "JOBAGENT_MOCK_HOST",
     "port": "JOBAGENT_MOCK_PORT",
@@ -16,6 +17,9 @@ ENVIRONMENT = {
     "store": "JOBAGENT_MOCK_STORE",
     "fast_lane": "JOBAGENT_MOCK_FAST_LANE",
     "access_log": "JOBAGENT_MOCK_ACCESS_LOG",
+    "max_sandboxes": "JOBAGENT_MOCK_MAX_SANDBOXES",
+    "header_timeout": "JOBAGENT_MOCK_HEADER_TIMEOUT",
+    "max_connections": "JOBAGENT_MOCK_MAX_CONNECTIONS",
 }
 OFF = ("0", "false", "no", "off")
 

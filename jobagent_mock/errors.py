@@ -120,6 +120,12 @@ class RuleViolation(Fejl):
     status = 422
 
 
+class HeadersTooLarge(Fejl):
+    """Request headers past what the mock reads (RFC 6585 section 5)."""
+
+    status = 431
+
+
 class Unavailable(Fejl):
     """A system STAR depends on cannot be reached: the same request may succeed later."""
 

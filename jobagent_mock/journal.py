@@ -7,12 +7,32 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
-# ten digits that read as DDMMYY plus four: a CPR number, wherever it appears
-_CPR = re.compile(
-    r"(?<![0-9])((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2})[0-9]{4}(?![0-9])"
+# six digits, at most one dash or space, four digits, wherever they stand, inside longer digit
+# runs too: every CPR number, however written, and whatever it is glued to
+_CPR_LIKE = re.compile(r"[0-9]*([0-9]{6})[- ]?[0-9]{4}[0-9]*")
+# headers whose whole value is a credential, by name or by a part of their name
+_SECRET_HEADER = re.compile(r"auth|cookie|token|secret|passw|api-?key|session", re.IGNORECASE)
+# a name that holds a credential (query parameter, JSON or form field) and its value; names are
+# matched from a word's start and bounded, so a long text costs linear time
+_SECRET_FIELD = re.compile(
+    r"""(?<![\w-])(?P<name>["']?[\w-]{0,40}?"""
+    r"""(?:token|secret|passw(?:or)?d|api_?key|assertion|credential|code_verifier)[\w-]{0,40}"""
+    r"""["']?\s*[:=]\s*)(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^&\s,;}"']*)""",
+    re.IGNORECASE,
 )
-_SECRET_HEADERS = {"authorization", "cookie"}
+# an authorization scheme and its credentials, and a JWT, wherever text carries them
+_SCHEME = re.compile(r"\b((?i:bearer)|Basic|Digest|Negotiate)\s+[A-Za-z0-9._~+/=:-]{8,}")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+REDACTED = "[redacted]"
+# The journal keeps at most this much of an entry: each header value (and the path), all the
+# headers together, and how many; bodies have their own cap (web/journal.py). A value is cut
+# after it is redacted, read with a margin, so that nothing that straddles the cut shows half.
+MAX_VALUE_CHARS = 1024
+MAX_HEADER_CHARS = 8 * 1024
+MAX_HEADERS = 64
+CUT_MARGIN = 64
 # sandbox -> its mock time as the request's operation read it; a shared store would otherwise
 # be asked again, a round trip a request, only to stamp the journal entry
 _CLOCK_READINGS: ContextVar[dict[str, datetime]] = ContextVar("jobagent_mock_clock_readings")
@@ -31,16 +51,61 @@ def note_clock(sandbox: str, now: datetime) -> None:
         readings[sandbox] = now
 
 
-def mask_cpr(text: str) -> str:
-    """Every CPR number in a text as DDMMYY-xxxx."""
-    return _CPR.sub(r"\1-xxxx", text)
+def redact(text: str) -> str:
+    """A text as the journal and the access log may keep it: every CPR-like digit group as
+    DDMMYY-xxxx (its first six digits kept, the rest x), every credential [redacted]. A text
+    that hides one behind percent-encoding is kept decoded."""
+    if "%" in text:
+        decoded = unquote(text)
+        if _redact_plain(decoded) != decoded:
+            return _redact_plain(decoded)
+    return _redact_plain(text)
 
 
-def masked_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    return {
-        name: "[redacted]" if name.lower() in _SECRET_HEADERS else mask_cpr(value)
-        for name, value in headers
-    }
+def _redact_plain(text: str) -> str:
+    text = _SCHEME.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _JWT.sub(REDACTED, text)
+    text = _SECRET_FIELD.sub(lambda m: m.group("name") + _redacted_value(m.group("value")), text)
+    return _CPR_LIKE.sub(_mask_digits, text)
+
+
+def _mask_digits(match: re.Match[str]) -> str:
+    digits = re.sub("[^0-9]", "", match.group(0))
+    return f"{digits[:6]}-{'x' * (len(digits) - 6)}"
+
+
+def _redacted_value(value: str) -> str:
+    return f'"{REDACTED}"' if value.startswith('"') else REDACTED
+
+
+def redacted_target(path: str, query: str = "") -> str:
+    """A request's path and query as a log line may show them (the access log's one call)."""
+    return redacted_capped(f"{path}?{query}" if query else path)
+
+
+def redacted_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers as the journal keeps them: credentials [redacted] by name, every value redacted
+    and capped, within MAX_HEADERS and MAX_HEADER_CHARS."""
+    kept: dict[str, str] = {}
+    size = 0
+    for count, (name, value) in enumerate(headers):
+        if count == MAX_HEADERS or size > MAX_HEADER_CHARS:
+            kept["…"] = f"[{count} headers kept; the rest left out]"
+            break
+        secret = _SECRET_HEADER.search(name) is not None
+        shown_name = redacted_capped(name)
+        kept[shown_name] = REDACTED if secret else redacted_capped(value)
+        size += len(shown_name) + len(kept[shown_name])
+    return kept
+
+
+def redacted_capped(text: str, limit: int = MAX_VALUE_CHARS, whole: int | None = None) -> str:
+    """redact() of at most `limit` characters and a marker of the cut; `whole` is the length of
+    the text that `text` begins (a body read only so far). A huge value costs a small one's."""
+    whole = len(text) if whole is None else whole
+    if whole <= limit:
+        return redact(text)
+    return f"{redact(text[: limit + CUT_MARGIN])[:limit]}…[truncated, {whole} in all]"
 
 
 def select(

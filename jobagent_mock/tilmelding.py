@@ -126,7 +126,13 @@ def local_time(timestamp: str) -> datetime:
     parsed = datetime.fromisoformat(timestamp.replace("z", "Z").replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=DANISH_TIME)
-    return parsed.astimezone(DANISH_TIME)
+    try:
+        return parsed.astimezone(DANISH_TIME)
+    except OverflowError:
+        # within years 1 to 9999 as written, outside them in Danish time: the first or last
+        # instant Python can name, which every date rule finds out of its range (never a 500)
+        edge = datetime.max if parsed.year > 1 else datetime.min
+        return edge.replace(tzinfo=DANISH_TIME)
 
 
 def _check_organisation(person: Person, body: dict[str, Any], rules: EnrollmentRules) -> None:

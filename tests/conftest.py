@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jobagent_mock.web.app import create_app
 from tests.helpers import ContractClient
+from tests.servers import redis_server
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +33,13 @@ def client(app: Any) -> ContractClient:
 @pytest.fixture
 def engine(app: Any) -> Any:
     return app.app.config["JOBAGENT_MOCK_ENGINE"]
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store in turn: memory, SQLite in a fresh file, a Redis server of its own."""
+    if request.param == "redis":
+        with redis_server() as url:
+            yield url
+    else:
+        yield "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'mock.db'}"

@@ -36,19 +36,25 @@ def require(program: str) -> str:
 
 @contextmanager
 def redis_server() -> Iterator[str]:
-    program = require("redis-server")
     port = free_port()
+    process = start_redis(port)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    """A Redis server on `port`, answering when this returns (the caller stops it)."""
+    program = require("redis-server")
     process = subprocess.Popen(
         [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        _wait(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close())
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    _wait(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close())
+    return process
 
 
 @contextmanager
@@ -61,8 +67,10 @@ def mock_server(store: str, workers: int = 2) -> Iterator[tuple[str, subprocess.
         stop(process)
 
 
-def start_mock(store: str, workers: int, port: int, key: str = "k" * 32) -> subprocess.Popen[bytes]:
-    args = ["--workers", str(workers), "--store", store, "--signing-key", key]
+def start_mock(
+    store: str, workers: int, port: int, key: str = "k" * 32, *options: str
+) -> subprocess.Popen[bytes]:
+    args = ["--workers", str(workers), "--store", store, "--signing-key", key, *options]
     return start_serve(port, *args)
 
 

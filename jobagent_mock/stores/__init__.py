@@ -7,15 +7,27 @@ from pathlib import Path
 from typing import Any
 
 from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, Store
-from jobagent_mock.stores.memory import MemoryStore
+from jobagent_mock.stores.memory import DEFAULT_MAX_SANDBOXES, MemoryStore
 
-__all__ = ["DEFAULT_SANDBOX", "JOURNAL_SIZE", "MemoryStore", "Sandbox", "Store", "open_store"]
+__all__ = [
+    "DEFAULT_MAX_SANDBOXES",
+    "DEFAULT_SANDBOX",
+    "JOURNAL_SIZE",
+    "MemoryStore",
+    "Sandbox",
+    "Store",
+    "open_store",
+]
 
 
-def open_store(url: str | None, seed_jobagents: list[dict[str, Any]]) -> Store:
-    """`memory` (the default), `sqlite:PATH` or `redis://HOST:PORT[/DB]`."""
+def open_store(
+    url: str | None,
+    seed_jobagents: list[dict[str, Any]],
+    max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
+) -> Store:
+    """`memory` (the default; at most `max_sandboxes`), `sqlite:PATH` or `redis://HOST:PORT[/DB]`."""
     if url in (None, "", "memory"):
-        return MemoryStore(seed_jobagents)
+        return MemoryStore(seed_jobagents, max_sandboxes)
     assert url is not None
     if url.startswith("sqlite:"):
         from jobagent_mock.stores.sqlite import SqliteStore

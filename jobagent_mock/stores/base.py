@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from jobagent_mock.clock import Clock
-from jobagent_mock.errors import Fejl
+from jobagent_mock.errors import Fejl, Unavailable
 
 DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500
@@ -31,6 +31,11 @@ def outcome_row(outcome: Outcome, count: int, last_request_id: str | None) -> di
         "count": count,
         "lastRequestId": last_request_id,
     }
+
+
+class StoreUnavailable(Unavailable):
+    """The mock's own store cannot be reached: a 503 the same request may pass once it is back,
+    never a 500 that calls it a bug."""
 
 
 @dataclass
@@ -89,9 +94,12 @@ class Sandbox:
         seen = self.request_ids.get(request_id)
         return None if seen is None or seen <= forget_before else seen
 
-    def remember_request_id(self, request_id: str, at: datetime) -> None:
+    def remember_request_id(self, request_id: str, at: datetime, keep: int) -> None:
+        """Remember an accepted id; of more than `keep`, the oldest are forgotten."""
         self.request_ids.pop(request_id, None)  # to the end: the order stays oldest first
         self.request_ids[request_id] = at
+        while len(self.request_ids) > keep:
+            del self.request_ids[next(iter(self.request_ids))]
 
 
 class Store(Protocol):
@@ -125,28 +133,55 @@ class Store(Protocol):
         """Every outcome the sandbox got: operationId, status, fejlkode (0: none), count and
         lastRequestId."""
 
+    def check(self) -> None:
+        """Nothing when the store answers; StoreUnavailable (naming the store) when it does not."""
+
 
 class SeededStore(ABC):
     """The part every store shares: the fixtures a sandbox starts from, and what a transaction
     keeps. Each store says how it holds a sandbox and how it keeps or drops what changed."""
 
     shared = False
+    # what the store's client raises when the store cannot be reached: a 503 (reachable())
+    outages: tuple[type[BaseException], ...] = ()
+    # the store as health and a 503 name it (no password)
+    description = "memory"
 
     def __init__(self, seed_jobagents: list[dict[str, Any]]) -> None:
         self._seed = copy.deepcopy(seed_jobagents)
 
     @contextmanager
     def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        with self._held(key) as sandbox:
+        with self.reachable(), self._held(key) as sandbox:
             try:
                 yield sandbox
             except Fejl:
                 self._keep(key, sandbox)  # a refusal keeps what it claimed (an x-requestId)
                 raise
             except BaseException:
-                self._drop(key)
+                self._drop(key)  # in an outage this fails too, and the lock's lease frees it
                 raise
             self._keep(key, sandbox)
+
+    @contextmanager
+    def reachable(self) -> Iterator[None]:
+        """Around every call of the store: its client's outage as StoreUnavailable."""
+        try:
+            yield
+        except self.outages as exc:
+            raise StoreUnavailable(
+                None,
+                f"The mock's store ({self.description}) cannot be reached: "
+                f"{type(exc).__name__}. Try again when it is back.",
+            ) from exc
+
+    def check(self) -> None:
+        with self.reachable():
+            self._ping()
+
+    @abstractmethod
+    def _ping(self) -> None:
+        """A round trip to the store."""
 
     @abstractmethod
     def _held(self, key: str) -> AbstractContextManager[Sandbox]:

@@ -1,11 +1,15 @@
-"""The memory store: every sandbox in this process, for one worker (the default)."""
+"""The memory store: every sandbox in this process, for one worker (the default). Bounded: at
+most `max_sandboxes` sandboxes (the least recently used is forgotten, as if reset), and each
+journal at most JOURNAL_SIZE entries and JOURNAL_BYTES of them."""
 
 from __future__ import annotations
 
+import json
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from jobagent_mock.stores.base import (
@@ -17,14 +21,36 @@ from jobagent_mock.stores.base import (
     outcome_row,
 )
 
+DEFAULT_MAX_SANDBOXES = 1000
+# a journal keeps its entries as JSON text, newest first, within this many characters
+JOURNAL_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class _Journal:
+    entries: deque[str] = field(default_factory=lambda: deque(maxlen=JOURNAL_SIZE))
+    size: int = 0
+
+    def add(self, text: str) -> None:
+        if len(self.entries) == self.entries.maxlen:
+            self.size -= len(self.entries[-1])
+        self.entries.appendleft(text)
+        self.size += len(text)
+        while self.size > JOURNAL_BYTES and len(self.entries) > 1:
+            self.size -= len(self.entries.pop())
+
 
 class MemoryStore(SeededStore):
-    def __init__(self, seed_jobagents: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, seed_jobagents: list[dict[str, Any]], max_sandboxes: int = DEFAULT_MAX_SANDBOXES
+    ) -> None:
         super().__init__(seed_jobagents)
-        self._sandboxes: dict[str, Sandbox] = {}
-        self._journals: dict[str, deque[dict[str, Any]]] = {}
-        # sandbox -> outcome -> [count, last x-requestId]
-        self._outcomes: dict[str, dict[Outcome, list[Any]]] = {}
+        # least recently used first: a sandbox or journal used moves to the end
+        self._sandboxes: OrderedDict[str, Sandbox] = OrderedDict()
+        self._journals: OrderedDict[str, _Journal] = OrderedDict()
+        self.max_sandboxes = max_sandboxes
+        # sandbox -> outcome -> [count, last x-requestId]; bounded like the sandboxes
+        self._outcomes: OrderedDict[str, dict[Outcome, list[Any]]] = OrderedDict()
         # One lock for everything: requests are short, and it makes each operation atomic.
         self._lock = threading.RLock()
 
@@ -34,7 +60,14 @@ class MemoryStore(SeededStore):
             sandbox = self._sandboxes.get(key)
             if sandbox is None:
                 sandbox = self._sandboxes[key] = self.fresh()
+                self._forget_the_least_recent(self._sandboxes)
+            self._sandboxes.move_to_end(key)
             yield sandbox
+
+    def _forget_the_least_recent(self, kept: OrderedDict[str, Any]) -> None:
+        """Past max_sandboxes, the least recently used is forgotten: back to the fixtures."""
+        while len(kept) > self.max_sandboxes:
+            kept.popitem(last=False)
 
     def _keep(self, key: str, sandbox: Sandbox) -> None:
         """Changes are made in place: kept already."""
@@ -42,6 +75,9 @@ class MemoryStore(SeededStore):
     def _drop(self, key: str) -> None:
         """Nothing to undo: rolling back in place would mean copying a sandbox every write, and
         the rules check everything before they store anything, so only a bug leaves a part."""
+
+    def _ping(self) -> None:
+        """This process is the store: it answers while anything does."""
 
     def snapshot(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]:
         return self._held(key)
@@ -58,12 +94,20 @@ class MemoryStore(SeededStore):
                 self._outcomes.pop(key, None)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
+        text = json.dumps(entry, ensure_ascii=False)  # text: one object, never walked by the GC
         with self._lock:
-            self._journals.setdefault(key, deque(maxlen=JOURNAL_SIZE)).appendleft(entry)
+            journal = self._journals.get(key)
+            if journal is None:
+                journal = self._journals[key] = _Journal()
+                self._forget_the_least_recent(self._journals)
+            self._journals.move_to_end(key)
+            journal.add(text)
 
     def journal(self, key: str) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._journals.get(key, ()))
+            found = self._journals.get(key)
+            texts = list(found.entries) if found else []
+        return [json.loads(text) for text in texts]
 
     def clear_journal(self, key: str) -> None:
         with self._lock:
@@ -71,7 +115,11 @@ class MemoryStore(SeededStore):
 
     def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
         with self._lock:
-            counted = self._outcomes.setdefault(key, {}).setdefault(outcome, [0, None])
+            if key not in self._outcomes:
+                self._outcomes[key] = {}
+                self._forget_the_least_recent(self._outcomes)
+            self._outcomes.move_to_end(key)
+            counted = self._outcomes[key].setdefault(outcome, [0, None])
             counted[0] += 1
             counted[1] = request_id or counted[1]
 

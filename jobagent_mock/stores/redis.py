@@ -8,6 +8,7 @@ are keys of their own, so a write costs the same however full a sandbox is.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -28,10 +29,19 @@ from jobagent_mock.stores.base import (
     outcome_row,
 )
 
+# how long a writer waits for a sandbox's lock before the request is a 503
 LOCK_TIMEOUT_SECONDS = 30
+# A lock is a lease, renewed by its holder's process while held: a holder that dies (kill -9)
+# frees the sandbox within LOCK_LEASE_MS, and the token checked on release still fences a holder
+# that outlived its lease (a process paused longer than that) from writing.
+LOCK_LEASE_MS = 2000
+LEASE_RENEW_SECONDS = LOCK_LEASE_MS / 1000 / 4
 # a writer waiting for a lock is woken by its release; it asks again at least this often, in
-# case the holder died (its lock then expires after LOCK_TIMEOUT_SECONDS)
+# case the holder died (its lease then runs out)
 LOCK_WAKE_SECONDS = 0.05
+
+CONNECT_TIMEOUT_SECONDS = 2
+REPLY_TIMEOUT_SECONDS = 5
 
 # Redis runs a script atomically: one round trip where commands would take several.
 AGENTS_OF = """
@@ -56,12 +66,20 @@ for _, w in ipairs(cjson.decode(ARGV[4])) do
     redis.call('ZREM', prefix .. 'citizen:' .. w[3], w[2])
   else
     redis.call('ZADD', prefix .. 'request-ids', w[3], w[2])
+    redis.call('ZREMRANGEBYRANK', prefix .. 'request-ids', 0, -1 - tonumber(w[4]))
   end
 end
 redis.call('DEL', KEYS[1])
 redis.call('RPUSH', KEYS[2], 1)
 redis.call('LTRIM', KEYS[2], -1, -1)
 return 1
+"""
+
+
+# KEYS: lock; ARGV: token, lease (ms). Extends the lease only while the lock is still ours.
+RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 """
 
 
@@ -125,8 +143,8 @@ class RedisSandbox(Sandbox):
         _, seen = pipe.execute()
         return None if seen is None else datetime.fromtimestamp(seen, DANISH_TIME)
 
-    def remember_request_id(self, request_id: str, at: datetime) -> None:
-        self.writes.append(["claim", request_id, repr(at.timestamp())])
+    def remember_request_id(self, request_id: str, at: datetime, keep: int) -> None:
+        self.writes.append(["claim", request_id, repr(at.timestamp()), str(keep)])
 
 
 class RedisStore(SeededStore):
@@ -141,13 +159,27 @@ class RedisStore(SeededStore):
             ) from None
 
         super().__init__(seed_jobagents)
-        self.redis: Any = redis.Redis.from_url(url)
+        # a Redis that stops answering is an outage (503) after these, never a hung request
+        self.redis: Any = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=REPLY_TIMEOUT_SECONDS,
+        )
+        self.outages = (redis.ConnectionError, redis.TimeoutError, TimeoutError)
+        where = self.redis.connection_pool.connection_kwargs
+        self.description = (
+            f"redis at {where.get('host', where.get('path'))}:{where.get('port', '')}"
+        )
         self.redis.ping()
         self.agents_of = self.redis.register_script(AGENTS_OF)
         self._release = self.redis.register_script(RELEASE)
+        self._renew = self.redis.register_script(RENEW)
         # writers of this process queue here, so only one per process waits on the Redis lock
         self._writer = threading.Lock()
         self._tokens = threading.local()
+        # the lock this process holds, (key, token), for the renewer; one at most (_writer)
+        self._holding: tuple[str, str] | None = None
+        threading.Thread(target=self._renew_leases, name="redis-lease", daemon=True).start()
 
     @staticmethod
     def _prefix(key: str) -> str:
@@ -164,7 +196,11 @@ class RedisStore(SeededStore):
         prefix = self._prefix(key)
         with self._writer:
             raw = self._acquire(key)
-            sandbox = self._sandbox(prefix, raw, seed=True)
+            try:
+                sandbox = self._sandbox(prefix, raw, seed=True)
+            except BaseException:
+                self._holding = None  # unrenewed, the lease frees the sandbox
+                raise
             yield sandbox
 
     def _keep(self, key: str, sandbox: Sandbox) -> None:
@@ -178,6 +214,7 @@ class RedisStore(SeededStore):
     def _release_with(self, key: str, state: bytes, writes: list[list[str]]) -> None:
         """Release the lock, writing the new state ('' unchanged) and the pending writes, all
         only if the lock is still ours."""
+        self._holding = None
         args = [self._tokens.token, self._prefix(key), state, json.dumps(writes)]
         if not self._release(keys=self._lock(key), args=args):
             raise RuntimeError(f"the lock of sandbox {key} expired while held")
@@ -190,28 +227,50 @@ class RedisStore(SeededStore):
         deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
         while True:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.set(lock, token, nx=True, px=LOCK_TIMEOUT_SECONDS * 1000)
+            pipe.set(lock, token, nx=True, px=LOCK_LEASE_MS)
             pipe.get(f"{self._prefix(key)}core")
             taken, raw = pipe.execute()
             if taken:
+                self._holding = (lock, token)
                 return raw
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no lock on {lock} within {LOCK_TIMEOUT_SECONDS} s")
             self.redis.blpop([wake], timeout=LOCK_WAKE_SECONDS)
 
+    def _ping(self) -> None:
+        self.redis.ping()
+
+    def _renew_leases(self) -> None:
+        """In the background, for the life of the process: keep the lease of a lock held."""
+        while True:
+            time.sleep(LEASE_RENEW_SECONDS)
+            holding = self._holding
+            if holding is not None:
+                with contextlib.suppress(*self.outages):  # the holder will meet the outage
+                    self._renew(keys=[holding[0]], args=[holding[1], LOCK_LEASE_MS])
+
     @contextmanager
     def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
         prefix = self._prefix(key)
-        yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
+        with self.reachable():
+            yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
 
     def reset(self, key: str | None = None) -> None:
+        with self.reachable():
+            self._reset(key)
+
+    def _reset(self, key: str | None) -> None:
         if key is None:  # every sandbox: no lock to take for all of them at once
             self._delete("jobagent-mock:*")
             return
         # one sandbox: under its lock, so a write under way cannot bring its state back
         with self._writer:
             self._acquire(key)
-            self._delete(f"{self._prefix(key)}*")
+            try:
+                self._delete(f"{self._prefix(key)}*")
+            except BaseException:
+                self._holding = None  # unrenewed, the lease frees the sandbox
+                raise
             self._release_with(key, b"", [])
 
     def _delete(self, pattern: str) -> None:
@@ -221,16 +280,20 @@ class RedisStore(SeededStore):
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         journal = f"{self._prefix(key)}journal"
-        pipe = self.redis.pipeline()
-        pipe.lpush(journal, json.dumps(entry))
-        pipe.ltrim(journal, 0, JOURNAL_SIZE - 1)
-        pipe.execute()
+        with self.reachable():
+            pipe = self.redis.pipeline()
+            pipe.lpush(journal, json.dumps(entry))
+            pipe.ltrim(journal, 0, JOURNAL_SIZE - 1)
+            pipe.execute()
 
     def journal(self, key: str) -> list[dict[str, Any]]:
-        return [json.loads(e) for e in self.redis.lrange(f"{self._prefix(key)}journal", 0, -1)]
+        with self.reachable():
+            entries = self.redis.lrange(f"{self._prefix(key)}journal", 0, -1)
+        return [json.loads(e) for e in entries]
 
     def clear_journal(self, key: str) -> None:
-        self.redis.delete(f"{self._prefix(key)}journal")
+        with self.reachable():
+            self.redis.delete(f"{self._prefix(key)}journal")
 
     def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
         # two hashes keyed by the outcome: its count and the last x-requestId
@@ -239,13 +302,15 @@ class RedisStore(SeededStore):
         pipe.hincrby(f"{self._prefix(key)}outcome-count", name, 1)
         if request_id:
             pipe.hset(f"{self._prefix(key)}outcome-last", name, request_id)
-        pipe.execute()
+        with self.reachable():
+            pipe.execute()
 
     def outcomes(self, key: str) -> list[dict[str, Any]]:
         pipe = self.redis.pipeline()
         pipe.hgetall(f"{self._prefix(key)}outcome-count")
         pipe.hgetall(f"{self._prefix(key)}outcome-last")
-        counts, lasts = pipe.execute()
+        with self.reachable():
+            counts, lasts = pipe.execute()
         found = []
         for name, count in counts.items():
             operation_id, status, fejlkode = json.loads(name)

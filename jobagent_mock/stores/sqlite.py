@@ -8,6 +8,7 @@ full a sandbox is.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import sqlite3
@@ -33,6 +34,9 @@ LOCK_TIMEOUT_SECONDS = 30
 # a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries
 # (reads stop at JOURNAL_SIZE): a cut costs as much as an entry, so not one with every entry
 JOURNAL_TRIM_EVERY = 64
+# a sandbox's request ids are cut back to the newest `keep` about this often (per claim)
+REQUEST_ID_TRIM_EVERY = 64
+_CLAIMS = itertools.count(1)  # this process's claims, for the cut
 
 
 class SqliteSandbox(Sandbox):
@@ -86,11 +90,18 @@ class SqliteSandbox(Sandbox):
         ).fetchone()
         return None if row is None else datetime.fromtimestamp(row[0], DANISH_TIME)
 
-    def remember_request_id(self, request_id: str, at: datetime) -> None:
+    def remember_request_id(self, request_id: str, at: datetime, keep: int) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO request_id (sandbox, id, seen) VALUES (?, ?, ?)",
             (self._key, request_id, at.timestamp()),
         )
+        # the cut walks `keep` index rows: once in a while, so about `keep` are kept
+        if next(_CLAIMS) % REQUEST_ID_TRIM_EVERY == 0:
+            self._db.execute(
+                "DELETE FROM request_id WHERE sandbox = ? AND seen < (SELECT seen FROM "
+                "request_id WHERE sandbox = ? ORDER BY seen DESC LIMIT 1 OFFSET ?)",
+                (self._key, self._key, keep - 1),
+            )
 
 
 class SqliteStore(SeededStore):
@@ -117,6 +128,9 @@ class SqliteStore(SeededStore):
     def __init__(self, path: Path, seed_jobagents: list[dict[str, Any]]) -> None:
         super().__init__(seed_jobagents)
         self._path = path
+        # a file that cannot be opened, read or written (a lost disk, a full one) is an outage
+        self.outages = (sqlite3.OperationalError,)
+        self.description = f"sqlite at {path}"
         self._local = threading.local()
         # Writers queue on a lock of this process's threads and on flock across processes, so
         # SQLite never finds its write lock taken: its busy handler would sleep up to 100 ms
@@ -176,17 +190,25 @@ class SqliteStore(SeededStore):
     def _drop(self, key: str) -> None:  # noqa: ARG002 (one connection a thread: no key needed)
         self._db().execute("ROLLBACK")
 
+    def _ping(self) -> None:
+        self._db().execute("SELECT 1 FROM core LIMIT 1").fetchall()
+
     @contextmanager
     def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
         # one read transaction: every row the reader asks for is of the same moment (WAL)
-        db = self._db()
-        db.execute("BEGIN")
-        try:
-            yield self._load(db, key, seed=False)
-        finally:
-            db.execute("COMMIT")
+        with self.reachable():
+            db = self._db()
+            db.execute("BEGIN")
+            try:
+                yield self._load(db, key, seed=False)
+            finally:
+                db.execute("COMMIT")
 
     def reset(self, key: str | None = None) -> None:
+        with self.reachable():
+            self._reset(key)
+
+    def _reset(self, key: str | None) -> None:
         db = self._db()
         where, args = ("", ()) if key is None else (" WHERE sandbox = ?", (key,))
         with self._exclusive():
@@ -196,8 +218,8 @@ class SqliteStore(SeededStore):
             db.execute("COMMIT")
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
-        db = self._db()
-        with self._exclusive():
+        with self.reachable(), self._exclusive():
+            db = self._db()
             db.execute(
                 "INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry))
             )
@@ -211,18 +233,23 @@ class SqliteStore(SeededStore):
                 )
 
     def journal(self, key: str) -> list[dict[str, Any]]:
-        rows = self._db().execute(
-            "SELECT entry FROM journal WHERE sandbox = ? ORDER BY id DESC LIMIT ?",
-            (key, JOURNAL_SIZE),
-        )
+        with self.reachable():
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT entry FROM journal WHERE sandbox = ? ORDER BY id DESC LIMIT ?",
+                    (key, JOURNAL_SIZE),
+                )
+                .fetchall()
+            )
         return [json.loads(entry) for (entry,) in rows]
 
     def clear_journal(self, key: str) -> None:
-        with self._exclusive():
+        with self.reachable(), self._exclusive():
             self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
 
     def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
-        with self._exclusive():
+        with self.reachable(), self._exclusive():
             self._db().execute(
                 "INSERT INTO outcome VALUES (?, ?, ?, ?, 1, ?) "
                 "ON CONFLICT (sandbox, operation, status, fejlkode) DO UPDATE SET "
@@ -231,11 +258,12 @@ class SqliteStore(SeededStore):
             )
 
     def outcomes(self, key: str) -> list[dict[str, Any]]:
-        rows = self._db().execute(
-            "SELECT operation, status, fejlkode, count, last_request_id FROM outcome "
-            "WHERE sandbox = ?",
-            (key,),
-        )
+        with self.reachable():
+            rows = self._db().execute(
+                "SELECT operation, status, fejlkode, count, last_request_id FROM outcome "
+                "WHERE sandbox = ?",
+                (key,),
+            ).fetchall()
         return [outcome_row((o, s, f), n, last) for o, s, f, n, last in rows]
 
     def _load(self, db: sqlite3.Connection, key: str, seed: bool) -> Sandbox:

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock.journal import mask_cpr
+from jobagent_mock.journal import redacted_target
 
 PROBLEM = b"application/problem+json"
 KEPT_PROBLEM_BYTES = 16 * 1024  # a Problem body is far smaller; a bigger one is not read for it
@@ -45,7 +45,7 @@ class AccessLogMiddleware:
 
     def _write(self, scope: Scope, status: int, fejlkode: str, elapsed_ms: float) -> None:
         query = scope.get("query_string", b"").decode("latin-1")
-        path = mask_cpr(scope["path"] + (f"?{query}" if query else ""))
+        path = redacted_target(scope["path"], query)
         stream = self.stream or sys.stdout
         # one write a line, flushed: lines of several workers on one pipe never interleave
         stream.write(f"{scope['method']} {path} {status} {fejlkode} {elapsed_ms:.1f}ms\n")

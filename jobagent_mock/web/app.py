@@ -21,7 +21,7 @@ from jobagent_mock.auth import Authority
 from jobagent_mock.environment import setting, switched_on
 from jobagent_mock.naming import handler_name
 from jobagent_mock.service import Mock
-from jobagent_mock.stores import open_store
+from jobagent_mock.stores import DEFAULT_MAX_SANDBOXES, open_store
 from jobagent_mock.web import console, problems
 from jobagent_mock.web.access_log import AccessLogMiddleware
 from jobagent_mock.web.context import (
@@ -73,8 +73,10 @@ def create_app(
     store: str | None = None,
     fast_lane: bool = True,
     access_log: bool = False,
+    max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
 ) -> connexion.FlaskApp:
-    """The mock; `store` is `memory` (default), `sqlite:PATH` or `redis://HOST:PORT`."""
+    """The mock; `store` is `memory` (default, at most `max_sandboxes`), `sqlite:PATH` or
+    `redis://HOST:PORT`."""
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
     # no indent, as ASP.NET writes it; an indent would also force Python's slow JSON encoder
@@ -87,7 +89,7 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         lifespan=_freeze_at_startup,
     )
-    mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents))
+    mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents, max_sandboxes))
     app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
     if access_log:  # outermost of all: its time is the whole answer's
@@ -163,4 +165,5 @@ def app_from_environment() -> connexion.FlaskApp:
         store=setting("store"),
         fast_lane=switched_on("fast_lane", True),
         access_log=switched_on("access_log", False),
+        max_sandboxes=int(setting("max_sandboxes") or DEFAULT_MAX_SANDBOXES),
     )

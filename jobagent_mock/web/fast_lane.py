@@ -37,7 +37,13 @@ from jobagent_mock import spec
 from jobagent_mock.errors import Fejl
 from jobagent_mock.service import Mock
 from jobagent_mock.web import context, problems
-from jobagent_mock.web.limits import declared_too_large, read_body, replay
+from jobagent_mock.web.limits import (
+    conflicting_header,
+    declared_length,
+    headers_too_large,
+    read_body,
+    replay,
+)
 from jobagent_mock.web.security import authorize
 from jobagent_mock.web.validators import check_body, check_parameter, parse_body
 
@@ -148,7 +154,9 @@ class FastLane:
     # the checks, in connexion's order, each the one both paths call; a refusal steps aside
     def _route(self, scope: Scope, headers: Headers) -> tuple[Route, dict[str, str]]:
         path, method = scope["path"], scope["method"].lower()
-        if scope["query_string"] or "\n" in path:
+        if scope["query_string"] or "\n" in path or headers_too_large(scope):
+            raise StepAside
+        if conflicting_header(scope) is not None:
             raise StepAside
         matches = [(r, m) for r in self.routes if (m := r.pattern.fullmatch(path))]
         # two templates matching one path (.../email/VerificereEmail) is routing's to settle
@@ -181,8 +189,11 @@ class FastLane:
         return {pythonic(name): value for name, value in path_params.items()}
 
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
-        declared = headers.get("content-length", "")
-        if not declared.isdigit() or declared_too_large(headers, self.limit):
+        try:
+            declared = declared_length(headers)
+        except Fejl:
+            raise StepAside from None
+        if declared is None or declared > self.limit:
             raise StepAside
         raw = await read_body(receive, self.limit)
         if raw is None:

@@ -12,13 +12,37 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobagent_mock import readings
-from jobagent_mock.journal import mask_cpr, masked_headers, watch_clock
+from jobagent_mock.journal import (
+    CUT_MARGIN,
+    redacted_capped,
+    redacted_headers,
+    redacted_target,
+    watch_clock,
+)
 from jobagent_mock.service import Mock
 from jobagent_mock.web.context import current
 
 log = logging.getLogger(__name__)
 BUSINESS_PREFIX = "/v1/"
-KEPT_BODY_BYTES = 16 * 1024  # per body; the journal keeps 500 entries a sandbox
+KEPT_BODY_BYTES = 8 * 1024  # per body; the journal keeps 500 entries a sandbox
+
+
+class _Body:
+    """What the journal keeps of a body sent in chunks: the first KEPT_BODY_BYTES (and a margin
+    to redact across the cut), and how long it was."""
+
+    def __init__(self) -> None:
+        self.kept, self.length = bytearray(), 0
+
+    def add(self, chunk: bytes) -> None:
+        self.length += len(chunk)
+        room = KEPT_BODY_BYTES + CUT_MARGIN - len(self.kept)
+        if room > 0:
+            self.kept.extend(chunk[:room])
+
+    def shown(self) -> str:
+        text = self.kept.decode("utf-8", errors="replace")
+        return redacted_capped(text, KEPT_BODY_BYTES, self.length)
 
 
 class JournalMiddleware:
@@ -29,13 +53,13 @@ class JournalMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(BUSINESS_PREFIX):
             await self.app(scope, receive, send)
             return
-        asked, answered = bytearray(), bytearray()
+        asked, answered = _Body(), _Body()
         status, warning = 0, None
 
         async def receive_() -> Message:
             message = await receive()
-            if message["type"] == "http.request" and len(asked) < KEPT_BODY_BYTES:
-                asked.extend(message.get("body", b"")[: KEPT_BODY_BYTES - len(asked)])
+            if message["type"] == "http.request":
+                asked.add(message.get("body", b""))
             return message
 
         async def send_(message: Message) -> None:
@@ -43,8 +67,8 @@ class JournalMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 warning = Headers(raw=message.get("headers", [])).get(readings.HEADER)
-            elif message["type"] == "http.response.body" and len(answered) < KEPT_BODY_BYTES:
-                answered.extend(message.get("body", b"")[: KEPT_BODY_BYTES - len(answered)])
+            elif message["type"] == "http.response.body":
+                answered.add(message.get("body", b""))
             await send(message)
 
         clock = watch_clock()
@@ -53,7 +77,7 @@ class JournalMiddleware:
         finally:
             try:
                 answer = (status, warning)
-                sandbox, entry = self._entry(scope, bytes(asked), answer, bytes(answered))
+                sandbox, entry = self._entry(scope, asked.shown(), answer, answered.shown())
                 await self._record(sandbox, entry, clock.get(sandbox))
             except Exception:  # the journal must never break an answer
                 log.exception("could not journal %s %s", scope["method"], scope["path"])
@@ -67,25 +91,22 @@ class JournalMiddleware:
 
     @staticmethod
     def _entry(
-        scope: Scope, asked: bytes, answer: tuple[int, str | None], answered: bytes
+        scope: Scope, asked: str, answer: tuple[int, str | None], answered: str
     ) -> tuple[str, dict[str, Any]]:
         """The caller's sandbox and what the journal keeps, as the request context knows them."""
         request = current()
         headers, operation = request.headers, request.operation
-        path = scope["path"] + (
-            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
-        )
         return request.journal_sandbox(), {
             "operationId": operation.operation_id if operation else None,
             "request": {
                 "method": scope["method"],
-                "path": mask_cpr(path),
-                "headers": masked_headers(headers.items()),
-                "body": mask_cpr(asked.decode("utf-8", errors="replace")),
+                "path": redacted_target(scope["path"], scope["query_string"].decode("latin-1")),
+                "headers": redacted_headers(headers.items()),
+                "body": asked,
             },
             "response": {
                 "status": answer[0],
-                "body": mask_cpr(answered.decode("utf-8", "replace")),
-                **({"warning": mask_cpr(answer[1])} if answer[1] else {}),
+                "body": answered,
+                **({"warning": redacted_capped(answer[1])} if answer[1] else {}),
             },
         }

@@ -1,15 +1,25 @@
-"""ASGI middleware for the shape of a request, before routing: a line break in the path is 400
-(1014), a body over the configured size 413 (1014), a chunked body gets its length, a media type
-is read in lower case, and a body sent without one is application/octet-stream (so 415)."""
+"""ASGI middleware for the shape of a request, before routing: headers over 32 KiB are 431; a
+line break in the path, or two different values of a header that names the caller, citizen,
+request or sandbox, are 400 (1014); a body over the configured size is 413 (1014); a chunked
+body gets its length, a media type is read in lower case, and a body sent without one is
+application/octet-stream (so 415)."""
 
 from __future__ import annotations
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, TooLarge
+from jobagent_mock.errors import FAILED_TO_VALIDATE, HeadersTooLarge, InvalidInput, TooLarge
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# headers whose one value names the caller, the citizen, the request or the sandbox
+SINGLE_VALUED = {
+    name.lower().encode(): name
+    for name in ("Authorization", "x-civilRegistrationIdentifier", "x-requestId", "x-mock-sandbox")
+}
+# Kestrel's (ASP.NET's) MaxRequestHeadersTotalSize: what STAR's own servers would take
+MAX_HEADER_BYTES = 32 * 1024
+MAX_LENGTH_DIGITS = 18  # an exabyte; and within int64 for whoever reads it next
 
 
 class InputLimitsMiddleware:
@@ -24,6 +34,16 @@ class InputLimitsMiddleware:
             # starlette's and werkzeug's routers disagree on where `$` matches around a line
             # break, so such a path would reach no validation; no contract value contains one
             raise InvalidInput(FAILED_TO_VALIDATE, "The path contains a line break.")
+        if headers_too_large(scope):
+            raise HeadersTooLarge(
+                None, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes."
+            )
+        conflict = conflicting_header(scope)
+        if conflict is not None:
+            why = "is sent twice with different values; the mock will not pick one"
+            raise InvalidInput(
+                FAILED_TO_VALIDATE, f"header.{conflict} {why}", {f"header.{conflict}": [why]}
+            )
         scope = _media_type_in_lower_case(scope)
         scope = _octet_stream_unless_typed(scope)
         headers = Headers(scope=scope)
@@ -43,13 +63,39 @@ class InputLimitsMiddleware:
         await self.app(scope, replay(body, receive), send)
 
 
+def headers_too_large(scope: Scope) -> bool:
+    return sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES
+
+
+def conflicting_header(scope: Scope) -> str | None:
+    """The name of a header that says who or what a request is and came twice with different
+    values: a proxy that appends instead of replacing must not have its value silently lost, nor
+    the first copy silently win."""
+    seen: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in SINGLE_VALUED and seen.setdefault(name, value) != value:
+            return SINGLE_VALUED[name]
+    return None
+
+
 def too_large(limit: int) -> TooLarge:
     return TooLarge(FAILED_TO_VALIDATE, f"The body is larger than {limit} bytes.")
 
 
+def declared_length(headers: Headers) -> int | None:
+    """The Content-Length, None when none was sent; one that is no number of at most 18 digits
+    is a 400 (RFC 9110 8.6), before connexion's int() meets it (4,301 digits: a ValueError)."""
+    declared = headers.get("content-length")
+    if declared is None:
+        return None
+    if not (declared.isascii() and declared.isdigit() and len(declared) <= MAX_LENGTH_DIGITS):
+        raise InvalidInput(FAILED_TO_VALIDATE, "The Content-Length is not a number of bytes.")
+    return int(declared)
+
+
 def declared_too_large(headers: Headers, limit: int) -> bool:
-    declared = headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > limit
+    declared = declared_length(headers)
+    return declared is not None and declared > limit
 
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 import uuid
 from typing import Any
 
@@ -22,6 +23,7 @@ from jobagent_mock.web.context import current
 
 MAX_LATENCY_MS = 10_000
 OURS = ("fejlkode", "code", "latency")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class PreferMiddleware:
@@ -107,7 +109,12 @@ def _example(
 
 
 def _number(value: str, low: int, high: int) -> int | None:
-    return int(value) if value.isdigit() and low <= int(value) <= high else None
+    """The value as a whole number within [low, high]; None for anything else, however long (a
+    4,301-digit number is past what int() converts) or spelt in other scripts' digits."""
+    if not _DIGITS.fullmatch(value):
+        return None
+    number = int(value.lstrip("0") or "0") if len(value.lstrip("0")) <= len(str(high)) else None
+    return number if number is not None and low <= number <= high else None
 
 
 def _refuse(operation: spec.Operation, documented: dict[int, list[int]]) -> None:

@@ -6,14 +6,20 @@ connections alive, so one worker then serves nearly all of them while the other 
 32 connections split 32 to 0, 29 to 3). With a socket each, the kernel spreads new connections
 over the workers by their addresses. The sockets are made here, before the workers start, and
 kept: connections that reach a worker still starting, or one being replaced, wait in its queue.
+
+A worker outlives no parent: killed with `kill -9`, the parent cannot stop its workers, which
+would go on serving (re-parented to PID 1) and hold the port, so that a restart fails. Each
+worker watches its parent and stops within PARENT_GONE_EXIT_SECONDS of losing it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+import threading
 import time
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -22,6 +28,10 @@ APP_FACTORY = "jobagent_mock.web.app:app_from_environment"
 STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
 POLL_SECONDS = 0.2
 BACKLOG = 2048  # uvicorn's
+# a worker whose parent is gone asks itself to stop (uvicorn closes its connections), and exits
+# regardless after this grace; the watch looks every POLL_SECONDS
+PARENT_GONE_GRACE_SECONDS = 1.0
+PARENT_GONE_EXIT_SECONDS = POLL_SECONDS + PARENT_GONE_GRACE_SECONDS
 
 
 def supported() -> bool:
@@ -82,5 +92,24 @@ def _start(spawn: Any, listener: socket.socket) -> BaseProcess:
 def _worker(listener: socket.socket) -> None:
     import uvicorn
 
-    config = uvicorn.Config(APP_FACTORY, factory=True, log_level="warning", backlog=BACKLOG)
+    watch = threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True)
+    watch.start()
+    from jobagent_mock.web.connections import options_from_environment
+
+    config = uvicorn.Config(
+        APP_FACTORY,
+        factory=True,
+        log_level="warning",
+        backlog=BACKLOG,
+        **options_from_environment(),
+    )
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: once the parent is gone (this process re-parented), stop; then exit."""
+    while os.getppid() == parent:
+        time.sleep(POLL_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful stop: it closes the sockets
+    time.sleep(PARENT_GONE_GRACE_SECONDS)
+    os._exit(1)  # a request that outlasts the grace (Prefer: latency) must not keep the port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,6 +27,7 @@ from tests.servers import (
     mock_server,
     redis_server,
     start_mock,
+    start_redis,
     stop,
     wait_until,
 )
@@ -40,15 +42,6 @@ SLOT = {
     "samtaleformType": 1,
     "moedetilbudId": "3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60",
 }
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "redis":
-        with redis_server() as url:
-            yield url
-    else:
-        yield "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'mock.db'}"
 
 
 def test_every_store_keeps_the_same_rules(store_url: str) -> None:
@@ -485,3 +478,168 @@ def test_coverage_counts_every_worker_and_the_cli_fails_under(
     assert cli.main([*args, "--output", str(report)]) == 0
     assert "404 fejlkode 4589: Unknown identifier" in report.read_text()
     assert cli.main([*args, "--output", str(report), "--fail-under", "80"]) == 1
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads Linux's /proc")
+@pytest.mark.slow
+def test_workers_exit_with_their_parent_and_a_restart_serves(tmp_path: Path) -> None:
+    """After `kill -9` of `serve`, its workers stop within 2 s instead of serving on as orphans
+    that hold the port; a new `serve` on the same port then starts and answers."""
+    store, port = f"sqlite:{tmp_path / 'mock.db'}", free_port()
+    server = start_mock(store, 2, port)
+    orphans = _workers(server)
+    assert len(orphans) == 2
+    os.kill(server.pid, signal.SIGKILL)  # the parent only, as `kill -9 PID` does
+    killed = time.monotonic()
+    server.wait(timeout=10)
+    stop(server)  # closes its pipe; the parent is gone, so its process group is left alone
+    try:
+        while any(Path(f"/proc/{pid}").exists() and not _zombie(pid) for pid in orphans):
+            assert time.monotonic() - killed < 5, "the workers outlived their parent"
+            time.sleep(0.05)
+    finally:  # never leave an orphan behind on this machine, whatever the outcome
+        for pid in orphans:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    gone_after = time.monotonic() - killed
+    restarted = start_mock(store, 2, port)
+    try:
+        client = session(f"http://127.0.0.1:{port}")
+        assert client.get("/__admin/health").status_code == 200
+    finally:
+        stop(restarted)
+    # the promise is 2 s; the bound above leaves room for a loaded CI machine
+    assert gone_after < 2.5, f"the workers took {gone_after:.1f} s"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.needs_redis
+@pytest.mark.slow
+def test_a_stopped_redis_is_a_503_and_both_recover_when_it_returns() -> None:
+    """Redis stopped: every call is a 503 problem with Retry-After (never a 500 that blames the
+    mock), health says 503 and names the store; Redis started again: both answer again."""
+    port = free_port()
+    redis_process = start_redis(port)
+    try:
+        with mock_server(f"redis://127.0.0.1:{port}/0") as (base, _server):
+            client = session(base)
+            citizen = {"x-civilRegistrationIdentifier": ORDINARY}
+            assert client.get("/v1/Jobagent", headers=citizen).status_code == 200
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+            answers = [
+                client.get("/v1/Jobagent", headers=citizen),
+                client.post(
+                    "/v1/Jobagent",
+                    json={"titel": "under udfald", "soegeparametre": {}},
+                    headers={**citizen, "x-requestId": "outage-1"},
+                ),
+                client.get("/__admin/requests"),
+                client.put("/__admin/clock", json={"advanceSeconds": 60}),
+            ]
+            for answer in answers:
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["content-type"].startswith("application/problem+json")
+                assert int(answer.headers["retry-after"]) > 0
+                assert "redis" in answer.json()["detail"]
+            health = client.get("/__admin/health")
+            assert health.status_code == 503
+            assert f"redis at 127.0.0.1:{port}" in health.json()["detail"]
+            redis_process = start_redis(port)
+            for _ in range(100):  # bounded: 10 s for every worker's connections to come back
+                if client.get("/__admin/health").status_code == 200:
+                    break
+                time.sleep(0.1)
+            assert client.get("/__admin/health").status_code == 200
+            created = client.post(
+                "/v1/Jobagent",
+                json={"titel": "efter udfald", "soegeparametre": {}},
+                headers={**citizen, "x-requestId": "outage-1"},
+            )
+            assert created.status_code == 201, created.text  # the refused request kept nothing
+            assert client.get("/v1/Jobagent", headers=citizen).status_code == 200
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+
+
+HOLD_AND_WAIT = """
+import sys, time
+from jobagent_mock import fixtures
+from jobagent_mock.stores import open_store
+store = open_store(sys.argv[1], fixtures.load().jobagents)
+with store.transaction("frozen") as sandbox:
+    sandbox.enrollments["1507851234"] = [{"by": "the killed worker"}]
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.needs_redis
+@pytest.mark.slow
+def test_a_worker_killed_holding_a_redis_lock_frees_the_sandbox_within_seconds() -> None:
+    import subprocess
+    import sys
+
+    from jobagent_mock.stores import redis as redis_store
+
+    with redis_server() as url:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_AND_WAIT, url], stdout=subprocess.PIPE
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+            time.sleep(3 * redis_store.LOCK_LEASE_MS / 1000)  # renewed: still held
+            store = open_store(url, fixtures.load().jobagents)
+            assert store.redis.get("jobagent-mock:frozen:lock") is not None
+            holder.kill()
+            killed = time.monotonic()
+            with store.transaction("frozen") as sandbox:
+                waited = time.monotonic() - killed
+                assert ORDINARY not in sandbox.enrollments  # the killed writer kept nothing
+                sandbox.enrollments[ORDINARY] = [{"by": "the next writer"}]
+        finally:
+            holder.kill()
+            holder.wait(timeout=10)
+            if holder.stdout is not None:
+                holder.stdout.close()
+        with store.snapshot("frozen") as sandbox:
+            assert sandbox.enrollments[ORDINARY] == [{"by": "the next writer"}]
+    # about the lease (2 s); the bound leaves room for a loaded CI machine (was 30 s)
+    assert waited < 2 * redis_store.LOCK_LEASE_MS / 1000 + 1, f"waited {waited:.1f} s"
+
+
+@pytest.mark.needs_redis
+def test_a_slow_redis_writer_keeps_its_lease_and_others_wait() -> None:
+    """The lease is renewed while its holder works: a write that takes three leases commits,
+    and a second writer waits for it instead of taking the lock over (the fencing holds)."""
+    from jobagent_mock.stores import redis as redis_store
+
+    with redis_server() as url:
+        slow, other = (open_store(url, fixtures.load().jobagents) for _ in range(2))
+        order: list[str] = []
+        started = threading.Event()
+
+        def second_writer() -> None:
+            started.wait()
+            with other.transaction("slow") as sandbox:
+                order.append("second")
+                sandbox.enrollments.setdefault(ORDINARY, []).append({"by": "second"})
+
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        with slow.transaction("slow") as sandbox:
+            started.set()
+            time.sleep(3 * redis_store.LOCK_LEASE_MS / 1000)
+            order.append("first")
+            sandbox.enrollments.setdefault(ORDINARY, []).append({"by": "first"})
+        thread.join(timeout=60)
+        assert order == ["first", "second"]
+        with other.snapshot("slow") as sandbox:
+            assert sandbox.enrollments[ORDINARY] == [{"by": "first"}, {"by": "second"}]

@@ -12,6 +12,7 @@ from jobagent_mock.errors import (
     Fejl,
     Fejlkode,
     Forbidden,
+    HeadersTooLarge,
     InvalidInput,
     NotFound,
     ReplayedRequest,
@@ -50,6 +51,7 @@ def test_each_kind_of_refusal_carries_its_status() -> None:
         ReplayedRequest: 412,
         TooLarge: 413,
         RuleViolation: 422,
+        HeadersTooLarge: 431,
         Unavailable: 503,
     }
     assert {kind: kind(None).status for kind in statuses} == statuses

@@ -1,0 +1,83 @@
+"""The HTTP server's guard against slow and numerous clients, for one worker or several.
+
+A request's headers must be complete within `header_timeout` seconds of the connection or of the
+request's first byte: a client that stops half-way (slowloris) is answered 408 and closed; an
+idle keep-alive connection is closed after KEEP_ALIVE_SECONDS; a worker serves at most
+`max_connections` connections at once, and uvicorn answers a request beyond them 503. Both are
+answered by the server before the app runs, so as text/plain, not problem+json (README: "What
+the server answers before the mock").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from jobagent_mock.environment import ENVIRONMENT
+
+DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_CONNECTIONS = 1000
+KEEP_ALIVE_SECONDS = 5  # uvicorn's default, said here as the README says it
+TIMED_OUT = b"The request's headers did not arrive in time."
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline on each request's headers (the seconds in
+    JOBAGENT_MOCK_HEADER_TIMEOUT, as `serve` set it: a class uvicorn can hand to its own
+    worker processes too)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._headers_due: asyncio.TimerHandle | None = None
+        configured = os.environ.get(ENVIRONMENT["header_timeout"])
+        self.header_timeout = float(configured) if configured else DEFAULT_HEADER_TIMEOUT_SECONDS
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_the_clock()  # a connection that sends nothing is a slow one too
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._headers_due is None:  # the next request on a kept-alive connection
+            self._start_the_clock()
+
+    def on_headers_complete(self) -> None:
+        self._stop_the_clock()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_the_clock()
+        super().connection_lost(exc)
+
+    def _start_the_clock(self) -> None:
+        self._headers_due = self.loop.call_later(self.header_timeout, self._too_slow)
+
+    def _stop_the_clock(self) -> None:
+        if self._headers_due is not None:
+            self._headers_due.cancel()
+            self._headers_due = None
+
+    def _too_slow(self) -> None:
+        self._headers_due = None
+        if self.transport.is_closing():
+            return
+        self.transport.write(
+            b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(TIMED_OUT), TIMED_OUT)
+        )
+        self.transport.close()
+
+
+def options_from_environment() -> dict[str, Any]:
+    """uvicorn's settings for these limits, as `serve` set them in the JOBAGENT_MOCK_* variables
+    (uvicorn.run and uvicorn.Config take them alike)."""
+    connections = os.environ.get(ENVIRONMENT["max_connections"])
+    return {
+        "http": HeaderTimeoutProtocol,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        # uvicorn refuses a request once its connections reach the limit, its own included
+        "limit_concurrency": (int(connections) if connections else DEFAULT_MAX_CONNECTIONS) + 1,
+    }

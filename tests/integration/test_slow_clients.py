@@ -1,0 +1,98 @@
+"""Slow and numerous clients against a live mock: incomplete headers time out with a 408 and
+the connection closes; a worker's connections are bounded, and what is beyond them answered."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import httpx
+import pytest
+
+from tests.servers import free_port, start_mock, stop
+
+HEADER_TIMEOUT = 1.0
+MAX_CONNECTIONS = 8
+
+
+@pytest.fixture(params=["one worker", "two workers"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
+    port = free_port()
+    store, workers = "memory", 1
+    if request.param == "two workers":
+        store, workers = f"sqlite:{tmp_path_factory.mktemp('db') / 'mock.db'}", 2
+    process = start_mock(
+        store,
+        workers,
+        port,
+        "k" * 32,
+        "--header-timeout",
+        str(HEADER_TIMEOUT),
+        "--max-connections",
+        str(MAX_CONNECTIONS),
+    )
+    try:
+        yield port
+    finally:
+        stop(process)
+
+
+def read_all(connection: socket.socket, within: float) -> bytes:
+    """What the server sends until it closes the connection (b"" if it never does in time)."""
+    connection.settimeout(within)
+    received = b""
+    try:
+        while chunk := connection.recv(4096):
+            received += chunk
+        return received or b"closed"
+    except TimeoutError:
+        return b""
+
+
+@pytest.mark.slow
+def test_slowloris_connections_are_answered_408_and_closed(server: int) -> None:
+    with ExitStack() as stack:
+        slow = [
+            stack.enter_context(socket.create_connection(("127.0.0.1", server))) for _ in range(5)
+        ]
+        for n, connection in enumerate(slow):
+            # a request line, some headers, never the blank line that ends them
+            connection.sendall(b"GET /v1/Jobagent HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * n)
+        silent = stack.enter_context(socket.create_connection(("127.0.0.1", server)))
+        started = time.monotonic()
+        answers = [read_all(c, 10 * HEADER_TIMEOUT) for c in [*slow, silent]]
+        took = time.monotonic() - started
+    assert all(answer.startswith(b"HTTP/1.1 408 ") for answer in answers), answers
+    assert took < 5 * HEADER_TIMEOUT
+    assert httpx.get(f"http://127.0.0.1:{server}/__admin/health").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_complete_request_is_never_cut_by_the_header_timeout(server: int) -> None:
+    with httpx.Client(base_url=f"http://127.0.0.1:{server}") as client:
+        for _ in range(3):  # one kept-alive connection, across several header timeouts
+            assert client.get("/__admin/health").status_code == 200
+            time.sleep(HEADER_TIMEOUT * 0.8)
+        assert client.get("/__admin/health").status_code == 200
+
+
+@pytest.mark.slow
+def test_connections_beyond_the_bound_are_answered_503_then_served_again(server: int) -> None:
+    with ExitStack() as stack:
+        # idle connections, more than either worker may hold
+        held = [
+            stack.enter_context(socket.create_connection(("127.0.0.1", server)))
+            for _ in range(4 * MAX_CONNECTIONS + 2)  # spread over two workers by the kernel
+        ]
+        time.sleep(0.3)  # the workers have accepted them
+        beyond = httpx.get(f"http://127.0.0.1:{server}/__admin/health", timeout=10)
+        assert beyond.status_code == 503
+        assert len(held) > MAX_CONNECTIONS
+        # the held connections time out (408), and the worker serves again
+        for connection in held:
+            read_all(connection, 10 * HEADER_TIMEOUT)
+    assert httpx.get(f"http://127.0.0.1:{server}/__admin/health", timeout=10).status_code == 200

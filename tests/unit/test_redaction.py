@@ -1,0 +1,64 @@
+"""journal.redact and its helpers: the one function the journal and the access log call."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobagent_mock.journal import (
+    MAX_HEADER_CHARS,
+    MAX_HEADERS,
+    MAX_VALUE_CHARS,
+    redact,
+    redacted_capped,
+    redacted_headers,
+    redacted_target,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("1507851234", "150785-xxxx"),
+        ("150785-1234", "150785-xxxx"),
+        ("15078512345", "150785-xxxxx"),
+        ("id 0015078512340.", "id 001507-xxxxxxx."),
+        ("2026-11-25T08:00:00+01:00", "2026-11-25T08:00:00+01:00"),  # times stay readable
+        ("3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60", "3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60"),
+        ("No authorization token provided", "No authorization token provided"),
+        ('{"client_secret": "a\\"b", "x": 1}', '{"client_secret": "[redacted]", "x": 1}'),
+        ("grant_type=c&client_secret=abc&scope=s", "grant_type=c&client_secret=[redacted]&scope=s"),
+        ("Authorization: bearer abcdefgh123", "Authorization: bearer [redacted]"),
+    ],
+)
+def test_redact(text: str, kept: str) -> None:
+    assert redact(text) == kept
+
+
+def test_the_access_log_target_is_decoded_masked_and_capped() -> None:
+    target = redacted_target(
+        "/v1/Jobagent/email/1507851234@x.dk", "access_token=abc&cpr=150785%2D1234"
+    )
+    assert target == "/v1/Jobagent/email/150785-xxxx@x.dk?access_token=[redacted]&cpr=150785-xxxx"
+    assert len(redacted_target("/" + "a" * 100_000)) < 2100
+
+
+def test_headers_are_redacted_by_name_and_bounded() -> None:
+    many = [(f"x-h{i}", "v" * 10_000) for i in range(1000)]
+    kept = redacted_headers([("Proxy-Authorization", "Basic eA=="), *many])
+    assert kept["Proxy-Authorization"] == "[redacted]"
+    assert kept["…"].endswith("the rest left out]")
+    assert len(kept) <= MAX_HEADERS + 1
+    assert sum(len(n) + len(v) for n, v in kept.items()) < MAX_HEADER_CHARS + 2 * MAX_VALUE_CHARS
+    assert all("truncated" in value for name, value in kept.items() if name.startswith("x-h"))
+
+
+def test_a_cut_never_shows_half_a_cpr_number() -> None:
+    text = "a" * (MAX_VALUE_CHARS - 8) + "1507851234" + "b" * 100  # cut after "15078512"
+    shown = redacted_capped(text)
+    assert "1507851" not in shown and "150785-x" in shown
+    assert shown.endswith(f"…[truncated, {len(text)} in all]")
+
+
+def test_short_values_are_only_redacted() -> None:
+    assert redacted_capped("abc", 3) == "abc"
+    assert redacted_capped("abcdef", 3) == "abc…[truncated, 6 in all]"
