@@ -33,13 +33,12 @@ COMPUTED = frozenset(
         Fejlkode.ENROLLMENT_OVERLAP,
         Fejlkode.OPEN_CONTACT_GROUP,
         Fejlkode.CONTACT_GROUP_AGE,
-    }
-    | {
         Fejlkode.AGE_65_WITHOUT_BENEFIT_ONLY,
         Fejlkode.NOT_REGISTERED_WITH_FUND,
         Fejlkode.NOT_A_FUND_MEMBER,
+        Fejlkode.INVALID_INSURANCE,
+        Fejlkode.WRONG_JOB_CENTRE,
     }
-    | {Fejlkode.INVALID_INSURANCE, Fejlkode.WRONG_JOB_CENTRE}
 )
 INSURED = ("Heltidsforsikret", "Deltidsforsikret")
 
@@ -78,9 +77,10 @@ def check(
         )
     _check_codes(person, body, age, rules)
     _check_dates(body, today, table)
-    if person.triggers(Fejlkode.ENROLLMENT_OVERLAP) or person.triggers(Fejlkode.OPEN_CONTACT_GROUP):
-        raise table.refuse(table.first(Fejlkode.OPEN_CONTACT_GROUP, Fejlkode.ENROLLMENT_OVERLAP))
-    if sandbox.enrollments.get(person.cpr):
+    enrolled = person.triggers(Fejlkode.ENROLLMENT_OVERLAP) or person.triggers(
+        Fejlkode.OPEN_CONTACT_GROUP
+    )
+    if enrolled or sandbox.enrollments.get(person.cpr):
         raise table.refuse(table.first(Fejlkode.OPEN_CONTACT_GROUP, Fejlkode.ENROLLMENT_OVERLAP))
     _check_job_wishes(body, rules, today)
 
