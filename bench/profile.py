@@ -77,9 +77,11 @@ def main(operation: str = "GetJobagent", requests: int = 2000) -> int:
     return 0
 
 
-def where_time_goes(operation: str, requests: int = 2000) -> tuple[float, list[tuple[str, float]]]:
+def where_time_goes(
+    operation: str, store: str | None = None, requests: int = 2000
+) -> tuple[float, list[tuple[str, float]]]:
     """A request's time without the profiler (ms), and its CPU time by area (ms), largest first."""
-    elapsed, stats = _profiled(operation, requests)
+    elapsed, stats = _profiled(operation, requests, store)
     areas: dict[str, float] = {}
     for stat in stats:
         area = next(
@@ -90,9 +92,9 @@ def where_time_goes(operation: str, requests: int = 2000) -> tuple[float, list[t
     return elapsed * 1000, sorted(areas.items(), key=lambda item: -item[1])
 
 
-def _profiled(operation: str, requests: int) -> tuple[float, Any]:
+def _profiled(operation: str, requests: int, store: str | None = None) -> tuple[float, Any]:
     """Seconds a request takes unprofiled, and yappi's function stats of `requests` more."""
-    app = create_app()
+    app = create_app(store=store)
     token = (
         TestClient(app)
         .post(
@@ -167,5 +169,22 @@ async def _drive(app: Any, operation: str, token: str, count: int) -> None:
         await app(scope, receive, send)
 
 
+def write_before(redis_url: str) -> None:
+    """bench/profile_before.md: the profile by area as it stands, kept for the report's
+    before-and-after (`python -m bench.profile --before redis://…`, before a change)."""
+    from bench.report import profile_tables
+
+    profiles = {
+        f"{op}, {name}": where_time_goes(op, store)
+        for name, store in (("memory", None), ("Redis", redis_url))
+        for op in ("GetJobagent", "CreateJobagent")
+    }
+    text = profile_tables(profiles, "Before")
+    (BENCH / "profile_before.md").write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--before"]:
+        write_before(sys.argv[2])
+        raise SystemExit(0)
     raise SystemExit(main(*sys.argv[1:2], *[int(n) for n in sys.argv[2:3]]))

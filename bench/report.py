@@ -201,29 +201,37 @@ def markdown(run: Run) -> str:
         "",
         "## Where one request's time goes (profile)",
         "",
-        "`bench/profile.py`: one worker, memory store, in-process (no HTTP parsing, no network), "
-        "yappi on the CPU clock; each area's share of the profiled time. The time without the "
-        "profiler is per request, one at a time.",
+        "`bench/profile.py`: one worker on the memory store and on Redis (its unix socket), "
+        "in-process (no HTTP parsing, no network), yappi on the CPU clock; each area's share of "
+        "the profiled time. The time without the profiler is per request, one at a time. "
+        "'Before' is main before issue 17's changes (bench/profile_before.md).",
         "",
     ]
-    for operation, (ms, areas) in run.profiles.items():
+    lines.append(profile_tables(run.profiles, "After (this run)"))
+    before = Path(__file__).with_name("profile_before.md")
+    if before.exists():
+        lines.append(before.read_text(encoding="utf-8"))
+    return "\n".join(lines) + "\n"
+
+
+def profile_tables(profiles: dict[str, tuple[float, list[tuple[str, float]]]], title: str) -> str:
+    """Each profile as a table of areas and their shares of the profiled time."""
+    lines = [f"### {title}", ""]
+    for name, (ms, areas) in profiles.items():
         total = sum(share for _, share in areas) or 1.0
         lines += [
-            f"{operation}: {ms:.3f} ms a request without the profiler.",
+            f"{name}: {ms:.3f} ms a request without the profiler.",
             "",
             "| Area | share |",
             "|---|---|",
             *[
-                f"| {area} | {share / total * 100:.0f}% |"
-                for area, share in areas
+                f"| {a} | {share / total * 100:.0f}% |"
+                for a, share in areas
                 if share / total >= 0.005
             ],
             "",
         ]
-    before = Path(__file__).with_name("profile_before.md")
-    if before.exists():
-        lines += [before.read_text(encoding="utf-8").rstrip(), ""]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def _verdict(met: bool) -> str:

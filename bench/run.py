@@ -65,11 +65,7 @@ def main() -> int:
                 for server in servers:
                     _round(server, setting, store, args, figures, startups)
             memory = [] if args.only else measure_memory(setting, store)
-    profiles = (
-        {}
-        if args.only
-        else {op: profile.where_time_goes(op) for op in ("GetJobagent", "CreateJobagent")}
-    )
+            profiles = {} if args.only else _profiles(store)
     run = Run(
         args.rounds,
         args.seconds,
@@ -118,6 +114,15 @@ def _round(
             print(f"{server.name}, {operation}: {rate:.0f} req/s, p99 {p99:.1f} ms")  # noqa: T201
     finally:
         stop(running.processes)
+
+
+def _profiles(store: Redis | None) -> dict[str, tuple[float, list[tuple[str, float]]]]:
+    stores = [("memory", None), *([("Redis", store.unix_url)] if store else [])]
+    return {
+        f"{operation}, {name}": profile.where_time_goes(operation, url)
+        for name, url in stores
+        for operation in ("GetJobagent", "CreateJobagent")
+    }
 
 
 def _ceiling_answer(scratch: Path) -> Path:
