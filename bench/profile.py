@@ -62,6 +62,7 @@ AREAS = [
     ),
     ("request context, fast lane, Prefer, warnings", ("jobagent_mock/web/", "handlers/")),
     ("JSON (stdlib json)", ("json/",)),
+    ("Redis client (redis-py, hiredis, sockets)", ("redis/", "hiredis", "selectors", "socket")),
     ("starlette, connexion, flask", ("starlette/", "connexion/", "flask/", "werkzeug/", "a2wsgi/")),
     ("asyncio, threads", ("asyncio/", "threading", "concurrent/")),
 ]
