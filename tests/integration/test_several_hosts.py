@@ -13,12 +13,12 @@ import httpx
 import pytest
 
 from tests.helpers import token_for
+from tests.integration.test_shared_stores import SLOT
 from tests.servers import free_port, redis_server, start_mock, stop
 
 pytestmark = [pytest.mark.needs_redis, pytest.mark.slow]
 
 CITIZEN = "1507851234"
-MOEDETILBUD = "3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60"  # Aarhus, weekdays at 09 (fixtures)
 SANDBOX = "hosts"
 
 
@@ -95,26 +95,21 @@ def test_one_request_id_wins_across_hosts(hosts: list[httpx.Client]) -> None:
 def test_a_slot_is_booked_once_across_hosts(hosts: list[httpx.Client]) -> None:
     hosts[0].put("/__admin/clock", json={"now": "2026-11-25T10:00:00+01:00"})
     citizens = [f"0101{year:02d}1234" for year in range(70, 80)]  # all under 65
-    slot = {
-        "klientkategori": 2,
-        "tilmeldingsdato": "2026-11-25T08:00:00+01:00",
-        "ledighedsgrad": 1,
-        "bookingStartTime": "2026-11-26T09:00:00+01:00",
-        "samtaleformType": 1,
-        "moedetilbudId": MOEDETILBUD,
-    }
-
-    def book(client: httpx.Client, index: int) -> int:
-        return client.post(
-            "/v1/Tilmelding/TilmeldOgBook",
-            json=slot,
-            headers={
-                "x-civilRegistrationIdentifier": citizens[index],
-                "x-requestId": str(uuid.uuid4()),
-            },
-        ).status_code
-
-    assert sorted(alternately(hosts, len(citizens), book)) == [201] + [409] * (len(citizens) - 1)
+    answers = alternately(
+        hosts,
+        len(citizens),
+        lambda client, index: (
+            client.post(
+                "/v1/Tilmelding/TilmeldOgBook",
+                json=SLOT,  # every citizen asks for the same slot
+                headers={
+                    "x-civilRegistrationIdentifier": citizens[index],
+                    "x-requestId": str(uuid.uuid4()),
+                },
+            ).status_code
+        ),
+    )
+    assert sorted(answers) == [201] + [409] * (len(citizens) - 1)
 
 
 def test_a_reset_on_one_host_is_seen_by_the_other(hosts: list[httpx.Client]) -> None:
