@@ -101,7 +101,7 @@ def _creates(base: str, bearer: str, count: int, headers_of: object, run: str) -
     address = urlsplit(base)
 
     def client(_: int) -> None:
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+        connection = http.client.HTTPConnection(str(address.hostname), address.port, timeout=60)
         while (n := next(numbers)) < count:
             headers = {
                 "Authorization": f"Bearer {bearer}",

@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="per figure")
     parser.add_argument("--rounds", type=int, default=3, help="figures per figure's median")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--warm-up", type=int, default=2, help="seconds before each figure")
     parser.add_argument(
         "--only",
         default="",
@@ -70,6 +71,7 @@ def main() -> int:
         args.rounds,
         args.seconds,
         args.connections,
+        args.warm_up,
         figures,
         startups,
         network.namespaces,
@@ -107,7 +109,7 @@ def _round(
             targets = [
                 target(operation, base, bearer, f"host{n}") for n, base in enumerate(running.bases)
             ]
-            measure(targets, 1, args.connections)  # warm-up
+            measure(targets, args.warm_up, args.connections)
             figure = measure(targets, args.seconds, args.connections)
             figures.setdefault((server.name, operation), []).append(figure)
             rate, p99 = figure.requests_per_second, figure.p99_ms
