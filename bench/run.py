@@ -53,7 +53,7 @@ def main() -> int:
                 store.unix_url if store else "",
                 [store.url(g) for g in network.gateways] if store else [],
                 network.hosts,
-                _ceiling_answer(scratch),
+                ceiling_answer(scratch),
             )
             servers = [
                 s
@@ -127,7 +127,7 @@ def _profiles(store: Redis | None) -> dict[str, tuple[float, list[tuple[str, flo
     }
 
 
-def _ceiling_answer(scratch: Path) -> Path:
+def ceiling_answer(scratch: Path) -> Path:
     """The mock's GetJobagent answer, as bench/ceiling.py sends it (uvicorn adds its own date
     and server headers)."""
     client = TestClient(create_app())
