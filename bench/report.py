@@ -115,7 +115,7 @@ def markdown(run: Run) -> str:
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {_machine()}. "
         + run.shared_machine,
         f"wrk, 1 thread, {run.connections} connections, {run.seconds} s per figure after a "
-        f"{run.warm_up} s warm-up. "
+        f"{run.warm_up} s warm-up (a server's first, after its start, 3 s longer). "
         f"{run.rounds} rounds: each round starts every server afresh (a new SQLite file, an empty "
         "Redis) and measures it, one server at a time; every figure is the median of its "
         f"{run.rounds} rounds, and ± the largest distance of a round from it. A ratio (× ceiling, "
