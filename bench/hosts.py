@@ -32,18 +32,10 @@ def two_hosts() -> Iterator[Network]:
     tag = os.getpid() % 100000
     subnet = 200 + os.getpid() % 50
     names = [f"jmbench{tag}h{i}" for i in (1, 2)]
-    made: list[str] = []
     try:
         for index, name in enumerate(names, start=1):
             _namespace(name, f"jmb{tag}r{index}", f"jmb{tag}n{index}", f"10.{subnet}.{index}")
-            made.append(name)
-    except (OSError, subprocess.CalledProcessError):
-        for name in made:
-            _ip("netns", "del", name)
-        yield Network([Place(), Place()], ["127.0.0.1", "127.0.0.1"], namespaces=False)
-        return
-    try:
-        yield Network(
+        network = Network(
             [
                 Place(("ip", "netns", "exec", name), f"10.{subnet}.{i}.2")
                 for i, name in enumerate(names, 1)
@@ -51,9 +43,14 @@ def two_hosts() -> Iterator[Network]:
             [f"10.{subnet}.{i}.1" for i in (1, 2)],
             namespaces=True,
         )
+    except (OSError, subprocess.CalledProcessError):
+        network = Network([Place(), Place()], ["127.0.0.1", "127.0.0.1"], namespaces=False)
+    try:
+        yield network
     finally:
-        for name in names:  # deleting a namespace deletes its end of the link, and so the pair
-            _ip("netns", "del", name, check=False)
+        for index, name in enumerate(names, start=1):
+            _ip("netns", "del", name, check=False)  # and its end of the link, so the pair
+            _ip("link", "del", f"jmb{tag}r{index}", check=False)  # a pair never moved there
 
 
 def _namespace(name: str, outside: str, inside: str, net: str) -> None:
