@@ -132,6 +132,21 @@ def markdown(run: Run) -> str:
         "",
         *[f"- {s.name}: {s.why}" for s in SERVERS],
         "",
+        "## Judgement calls",
+        "",
+        "- Every row's × ceiling is against the ceiling's GetJobagent rate (a 200 with a job "
+        "agent as JSON). CreateJobagent's own answer is smaller (201, a Location header, no "
+        "body), so a ceiling of its own would be somewhat higher (not measured): its fraction "
+        "flatters it a little.",
+        "- 'p99 at most half of Prism's' is held for GetJobagent and CreateJobagent alike.",
+        "- Two workers on Redis reach it by its unix socket (a local Redis, as the issue "
+        "suggests); the two hosts reach it over TCP through their links, as hosts would.",
+        "- Each of the two hosts runs one worker, so the two together have the same two workers, "
+        "on the same two cores, as the two-worker rows.",
+        "- Prism gets no `--errors` (it would answer 422 where examples do not fit) and no `-d` "
+        "(generated examples are slower); connexion's mock runs one uvicorn worker, as the mock's "
+        "one-worker row does.",
+        "",
         "## Throughput and latency",
         "",
         "| Server | Operation | req/s | ± | × ceiling | × Prism | p50 ms | p99 ms | p99 × Prism "
