@@ -105,6 +105,8 @@ def verdicts(run: Run) -> list[str]:
                 f"- {name}, start-up under {STARTUP_LIMIT_SECONDS} s: {middle:.2f} s "
                 f"(runs {_range(seconds)}): **{_verdict(middle < STARTUP_LIMIT_SECONDS)}**"
             )
+    met = sum(line.endswith("**met**") for line in lines)
+    lines.append(f"- **{met} of {len(lines)} targets met**")
     return lines
 
 
