@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -118,7 +119,11 @@ def _round(
             figure = measure(targets, args.seconds, args.connections)
             figures.setdefault((server.name, operation), []).append(figure)
             rate, p99 = figure.requests_per_second, figure.p99_ms
-            print(f"{server.name}, {operation}: {rate:.0f} req/s, p99 {p99:.1f} ms")  # noqa: T201
+            print(  # noqa: T201
+                f"{time.strftime('%H:%M:%S')} {server.name}, {operation}: {rate:.0f} req/s, "
+                f"p99 {p99:.1f} ms",
+                flush=True,
+            )
     finally:
         stop(running.processes)
 
