@@ -145,6 +145,10 @@ def markdown(run: Run) -> str:
         "suggests); the two hosts reach it over TCP through their links, as hosts would.",
         "- Each of the two hosts runs one worker, so the two together have the same two workers, "
         "on the same two cores, as the two-worker rows.",
+        "- Prism's log level: its default (info) writes a line per request, which its parent "
+        "process formats; `-v warn` writes none. Issue 17 measured `prism mock -m` at the default "
+        "level; the targets are held here against the faster `-m -v warn` ('Prism 5'), and the "
+        "'Prism 5, -m, info log' row shows the difference.",
         "- Prism gets no `--errors` (it would answer 422 where examples do not fit) and no `-d` "
         "(generated examples are slower); connexion's mock runs one uvicorn worker, as the mock's "
         "one-worker row does.",

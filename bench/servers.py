@@ -89,9 +89,12 @@ def mock_command(*flags: str) -> Callable[[Place, int, Setting, int], list[str]]
     return command
 
 
-def _prism(place: Place, port: int, _setting: Setting, _index: int) -> list[str]:
-    document = str(ROOT / "openapi" / "jobagent.yaml")
-    return [str(PRISM), "mock", "-m", "-v", "warn", document, "-h", place.address, "-p", str(port)]
+def _prism(*flags: str) -> Callable[[Place, int, Setting, int], list[str]]:
+    def command(place: Place, port: int, _setting: Setting, _index: int) -> list[str]:
+        document = str(ROOT / "openapi" / "jobagent.yaml")
+        return [str(PRISM), "mock", *flags, document, "-h", place.address, "-p", str(port)]
+
+    return command
 
 
 def _connexion(place: Place, port: int, _setting: Setting, _index: int) -> list[str]:
@@ -119,7 +122,16 @@ SERVERS = [
         "`prism mock -m -v warn`, NODE_ENV=production: Prism's CLI documentation says log "
         "processing slows it down significantly and to fork the server (`-m`, multiprocess); "
         "`-v warn` logs no line per request; static examples (no `-d`)",
-        _prism,
+        _prism("-m", "-v", "warn"),
+        kind="peer",
+        probe="/v1/Jobagent",
+        environment={"NODE_ENV": "production"},
+    ),
+    Server(
+        "Prism 5, -m, info log",
+        "`prism mock -m` with its default log level (info: a line per request), as issue 17 "
+        "measured it: for comparison only, the targets are against the row above",
+        _prism("-m"),
         kind="peer",
         probe="/v1/Jobagent",
         environment={"NODE_ENV": "production"},
