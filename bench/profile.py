@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -170,17 +171,29 @@ async def _drive(app: Any, operation: str, token: str, count: int) -> None:
         await app(scope, receive, send)
 
 
+def by_store(
+    stores: list[tuple[str, str | None]],
+) -> dict[str, tuple[float, list[tuple[str, float]]]]:
+    """where_time_goes for GetJobagent and CreateJobagent on each (name, store URL)."""
+    return {
+        f"{operation}, {name}": where_time_goes(operation, url)
+        for name, url in stores
+        for operation in ("GetJobagent", "CreateJobagent")
+    }
+
+
 def write_before(redis_url: str) -> None:
     """bench/profile_before.md: the profile by area as it stands, kept for the report's
     before-and-after (`python -m bench.profile --before redis://…`, before a change)."""
     from bench.report import profile_tables
 
-    profiles = {
-        f"{op}, {name}": where_time_goes(op, store)
-        for name, store in (("memory", None), ("Redis", redis_url))
-        for op in ("GetJobagent", "CreateJobagent")
-    }
-    text = profile_tables(profiles, "Before")
+    with tempfile.TemporaryDirectory() as scratch:
+        stores = [
+            ("memory", None),
+            ("SQLite", f"sqlite:{scratch}/profile.db"),
+            ("Redis", redis_url),
+        ]
+        text = profile_tables(by_store(stores), "Before")
     (BENCH / "profile_before.md").write_text(text, encoding="utf-8")
 
 

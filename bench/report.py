@@ -223,10 +223,11 @@ def markdown(run: Run) -> str:
         "",
         "## Where one request's time goes (profile)",
         "",
-        "`bench/profile.py`: one worker on the memory store and on Redis (its unix socket), "
-        "in-process (no HTTP parsing, no network), yappi on the CPU clock; each area's share of "
-        "the profiled time. The time without the profiler is per request, one at a time. "
-        "'Before' is main before issue 17's changes (bench/profile_before.md).",
+        "`bench/profile.py`: one worker on the memory store, on SQLite and on Redis (its unix "
+        "socket), in-process (no HTTP parsing, no network: the ceiling row measures those), "
+        "yappi on the CPU clock; each area's share of the profiled time. The time without the "
+        "profiler is per request, one at a time. 'Before' is kept in bench/profile_before.md "
+        "(`python -m bench.profile --before redis://…`, run on the code before a change).",
         "",
     ]
     lines.append(profile_tables(run.profiles, "After (this run)"))

@@ -71,7 +71,7 @@ def main() -> int:
                 for server in servers:
                     _round(server, setting, store, args, figures, startups)
             memory = [] if args.only else measure_memory(setting, store)
-            profiles = {} if args.only else _profiles(store)
+            profiles = {} if args.only else profile.by_store(_stores(scratch, store))
     run = Run(
         args.rounds,
         args.seconds,
@@ -128,13 +128,10 @@ def _round(
         stop(running.processes)
 
 
-def _profiles(store: Redis | None) -> dict[str, tuple[float, list[tuple[str, float]]]]:
-    stores = [("memory", None), *([("Redis", store.unix_url)] if store else [])]
-    return {
-        f"{operation}, {name}": profile.where_time_goes(operation, url)
-        for name, url in stores
-        for operation in ("GetJobagent", "CreateJobagent")
-    }
+def _stores(scratch: Path, store: Redis | None) -> list[tuple[str, str | None]]:
+    """Each store the profile runs on: (name, URL)."""
+    redis_row = [("Redis", store.unix_url)] if store else []
+    return [("memory", None), ("SQLite", f"sqlite:{scratch}/profile.db"), *redis_row]
 
 
 def ceiling_answer(scratch: Path) -> Path:
