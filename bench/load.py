@@ -14,6 +14,10 @@ from bench import BENCH
 OWNER, OWNED = "2208921234", "5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90"
 CITIZEN = "1507851234"
 OPERATIONS = ("GetJobagent", "GetJobagenter", "CreateJobagent")
+# the body bench/create.lua sends, for the Python drivers (memory.py, profile.py)
+CREATE_BODY = (
+    (BENCH / "create.lua").read_text(encoding="utf-8").split("local body = '")[1].split("'\n")[0]
+).encode()
 
 
 @dataclass(frozen=True)

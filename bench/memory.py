@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import BENCH
 from bench.hosts import Redis
+from bench.load import CREATE_BODY
 from bench.servers import Server, Setting, mock_command, start, stop, token
 
 AGENTS, SANDBOXES = 10_000, 1_000
 CLIENTS = 8
-BODY = (
-    (BENCH / "create.lua").read_text(encoding="utf-8").split("local body = '")[1].split("'\n")[0]
-).encode()
 CITIZENS = [f"0101{year:02d}{serial:04d}" for year in range(60, 70) for serial in range(1000, 1010)]
 
 
@@ -109,7 +106,7 @@ def _creates(base: str, bearer: str, count: int, headers_of: object, run: str) -
                 "x-requestId": f"memory-{run}-{n}",
                 **headers_of(n),  # type: ignore[operator]
             }
-            connection.request("POST", "/v1/Jobagent", BODY, headers)
+            connection.request("POST", "/v1/Jobagent", CREATE_BODY, headers)
             answer = connection.getresponse()
             answer.read()
             if answer.status != 201:

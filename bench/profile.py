@@ -16,13 +16,9 @@ import yappi
 from starlette.testclient import TestClient
 
 from bench import BENCH
-from bench.load import CITIZEN, OWNED, OWNER
+from bench.load import CITIZEN, CREATE_BODY, OWNED, OWNER
 from jobagent_mock.web.app import create_app
 
-# the benchmark's own request body (bench/create.lua)
-CREATE_BODY = (
-    (BENCH / "create.lua").read_text(encoding="utf-8").split("local body = '")[1].split("'\n")[0]
-).encode()
 _request_ids = itertools.count()
 
 
