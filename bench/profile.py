@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import yappi
@@ -178,19 +180,19 @@ def by_store(
     }
 
 
-def write_before(redis_url: str) -> None:
-    """bench/profile_before.md: the profile by area as it stands, kept for the report's
-    before-and-after (`python -m bench.profile --before redis://…`, before a change)."""
-    from bench.report import profile_tables
+def stores_in(scratch: Path, redis_url: str | None) -> list[tuple[str, str | None]]:
+    """The stores the profile runs on, (name, URL): SQLite in `scratch`, Redis if given."""
+    redis_row = [("Redis", redis_url)] if redis_url else []
+    return [("memory", None), ("SQLite", f"sqlite:{scratch}/profile.db"), *redis_row]
 
+
+def write_before(redis_url: str) -> None:
+    """bench/profile_before.json: the profile by area as it stands, kept for the report's
+    before-and-after (`python -m bench.profile --before redis://…`, before a change)."""
     with tempfile.TemporaryDirectory() as scratch:
-        stores = [
-            ("memory", None),
-            ("SQLite", f"sqlite:{scratch}/profile.db"),
-            ("Redis", redis_url),
-        ]
-        text = profile_tables(by_store(stores), "Before")
-    (BENCH / "profile_before.md").write_text(text, encoding="utf-8")
+        profiles = by_store(stores_in(Path(scratch), redis_url))
+    text = json.dumps(profiles, indent=1)
+    (BENCH / "profile_before.json").write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ spread, as a fraction of the ceiling and as a multiple of Prism, and each target
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import statistics
@@ -225,36 +226,56 @@ def markdown(run: Run) -> str:
         "",
         "`bench/profile.py`: one worker on the memory store, on SQLite and on Redis (its unix "
         "socket), in-process (no HTTP parsing, no network: the ceiling row measures those), "
-        "yappi on the CPU clock; each area's share of the profiled time. The time without the "
-        "profiler is per request, one at a time. 'Before' is kept in bench/profile_before.md "
-        "(`python -m bench.profile --before redis://…`, run on the code before a change).",
+        "yappi on the CPU clock: each area's CPU time a request (the profiler inflates every area "
+        "alike) and its share. The time without the "
+        "profiler is per request, one at a time. 'Before' is the code this branch started "
+        "from, kept in bench/profile_before.json (`python -m bench.profile --before "
+        "redis://…`, run on the code before a change).",
         "",
+        profile_tables(run.profiles, _before()),
     ]
-    lines.append(profile_tables(run.profiles, "After (this run)"))
-    before = Path(__file__).with_name("profile_before.md")
-    if before.exists():
-        lines.append(before.read_text(encoding="utf-8"))
     return "\n".join(lines) + "\n"
 
 
-def profile_tables(profiles: dict[str, tuple[float, list[tuple[str, float]]]], title: str) -> str:
-    """Each profile as a table of areas and their shares of the profiled time."""
-    lines = [f"### {title}", ""]
-    for name, (ms, areas) in profiles.items():
-        total = sum(share for _, share in areas) or 1.0
+Profile = tuple[float, list[tuple[str, float]]]  # ms a request, (area, CPU ms) largest first
+BEFORE = Path(__file__).with_name("profile_before.json")
+
+
+def profile_tables(after: dict[str, Profile], before: dict[str, Profile]) -> str:
+    """Each profile as a table of its areas, before and after: profiled CPU ms a request (the
+    profiler inflates them alike) and share of the whole."""
+    lines = []
+    for name, (ms, areas) in after.items():
+        was_ms, was_areas = before.get(name, (None, []))
+        now, was = dict(areas), dict(was_areas)
+        shown = [a for a in {**now, **was} if max(_share(now, a), _share(was, a)) >= 0.5]
         lines += [
-            f"{name}: {ms:.3f} ms a request without the profiler.",
+            f"{name}: {ms:.3f} ms a request without the profiler"
+            + (f" (before: {was_ms:.3f} ms)." if was_ms is not None else "."),
             "",
-            "| Area | share |",
-            "|---|---|",
-            *[
-                f"| {a} | {share / total * 100:.0f}% |"
-                for a, share in areas
-                if share / total >= 0.005
-            ],
+            "| Area | before | after |",
+            "|---|---|---|",
+            *[f"| {a} | {_cell(was, a)} | {_cell(now, a)} |" for a in shown],
             "",
         ]
     return "\n".join(lines)
+
+
+def _before() -> dict[str, Profile]:
+    if not BEFORE.exists():
+        return {}
+    kept = json.loads(BEFORE.read_text(encoding="utf-8"))
+    return {name: (ms, [(a, cpu) for a, cpu in areas]) for name, (ms, areas) in kept.items()}
+
+
+def _share(areas: dict[str, float], area: str) -> float:
+    return areas.get(area, 0.0) / (sum(areas.values()) or 1.0) * 100
+
+
+def _cell(areas: dict[str, float], area: str) -> str:
+    if not areas:
+        return "–"
+    return f"{areas.get(area, 0.0):.3f} ms ({_share(areas, area):.0f}%)"
 
 
 def _verdict(met: bool) -> str:

@@ -71,7 +71,11 @@ def main() -> int:
                 for server in servers:
                     _round(server, setting, store, args, figures, startups)
             memory = [] if args.only else measure_memory(setting, store)
-            profiles = {} if args.only else profile.by_store(_stores(scratch, store))
+            profiles = (
+                {}
+                if args.only
+                else profile.by_store(profile.stores_in(scratch, store.unix_url if store else None))
+            )
     run = Run(
         args.rounds,
         args.seconds,
@@ -126,12 +130,6 @@ def _round(
             )
     finally:
         stop(running.processes)
-
-
-def _stores(scratch: Path, store: Redis | None) -> list[tuple[str, str | None]]:
-    """Each store the profile runs on: (name, URL)."""
-    redis_row = [("Redis", store.unix_url)] if store else []
-    return [("memory", None), ("SQLite", f"sqlite:{scratch}/profile.db"), *redis_row]
 
 
 def ceiling_answer(scratch: Path) -> Path:
