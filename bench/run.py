@@ -86,8 +86,8 @@ def main() -> int:
         network.namespaces,
         memory,
         profiles,
-        f"Load average (1 min) {load_before} before the run and {_load()} after: "
-        "the machine was shared with other engineers' test suites if it is well above 0.",
+        f"Load average (1 min) {load_before} before the run (the run's own load lifts the "
+        f"{_load()} after it): above 0 before, others' work shared the machine.",
     )
     report = markdown(run)
     if not args.only:  # results.md holds a whole run, every server measured side by side
