@@ -56,11 +56,15 @@ docs: install
 publish: install
 	$(BIN)/jobagent-mock publish
 
-# jobagent-mock against Prism and connexion's mock (wrk from Debian, Prism from npm); writes
-# bench/results.md. A measurement, not a test: numbers vary with the machine and its load.
+# jobagent-mock against Prism, connexion's mock and the bare-ASGI ceiling, on each store and on
+# two hosts (network namespaces when root), then memory and the profile, three rounds: about ten
+# minutes (wrk and redis-server from Debian, Prism from npm); prints each target met or not and
+# writes bench/results.md. A measurement, not a test: numbers vary with the machine and its load.
+BENCH_PACKAGES := wrk redis-server
 bench: install
-	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	@missing=$$(for p in $(BENCH_PACKAGES); do command -v $$p >/dev/null || echo $$p; done); \
+	[ -z "$$missing" ] || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null)
 	$(BIN)/python -m bench.run
 
 # where one worker's time goes on GetJobagent and on CreateJobagent

@@ -1,30 +1,100 @@
 """`make profile`: where one worker's time goes on GetJobagent or CreateJobagent, in-process (no
-network, no load generator), across the event loop and the thread Flask runs in. yappi, CPU
-clock. `python -m bench.profile CreateJobagent 3000`."""
+network, no load generator, no HTTP parsing: the ceiling row of `make bench` measures those),
+across the event loop and the thread Flask runs in. yappi, CPU clock.
+`python -m bench.profile CreateJobagent 3000`; `make bench` prints the same by area."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import yappi
 from starlette.testclient import TestClient
 
-from bench.run import BENCH, CITIZEN, OWNED, OWNER
+from bench import BENCH
+from bench.load import CITIZEN, CREATE_BODY, OWNED, OWNER
 from jobagent_mock.web.app import create_app
 
-# the benchmark's own request body (bench/create.lua)
-CREATE_BODY = (
-    (BENCH / "create.lua").read_text(encoding="utf-8").split("local body = '")[1].split("'\n")[0]
-).encode()
 _request_ids = itertools.count()
 
 
+# where a function's own time is counted, by where it is written (the first that matches)
+AREAS = [
+    (
+        "token and scope (auth.py, web/security.py, PyJWT)",
+        ("jobagent_mock/auth", "web/security", "jwt/"),
+    ),
+    ("journal (journal.py, web/journal.py)", ("journal",)),
+    ("store (stores/)", ("stores/",)),
+    (
+        "request checks (headers, body, contract)",
+        (
+            "web/validators",
+            "web/contract_violations",
+            "web/limits",
+            "checks.py",
+            "cpr.py",
+            "<string>",
+            "fastjsonschema",
+            "jsonschema",
+        ),
+    ),
+    (
+        "rules, persons, readings",
+        (
+            "jobagenter",
+            "tilmelding",
+            "booking",
+            "service",
+            "persons",
+            "occupations",
+            "idempotency",
+            "readings",
+            "clock",
+        ),
+    ),
+    ("request context, fast lane, Prefer, warnings", ("jobagent_mock/web/", "handlers/")),
+    ("JSON (stdlib json)", ("json/",)),
+    ("Redis client (redis-py, hiredis, sockets)", ("redis/", "hiredis", "selectors", "socket")),
+    ("starlette, connexion, flask", ("starlette/", "connexion/", "flask/", "werkzeug/", "a2wsgi/")),
+    ("asyncio, threads", ("asyncio/", "threading", "concurrent/")),
+]
+
+
 def main(operation: str = "GetJobagent", requests: int = 2000) -> int:
-    app = create_app()
+    elapsed, stats = _profiled(operation, requests)
+    print(f"{operation}: {elapsed * 1000:.3f} ms a request without the profiler")  # noqa: T201
+    for stat in sorted(stats, key=lambda s: -s.tsub)[:30]:
+        where = stat.module.split("site-packages/")[-1]
+        own, total = stat.tsub / requests * 1000, stat.ttot / requests * 1000
+        print(f"{own:7.3f} ms own {total:7.3f} ms total  {where}:{stat.name}")  # noqa: T201
+    return 0
+
+
+def where_time_goes(
+    operation: str, store: str | None = None, requests: int = 2000
+) -> tuple[float, list[tuple[str, float]]]:
+    """A request's time without the profiler (ms), and its CPU time by area (ms), largest first."""
+    elapsed, stats = _profiled(operation, requests, store)
+    areas: dict[str, float] = {}
+    for stat in stats:
+        area = next(
+            (name for name, places in AREAS if any(p in stat.module for p in places)),
+            "other (stdlib, re, contextlib, …)",
+        )
+        areas[area] = areas.get(area, 0.0) + stat.tsub / requests * 1000
+    return elapsed * 1000, sorted(areas.items(), key=lambda item: -item[1])
+
+
+def _profiled(operation: str, requests: int, store: str | None = None) -> tuple[float, Any]:
+    """Seconds a request takes unprofiled, and yappi's function stats of `requests` more."""
+    app = create_app(store=store)
     token = (
         TestClient(app)
         .post(
@@ -41,18 +111,14 @@ def main(operation: str = "GetJobagent", requests: int = 2000) -> int:
     loop.run_until_complete(_drive(app, operation, token, 200))  # warm-up
     began = time.perf_counter()
     loop.run_until_complete(_drive(app, operation, token, requests))
-    elapsed = time.perf_counter() - began
+    elapsed = (time.perf_counter() - began) / requests
+    yappi.clear_stats()
     yappi.set_clock_type("cpu")
     yappi.start()
     loop.run_until_complete(_drive(app, operation, token, requests))
     yappi.stop()
-    print(f"{operation}: {elapsed / requests * 1000:.3f} ms a request without the profiler")  # noqa: T201
-    stats = sorted(yappi.get_func_stats(), key=lambda s: -s.tsub)[:30]
-    for stat in stats:
-        where = stat.module.split("site-packages/")[-1]
-        own, total = stat.tsub / requests * 1000, stat.ttot / requests * 1000
-        print(f"{own:7.3f} ms own {total:7.3f} ms total  {where}:{stat.name}")  # noqa: T201
-    return 0
+    loop.close()
+    return elapsed, yappi.get_func_stats()
 
 
 def _request(operation: str, token: str) -> tuple[dict[str, Any], bytes, int]:
@@ -103,5 +169,34 @@ async def _drive(app: Any, operation: str, token: str, count: int) -> None:
         await app(scope, receive, send)
 
 
+def by_store(
+    stores: list[tuple[str, str | None]],
+) -> dict[str, tuple[float, list[tuple[str, float]]]]:
+    """where_time_goes for GetJobagent and CreateJobagent on each (name, store URL)."""
+    return {
+        f"{operation}, {name}": where_time_goes(operation, url)
+        for name, url in stores
+        for operation in ("GetJobagent", "CreateJobagent")
+    }
+
+
+def stores_in(scratch: Path, redis_url: str | None) -> list[tuple[str, str | None]]:
+    """The stores the profile runs on, (name, URL): SQLite in `scratch`, Redis if given."""
+    redis_row = [("Redis", redis_url)] if redis_url else []
+    return [("memory", None), ("SQLite", f"sqlite:{scratch}/profile.db"), *redis_row]
+
+
+def write_before(redis_url: str) -> None:
+    """bench/profile_before.json: the profile by area as it stands, kept for the report's
+    before-and-after (`python -m bench.profile --before redis://…`, before a change)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        profiles = by_store(stores_in(Path(scratch), redis_url))
+    text = json.dumps(profiles, indent=1)
+    (BENCH / "profile_before.json").write_text(text + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--before"]:
+        write_before(sys.argv[2])
+        raise SystemExit(0)
     raise SystemExit(main(*sys.argv[1:2], *[int(n) for n in sys.argv[2:3]]))
