@@ -259,11 +259,15 @@ class SqliteStore(SeededStore):
 
     def outcomes(self, key: str) -> list[dict[str, Any]]:
         with self.reachable():
-            rows = self._db().execute(
-                "SELECT operation, status, fejlkode, count, last_request_id FROM outcome "
-                "WHERE sandbox = ?",
-                (key,),
-            ).fetchall()
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT operation, status, fejlkode, count, last_request_id FROM outcome "
+                    "WHERE sandbox = ?",
+                    (key,),
+                )
+                .fetchall()
+            )
         return [outcome_row((o, s, f), n, last) for o, s, f, n, last in rows]
 
     def _load(self, db: sqlite3.Connection, key: str, seed: bool) -> Sandbox:
