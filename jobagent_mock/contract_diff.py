@@ -261,7 +261,15 @@ def _fejlkode_changes(where: str, old: dict[str, Any], new: dict[str, Any]) -> I
                 where, f"fejlkode {code} moved: status {_joined(had)} → {_joined(has)}", True
             )
         elif not has:
-            yield Change(where, f"fejlkode {code} no longer returned ({_joined(had)})", False)
+            successors = sorted(c for c in after.keys() - before.keys() if after[c] & had)
+            # where another code now stands at the same status, the one a client branched on was
+            # probably replaced (4338 by 4749 in 2.0.0): its branch misses the new one
+            instead = f", new at that status: {_few(successors)}" if successors else ""
+            yield Change(
+                where,
+                f"fejlkode {code} no longer returned ({_joined(had)}){instead}",
+                bool(successors),
+            )
         elif not had:
             yield Change(where, f"may now return fejlkode {code} ({_joined(has)})", False)
 
@@ -371,6 +379,10 @@ def _enum_changes(
         yield Change(place, f"enum values removed: {_listed(removed)}", _breaks(NARROWS, side))
     if added:
         yield Change(place, f"enum values added: {_listed(added)}", _breaks(WIDENS, side))
+
+
+def _few(codes: list[int]) -> str:
+    return _listed(codes) if len(codes) <= 3 else f"{len(codes)} fejlkoder"
 
 
 def _listed(values: list[Any]) -> str:

@@ -210,6 +210,30 @@ def test_a_new_fejlkode_for_an_operation_is_announced_not_breaking() -> None:
     assert edited(edit) == [Change(CREATE, "may now return fejlkode 4725 (422)", False)]
 
 
+def test_a_fejlkode_dropped_alone_is_not_breaking() -> None:
+    def edit(document: dict[str, Any]) -> None:
+        document["paths"]["/v1/Jobagent"]["post"]["responses"]["422"]["x-fejlkoder"].pop()
+
+    [change] = edited(edit)
+    assert "no longer returned (422)" in change.what and not change.breaking
+
+
+def test_a_fejlkode_replaced_by_another_at_its_status_is_breaking() -> None:
+    # a client that branched on the old code gets the new one for the same refusal
+    dropped: list[int] = []
+
+    def edit(document: dict[str, Any]) -> None:
+        codes = document["paths"]["/v1/Jobagent"]["post"]["responses"]["422"]["x-fejlkoder"]
+        dropped.append(codes.pop())
+        codes.append(4725)
+
+    changes = edited(edit)
+    assert changes[0] == Change(
+        CREATE, f"fejlkode {dropped[0]} no longer returned (422), new at that status: 4725", True
+    )
+    assert changes[1:] == [Change(CREATE, "may now return fejlkode 4725 (422)", False)]
+
+
 @pytest.fixture
 def contracts(tmp_path: Path) -> Callable[[Edit], list[str]]:
     """The CLI's arguments: the working contract and an edited copy of it."""
