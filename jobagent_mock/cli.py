@@ -211,8 +211,8 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         default="10",
         type=_seconds,
-        help="seconds a request's headers may take to arrive; a slower client is answered 408 "
-        "and closed (default: 10)",
+        help="seconds a request's headers may take to arrive, and its body again after them; a "
+        "slower client is answered 408 and closed (default: 10)",
     )
     option(
         "--max-connections",

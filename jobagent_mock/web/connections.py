@@ -1,7 +1,8 @@
 """The HTTP server's guard against slow and numerous clients, for one worker or several.
 
 A request's headers must be complete within `header_timeout` seconds of the connection or of the
-request's first byte: a client that stops half-way (slowloris) is answered 408 and closed; an
+request's first byte, and its body within as many seconds of its headers: a client that stops
+half-way (slowloris, or a body trickled a byte at a time) is answered 408 and closed; an
 idle keep-alive connection is closed after KEEP_ALIVE_SECONDS; a worker serves at most
 `max_connections` connections at once, and uvicorn answers a request beyond them 503. Both are
 answered by the server before the app runs, so as text/plain, not problem+json (README: "What
@@ -21,17 +22,18 @@ from jobagent_mock.environment import ENVIRONMENT
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONNECTIONS = 1000
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default, said here as the README says it
-TIMED_OUT = b"The request's headers did not arrive in time."
+HEADERS_LATE = b"The request's headers did not arrive in time."
+BODY_LATE = b"The request's body did not arrive in time."
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a deadline on each request's headers (the seconds in
-    JOBAGENT_MOCK_HEADER_TIMEOUT, as `serve` set it: a class uvicorn can hand to its own
-    worker processes too)."""
+    """uvicorn's httptools protocol with a deadline on each request's headers and another on its
+    body (the seconds in JOBAGENT_MOCK_HEADER_TIMEOUT, as `serve` set it: a class uvicorn can
+    hand to its own worker processes too)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._headers_due: asyncio.TimerHandle | None = None
+        self._due: asyncio.TimerHandle | None = None
         configured = os.environ.get(ENVIRONMENT["header_timeout"])
         self.header_timeout = float(configured) if configured else DEFAULT_HEADER_TIMEOUT_SECONDS
 
@@ -41,32 +43,42 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._headers_due is None:  # the next request on a kept-alive connection
+        if self._due is None:  # the next request on a kept-alive connection
             self._start_the_clock()
 
     def on_headers_complete(self) -> None:
         self._stop_the_clock()
         super().on_headers_complete()
+        # the body gets as long again: a trickled body holds a connection and a request as
+        # long as trickled headers would (a request without one completes at once)
+        self._start_the_clock(BODY_LATE)
+
+    def on_message_complete(self) -> None:
+        self._stop_the_clock()
+        super().on_message_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_the_clock()
         super().connection_lost(exc)
 
-    def _start_the_clock(self) -> None:
-        self._headers_due = self.loop.call_later(self.header_timeout, self._too_slow)
+    def _start_the_clock(self, late: bytes = HEADERS_LATE) -> None:
+        self._due = self.loop.call_later(self.header_timeout, self._too_slow, late)
 
     def _stop_the_clock(self) -> None:
-        if self._headers_due is not None:
-            self._headers_due.cancel()
-            self._headers_due = None
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
 
-    def _too_slow(self) -> None:
-        self._headers_due = None
+    def _too_slow(self, late: bytes) -> None:
+        self._due = None
         if self.transport.is_closing():
+            return
+        if self.cycle is not None and self.cycle.response_started:
+            self.transport.close()  # the app answered before the body came: nothing to add
             return
         self.transport.write(
             b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(TIMED_OUT), TIMED_OUT)
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(late), late)
         )
         self.transport.close()
 

@@ -96,3 +96,52 @@ def test_connections_beyond_the_bound_are_answered_503_then_served_again(server:
         for connection in held:
             read_all(connection, 10 * HEADER_TIMEOUT)
     assert httpx.get(f"http://127.0.0.1:{server}/__admin/health", timeout=10).status_code == 200
+
+
+@pytest.mark.slow
+def test_a_body_trickled_after_its_headers_is_answered_408_and_closed(server: int) -> None:
+    with socket.create_connection(("127.0.0.1", server)) as connection:
+        # whole headers, then one byte of the promised body, then nothing
+        connection.sendall(
+            b"POST /connect/token HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 100\r\n\r\ngrant_type="
+        )
+        started = time.monotonic()
+        answer = read_all(connection, 10 * HEADER_TIMEOUT)
+        took = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert answer.endswith(b"The request's body did not arrive in time.")
+    assert took < 5 * HEADER_TIMEOUT
+    assert httpx.get(f"http://127.0.0.1:{server}/__admin/health").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_body_sent_slower_than_its_headers_but_in_time_is_served(server: int) -> None:
+    form = b"grant_type=client_credentials&client_id=star-jobnet&client_secret=star-jobnet-secret"
+    with socket.create_connection(("127.0.0.1", server)) as connection:
+        connection.sendall(
+            b"POST /connect/token HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(form), form[:10])
+        )
+        time.sleep(HEADER_TIMEOUT * 0.6)  # slower than its headers came, within the deadline
+        connection.sendall(form[10:])
+        connection.settimeout(10 * HEADER_TIMEOUT)
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+
+
+@pytest.mark.slow
+def test_a_refusal_answered_before_its_body_came_still_closes_the_trickle(server: int) -> None:
+    with socket.create_connection(("127.0.0.1", server)) as connection:
+        # no token: the 401 is sent before the body is read; the body never comes
+        connection.sendall(
+            b"POST /v1/Jobagent HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{"
+        )
+        started = time.monotonic()
+        answer = read_all(connection, 10 * HEADER_TIMEOUT)
+        took = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 401 "), answer
+    assert took < 5 * HEADER_TIMEOUT  # closed, not held until the client gives up
