@@ -62,6 +62,7 @@ class Route:
     operation: spec.Operation
     pattern: re.Pattern[str]
     parameters: tuple[tuple[str, dict[str, Any]], ...]  # where, the parameter as declared
+    keywords: dict[str, str]  # path parameter -> the handler's keyword (connexion's pythonic)
     scopes: frozenset[str]
     body_schema: dict[str, Any] | None
     media_types: frozenset[str]
@@ -96,6 +97,7 @@ def routes(resolve: Callable[[spec.Operation], Handler]) -> list[Route]:
                 operation=operation,
                 pattern=re.compile(template),
                 parameters=tuple((p["in"], p) for p in params),
+                keywords={p["name"]: pythonic(p["name"]) for p in params if p["in"] == "path"},
                 scopes=frozenset(security[0]["oauth2"]),
                 body_schema=body_schema,
                 media_types=frozenset(media_type.lower() for media_type in content),
@@ -186,7 +188,7 @@ class FastLane:
                 check_parameter(where, param, value)
         except Fejl:
             raise StepAside from None
-        return {pythonic(name): value for name, value in path_params.items()}
+        return {route.keywords[name]: value for name, value in path_params.items()}
 
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
         try:
