@@ -111,3 +111,13 @@ _PIECES = [
 @settings(max_examples=2000, deadline=None)
 def test_skipping_a_pattern_never_changes_what_is_kept(text: str) -> None:
     assert redact(text) == _redacted_by_every_pattern(text)
+
+
+def test_the_header_names_kept_redacted_are_bounded() -> None:
+    for batch in range(10):
+        redacted_headers([(f"x-{batch}-{i}-1507851234", "v") for i in range(60)])
+    long_name = "x-" + "a" * 100 + "1507851234"
+    assert list(redacted_headers([(long_name, "v")])) == [redact(long_name)]
+    assert len(journal._HEADER_NAMES) <= journal.HEADER_NAMES_KEPT
+    assert long_name not in journal._HEADER_NAMES
+    assert redacted_headers([("X-0-0-1507851234", "v")]) == {"X-0-0-150785-xxxx": "v"}
