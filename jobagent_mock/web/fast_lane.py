@@ -126,6 +126,12 @@ class FastLane:
         self.jsonifier, self.limit = jsonifier, max_body_bytes
         self.validate_responses = validate_responses
         self.routes = routes(resolve) if enabled else []
+        # each path template once, with its operations by method: a request tries each once
+        by_path: dict[str, tuple[re.Pattern[str], dict[str, Route]]] = {}
+        for route in self.routes:
+            _, by_method = by_path.setdefault(route.operation.path, (route.pattern, {}))
+            by_method[route.operation.method] = route
+        self.paths = list(by_path.values())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.routes:
@@ -160,18 +166,19 @@ class FastLane:
             raise StepAside
         if conflicting_header(scope) is not None:
             raise StepAside
-        matches = [(r, m) for r in self.routes if (m := r.pattern.fullmatch(path))]
+        matches = [(ops, m) for pattern, ops in self.paths if (m := pattern.fullmatch(path))]
         # two templates matching one path (.../email/VerificereEmail) is routing's to settle
-        if len({r.operation.path for r, _ in matches}) != 1:
+        if len(matches) != 1:
             raise StepAside
-        for route, match in matches:
-            if route.operation.method == method:
-                if "prefer" in headers or "transfer-encoding" in headers:
-                    raise StepAside
-                if route.body_schema is None and headers.get("content-length", "0") != "0":
-                    raise StepAside
-                return route, match.groupdict()
-        raise StepAside
+        operations, match = matches[0]
+        route = operations.get(method)
+        if route is None:
+            raise StepAside
+        if "prefer" in headers or "transfer-encoding" in headers:
+            raise StepAside
+        if route.body_schema is None and headers.get("content-length", "0") != "0":
+            raise StepAside
+        return route, match.groupdict()
 
     @staticmethod
     def _checked(
