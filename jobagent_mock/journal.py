@@ -12,6 +12,9 @@ from urllib.parse import unquote
 # six digits, at most one dash or space, four digits, wherever they stand, inside longer digit
 # runs too: every CPR number, however written, and whatever it is glued to
 _CPR_LIKE = re.compile(r"[0-9]*([0-9]{6})[- ]?[0-9]{4}[0-9]*")
+# what every match of _CPR_LIKE holds: a text without it is not scanned by it. Written to begin
+# with one digit, which re finds by a fast scan (four times faster than _CPR_LIKE on a body)
+_SIX_DIGITS = re.compile(r"[0-9][0-9]{5}")
 # headers whose whole value is a credential, by name or by a part of their name
 _SECRET_HEADER = re.compile(r"auth|cookie|token|secret|passw|api-?key|session", re.IGNORECASE)
 # a name that holds a credential (query parameter, JSON or form field) and its value; names are
@@ -76,6 +79,8 @@ def _redact_plain(text: str) -> str:
         text = _SECRET_FIELD.sub(
             lambda m: m.group("name") + _redacted_value(m.group("value")), text
         )
+    if _SIX_DIGITS.search(text) is None:
+        return text
     return _CPR_LIKE.sub(_mask_digits, text)
 
 
