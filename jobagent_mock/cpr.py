@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from jobagent_mock import spec
 
@@ -30,6 +30,9 @@ def matches_pattern(cpr: str) -> bool:
     return _pattern().fullmatch(cpr) is not None
 
 
+# the citizens a mock's clients use are few and come back on every request, each asked twice
+# (is_valid, then persons); the store keeps their numbers anyway
+@lru_cache(maxsize=4096)
 def birth_date(cpr: str) -> date | None:
     """The birth date the number encodes, or None when it names no real date."""
     if not matches_pattern(cpr) or cpr == UNKNOWN:

@@ -12,6 +12,9 @@ from urllib.parse import unquote
 # six digits, at most one dash or space, four digits, wherever they stand, inside longer digit
 # runs too: every CPR number, however written, and whatever it is glued to
 _CPR_LIKE = re.compile(r"[0-9]*([0-9]{6})[- ]?[0-9]{4}[0-9]*")
+# what every match of _CPR_LIKE holds: a text without it is not scanned by it. Written to begin
+# with one digit, which re finds by a fast scan (four times faster than _CPR_LIKE on a body)
+_SIX_DIGITS = re.compile(r"[0-9][0-9]{5}")
 # headers whose whole value is a credential, by name or by a part of their name
 _SECRET_HEADER = re.compile(r"auth|cookie|token|secret|passw|api-?key|session", re.IGNORECASE)
 # a name that holds a credential (query parameter, JSON or form field) and its value; names are
@@ -24,6 +27,11 @@ _SECRET_FIELD = re.compile(
 )
 # an authorization scheme and its credentials, and a JWT, wherever text carries them
 _SCHEME = re.compile(r"\b((?i:bearer)|Basic|Digest|Negotiate)\s+[A-Za-z0-9._~+/=:-]{8,}")
+# what a match of _SECRET_FIELD, and of _SCHEME, must contain, in lower case: a text that holds
+# none is not scanned (_may_hold). A CreateJobagent body costs 60 µs of _SECRET_FIELD's scan and 3
+# of this look, and nearly every text the journal keeps holds none of them.
+_SECRET_WORDS = ("token", "secret", "passw", "api", "assertion", "credential", "code_verifier")
+_SCHEME_WORDS = ("bearer", "basic", "digest", "negotiate")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 REDACTED = "[redacted]"
 # The journal keeps at most this much of an entry: each header value (and the path), all the
@@ -63,10 +71,29 @@ def redact(text: str) -> str:
 
 
 def _redact_plain(text: str) -> str:
-    text = _SCHEME.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    text = _JWT.sub(REDACTED, text)
-    text = _SECRET_FIELD.sub(lambda m: m.group("name") + _redacted_value(m.group("value")), text)
+    if _may_hold(text, _SCHEME_WORDS):
+        text = _SCHEME.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    if "eyJ" in text:  # how every match of _JWT begins
+        text = _JWT.sub(REDACTED, text)
+    if _may_hold(text, _SECRET_WORDS):
+        text = _SECRET_FIELD.sub(
+            lambda m: m.group("name") + _redacted_value(m.group("value")), text
+        )
+    if _SIX_DIGITS.search(text) is None:
+        return text
     return _CPR_LIKE.sub(_mask_digits, text)
+
+
+def _may_hold(text: str, words: tuple[str, ...]) -> bool:
+    """Whether a pattern whose every match holds one of `words` (in any case) may match. Any
+    text but ASCII may: re.IGNORECASE also matches the Kelvin sign as k and a dotless ı as i."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    for word in words:  # a loop, not any(): a generator would cost more than the look
+        if word in lowered:
+            return True
+    return False
 
 
 def _mask_digits(match: re.Match[str]) -> str:
@@ -92,11 +119,25 @@ def redacted_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         if count == MAX_HEADERS or size > MAX_HEADER_CHARS:
             kept["…"] = f"[{count} headers kept; the rest left out]"
             break
-        secret = _SECRET_HEADER.search(name) is not None
-        shown_name = redacted_capped(name)
+        shown_name, secret = _header_name(name)
         kept[shown_name] = REDACTED if secret else redacted_capped(value)
         size += len(shown_name) + len(kept[shown_name])
     return kept
+
+
+# name -> (as the journal shows it, whether its value is a credential): the same few names come
+# with every request, each worth redacting once; only short names, and only so many, are kept
+_HEADER_NAMES: dict[str, tuple[str, bool]] = {}
+HEADER_NAMES_KEPT, HEADER_NAME_KEPT_CHARS = 256, 64
+
+
+def _header_name(name: str) -> tuple[str, bool]:
+    known = _HEADER_NAMES.get(name)
+    if known is None:
+        known = redacted_capped(name), _SECRET_HEADER.search(name) is not None
+        if len(_HEADER_NAMES) < HEADER_NAMES_KEPT and len(name) <= HEADER_NAME_KEPT_CHARS:
+            _HEADER_NAMES[name] = known
+    return known
 
 
 def redacted_capped(text: str, limit: int = MAX_VALUE_CHARS, whole: int | None = None) -> str:

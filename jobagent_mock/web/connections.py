@@ -85,9 +85,13 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
 def options_from_environment() -> dict[str, Any]:
     """uvicorn's settings for these limits, as `serve` set them in the JOBAGENT_MOCK_* variables
-    (uvicorn.run and uvicorn.Config take them alike)."""
+    (uvicorn.run and uvicorn.Config take them alike), and its own access line off."""
     connections = os.environ.get(ENVIRONMENT["max_connections"])
     return {
+        # serve runs uvicorn at log level warning, where its access line (info) is never
+        # written, yet uvicorn formats its arguments (the path quoted) on every answer; the
+        # mock's own access log is web/access_log.py
+        "access_log": False,
         "http": HeaderTimeoutProtocol,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         # uvicorn refuses a request once its connections reach the limit, its own included

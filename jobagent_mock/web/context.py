@@ -84,6 +84,28 @@ class RequestContext:
 _REQUEST: ContextVar[RequestContext] = ContextVar("jobagent_mock_request")
 
 
+class RequestHeaders(Headers):
+    """starlette's Headers, a name looked up in a dict made once: a request's headers are read
+    ten times and more (the lane's checks, the token, the caller, the journal), and starlette
+    looks through the whole list each time. Answers as Headers does: the first of a repeated
+    name, the names as the server gave them (lower case)."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(scope=scope)
+        self._first: dict[str, str] = {}
+        for name, value in self._list:
+            self._first.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+
+    def __getitem__(self, key: str) -> str:
+        return self._first[key.lower()]
+
+    def __contains__(self, key: Any) -> bool:
+        return key.lower() in self._first
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._first.get(key.lower(), default)
+
+
 class RequestContextMiddleware:
     """Outermost: a fresh RequestContext for every request, bound to this app's engine, so
     several apps in one process (as in the tests) never share one."""
@@ -93,7 +115,7 @@ class RequestContextMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            _REQUEST.set(RequestContext(self.mock, self.authority, Headers(scope=scope)))
+            _REQUEST.set(RequestContext(self.mock, self.authority, RequestHeaders(scope)))
         await self.app(scope, receive, send)
 
 

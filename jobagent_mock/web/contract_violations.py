@@ -224,9 +224,9 @@ def canonical(instance: Any, schema: dict[str, Any], name: str = "body") -> Any:
     bound: dict[str, Any] = {}
     for key, value in instance.items():
         _bind(key, value, binding, bound)
-    for absent, default in binding.defaults.items():
+    for absent, phrase in binding.defaults.items():
         if absent not in bound:
-            readings.note(f"{absent} absent: {json.dumps(default)} assumed")
+            readings.note(phrase)
     return bound
 
 
@@ -285,7 +285,8 @@ class _Binding:
     names: dict[str, str]  # lower-case spelling -> property
     aliases: dict[str, tuple[str, str | None]]  # lower-case alias -> (alias, member it wraps)
     declared: dict[str, Any]  # writable property -> its schema
-    defaults: dict[str, Any]  # property -> the default the mock assumes when it is absent
+    # property -> the reading noted when it is absent: the default the mock assumes
+    defaults: dict[str, str]
     read_only: frozenset[str]  # lower-case names the server sets, dropped on input
 
 
@@ -307,7 +308,11 @@ def _binding(schema: dict[str, Any]) -> _Binding:
             | {spelling: name for spelling, (name, _, _) in aliases.items()},
             aliases={spelling: (alias, unwrap) for spelling, (_, alias, unwrap) in aliases.items()},
             declared=writable,
-            defaults={n: s["default"] for n, s in writable.items() if "default" in s},
+            defaults={
+                n: f"{n} absent: {json.dumps(s['default'])} assumed"
+                for n, s in writable.items()
+                if "default" in s
+            },
             read_only=frozenset(
                 n.lower() for n, sub in properties(schema).items() if _read_only(sub)
             ),

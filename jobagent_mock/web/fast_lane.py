@@ -62,6 +62,7 @@ class Route:
     operation: spec.Operation
     pattern: re.Pattern[str]
     parameters: tuple[tuple[str, dict[str, Any]], ...]  # where, the parameter as declared
+    keywords: dict[str, str]  # path parameter -> the handler's keyword (connexion's pythonic)
     scopes: frozenset[str]
     body_schema: dict[str, Any] | None
     media_types: frozenset[str]
@@ -96,6 +97,7 @@ def routes(resolve: Callable[[spec.Operation], Handler]) -> list[Route]:
                 operation=operation,
                 pattern=re.compile(template),
                 parameters=tuple((p["in"], p) for p in params),
+                keywords={p["name"]: pythonic(p["name"]) for p in params if p["in"] == "path"},
                 scopes=frozenset(security[0]["oauth2"]),
                 body_schema=body_schema,
                 media_types=frozenset(media_type.lower() for media_type in content),
@@ -124,6 +126,12 @@ class FastLane:
         self.jsonifier, self.limit = jsonifier, max_body_bytes
         self.validate_responses = validate_responses
         self.routes = routes(resolve) if enabled else []
+        # each path template once, with its operations by method: a request tries each once
+        by_path: dict[str, tuple[re.Pattern[str], dict[str, Route]]] = {}
+        for route in self.routes:
+            _, by_method = by_path.setdefault(route.operation.path, (route.pattern, {}))
+            by_method[route.operation.method] = route
+        self.paths = list(by_path.values())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.routes:
@@ -158,18 +166,19 @@ class FastLane:
             raise StepAside
         if conflicting_header(scope) is not None:
             raise StepAside
-        matches = [(r, m) for r in self.routes if (m := r.pattern.fullmatch(path))]
+        matches = [(ops, m) for pattern, ops in self.paths if (m := pattern.fullmatch(path))]
         # two templates matching one path (.../email/VerificereEmail) is routing's to settle
-        if len({r.operation.path for r, _ in matches}) != 1:
+        if len(matches) != 1:
             raise StepAside
-        for route, match in matches:
-            if route.operation.method == method:
-                if "prefer" in headers or "transfer-encoding" in headers:
-                    raise StepAside
-                if route.body_schema is None and headers.get("content-length", "0") != "0":
-                    raise StepAside
-                return route, match.groupdict()
-        raise StepAside
+        operations, match = matches[0]
+        route = operations.get(method)
+        if route is None:
+            raise StepAside
+        if "prefer" in headers or "transfer-encoding" in headers:
+            raise StepAside
+        if route.body_schema is None and headers.get("content-length", "0") != "0":
+            raise StepAside
+        return route, match.groupdict()
 
     @staticmethod
     def _checked(
@@ -186,7 +195,7 @@ class FastLane:
                 check_parameter(where, param, value)
         except Fejl:
             raise StepAside from None
-        return {pythonic(name): value for name, value in path_params.items()}
+        return {route.keywords[name]: value for name, value in path_params.items()}
 
     async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
         try:

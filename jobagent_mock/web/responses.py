@@ -24,8 +24,10 @@ def html_body(page: str, status: int = 200) -> tuple[str, int, dict[str, str]]:
     return page, status, {"Content-Type": "text/html"}
 
 
+class _Empty(flask.Response):
+    default_mimetype = None  # werkzeug then sets no Content-Type (not one set, then deleted)
+
+
 def empty(status: int = 200, headers: dict[str, str] | None = None) -> flask.Response:
     """An answer without a body ("Tomt"); it carries no Content-Type, as it has no content."""
-    response = flask.Response(status=status, headers=headers or {})
-    del response.headers["Content-Type"]
-    return response
+    return _Empty(status=status, headers=headers)

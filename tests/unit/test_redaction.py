@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from jobagent_mock import journal
 from jobagent_mock.journal import (
     MAX_HEADER_CHARS,
     MAX_HEADERS,
@@ -62,3 +65,59 @@ def test_a_cut_never_shows_half_a_cpr_number() -> None:
 def test_short_values_are_only_redacted() -> None:
     assert redacted_capped("abc", 3) == "abc"
     assert redacted_capped("abcdef", 3) == "abc…[truncated, 6 in all]"
+
+
+def _redacted_by_every_pattern(text: str) -> str:
+    """What redact() did before it skipped a pattern: every pattern run on every text."""
+    text = journal._SCHEME.sub(lambda m: f"{m.group(1)} {journal.REDACTED}", text)
+    text = journal._JWT.sub(journal.REDACTED, text)
+    text = journal._SECRET_FIELD.sub(
+        lambda m: m.group("name") + journal._redacted_value(m.group("value")), text
+    )
+    return journal._CPR_LIKE.sub(journal._mask_digits, text)
+
+
+# pieces of every pattern's matches, in other cases too, and what re.IGNORECASE folds (K, ı, ſ)
+_PIECES = [
+    *journal._SECRET_WORDS,
+    *journal._SCHEME_WORDS,
+    "Basic",
+    "BEARER",
+    "Token",
+    "PassWord",
+    "api_key",
+    "apiKEY",
+    "to\u212aen",
+    "credent\u0131al",
+    "\u017fecret",
+    "eyJhbGciOi.eyJzdWIi.sig",
+    "1507851234",
+    "150785-1234",
+    '"',
+    "'",
+    ":",
+    "=",
+    " ",
+    "&",
+    "-",
+    "_",
+    "abcdefgh123",
+    "x",
+    "æ",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+@settings(max_examples=2000, deadline=None)
+def test_skipping_a_pattern_never_changes_what_is_kept(text: str) -> None:
+    assert redact(text) == _redacted_by_every_pattern(text)
+
+
+def test_the_header_names_kept_redacted_are_bounded() -> None:
+    for batch in range(10):
+        redacted_headers([(f"x-{batch}-{i}-1507851234", "v") for i in range(60)])
+    long_name = "x-" + "a" * 100 + "1507851234"
+    assert list(redacted_headers([(long_name, "v")])) == [redact(long_name)]
+    assert len(journal._HEADER_NAMES) <= journal.HEADER_NAMES_KEPT
+    assert long_name not in journal._HEADER_NAMES
+    assert redacted_headers([("X-0-0-1507851234", "v")]) == {"X-0-0-150785-xxxx": "v"}
