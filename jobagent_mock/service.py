@@ -17,7 +17,7 @@ from jobagent_mock.errors import NotFound, Refusals
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Directory, Person
-from jobagent_mock.stores import DEFAULT_SANDBOX, MemoryStore, Sandbox, Store
+from jobagent_mock.stores import DEFAULT_SANDBOX, EVERY_CITIZEN, MemoryStore, Rows, Sandbox, Store
 from jobagent_mock.tilmelding import Organisation
 
 CREATE, ENROLL_AND_BOOK = "CreateTilmelding", "TilmeldOgBook"
@@ -54,7 +54,7 @@ class Mock:
             return jobagenter.get(sandbox, person.cpr, jobagent_id)
 
     def get_jobagenter_paa_email(self, caller: Caller, email: str) -> dict[str, Any]:
-        with self._maybe_citizen(caller) as (sandbox, person):
+        with self._maybe_citizen(caller, without_cpr=EVERY_CITIZEN) as (sandbox, person):
             cpr = person.cpr if person else None
             return {"jobagenter": jobagenter.find_by_email(sandbox, email, cpr)}
 
@@ -151,10 +151,16 @@ class Mock:
 
     @contextmanager
     def _maybe_citizen(
-        self, caller: Caller, write: bool = False
+        self, caller: Caller, write: bool = False, without_cpr: Rows = None
     ) -> Iterator[tuple[Sandbox, Person | None]]:
-        hold = self.store.transaction if write else self.store.snapshot
-        with hold(caller.sandbox) as sandbox:
+        """A read sees the job agents of the caller's citizen, or without a CPR header those
+        `without_cpr` names: a snapshot reads what it is told up front."""
+        if write:
+            hold = self.store.transaction(caller.sandbox)
+        else:
+            rows = caller.cpr if caller.cpr is not None else without_cpr
+            hold = self.store.snapshot(caller.sandbox, citizen=rows)
+        with hold as sandbox:
             if write:
                 assert caller.request_id is not None, "the contract requires x-requestId here"
                 idempotency.claim(sandbox, caller.request_id)

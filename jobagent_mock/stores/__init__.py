@@ -6,14 +6,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, Store
+from jobagent_mock.stores.base import (
+    DEFAULT_SANDBOX,
+    EVERY_CITIZEN,
+    JOURNAL_SIZE,
+    NotAsked,
+    Rows,
+    Sandbox,
+    Store,
+)
 from jobagent_mock.stores.memory import DEFAULT_MAX_SANDBOXES, MemoryStore
 
 __all__ = [
     "DEFAULT_MAX_SANDBOXES",
     "DEFAULT_SANDBOX",
+    "EVERY_CITIZEN",
     "JOURNAL_SIZE",
     "MemoryStore",
+    "NotAsked",
+    "Rows",
     "Sandbox",
     "Store",
     "open_store",

@@ -4,6 +4,7 @@ a transaction (kept on success and on a refusal, dropped on anything unexpected)
 from __future__ import annotations
 
 import copy
+import enum
 import functools
 import json
 from abc import ABC, abstractmethod
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from jobagent_mock.clock import Clock
 from jobagent_mock.errors import Fejl, Unavailable
@@ -20,6 +21,22 @@ DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500
 # an answer as coverage counts it: operationId, status, fejlkode (0 when it carries none)
 Outcome = tuple[str, int, int]
+
+
+class _Every(enum.Enum):
+    CITIZEN = "every citizen"
+
+
+EVERY_CITIZEN: Final = _Every.CITIZEN
+# The job agents a snapshot reads besides the sandbox's small parts: one citizen's (their CPR),
+# every citizen's, or none. Said up front, so a store that reads over the network (Redis) reads
+# all of it at one moment, in one round trip.
+Rows = str | _Every | None
+
+
+class NotAsked(RuntimeError):
+    """A snapshot was read beyond the rows it was opened for: a bug in the reader, never a
+    reason for another round trip (which could see a later write)."""
 
 
 def outcome_row(outcome: Outcome, count: int, last_request_id: str | None) -> dict[str, Any]:
@@ -105,7 +122,9 @@ class Sandbox:
 
 class Store(Protocol):
     """What the engine asks of a store. `transaction` holds a sandbox exclusively; `snapshot`
-    reads one consistent state of it; `reset` restores the fixtures exactly."""
+    reads one consistent state of it (its small parts and the job agents of `citizen`: a CPR,
+    EVERY_CITIZEN or None; a store may raise NotAsked on a read beyond those); `reset` restores
+    the fixtures exactly."""
 
     # True when a call can wait for another process (a lock, the network): the web side then
     # calls it off the event loop
@@ -113,7 +132,9 @@ class Store(Protocol):
 
     def transaction(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]: ...
 
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]: ...
+    def snapshot(
+        self, key: str = DEFAULT_SANDBOX, citizen: Rows = None
+    ) -> AbstractContextManager[Sandbox]: ...
 
     def reset(self, key: str | None = None) -> None:
         """Back to the fixtures: one sandbox, or every sandbox when key is None."""

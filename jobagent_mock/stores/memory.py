@@ -16,6 +16,7 @@ from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
     Outcome,
+    Rows,
     Sandbox,
     SeededStore,
     outcome_row,
@@ -79,7 +80,11 @@ class MemoryStore(SeededStore):
     def _ping(self) -> None:
         """This process is the store: it answers while anything does."""
 
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]:
+    def snapshot(
+        self,
+        key: str = DEFAULT_SANDBOX,
+        citizen: Rows = None,  # noqa: ARG002 (held under the lock: every read is of one moment)
+    ) -> AbstractContextManager[Sandbox]:
         return self._held(key)
 
     def reset(self, key: str | None = None) -> None:

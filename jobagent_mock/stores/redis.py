@@ -13,7 +13,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -22,8 +22,11 @@ from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
+    EVERY_CITIZEN,
     JOURNAL_SIZE,
+    NotAsked,
     Outcome,
+    Rows,
     Sandbox,
     SeededStore,
     outcome_row,
@@ -48,6 +51,27 @@ AGENTS_OF = """
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 if #ids == 0 then return {} end
 return {ids, redis.call('HMGET', KEYS[2], unpack(ids))}
+"""
+# KEYS: core, citizens, agents; ARGV: key prefix, and the citizen whose job agents are read
+# ('*': every citizen; none: no rows). The core and those rows as of one moment:
+# {core, {{cpr, ids, records}, ...}}, ids in the order the agents came.
+SNAPSHOT = """
+local prefix, citizens = ARGV[1], {ARGV[2]}
+if ARGV[2] == nil then citizens = {} elseif ARGV[2] == '*' then
+  citizens = redis.call('SMEMBERS', KEYS[2])
+end
+local rows = {}
+for _, cpr in ipairs(citizens) do
+  local ids = redis.call('ZRANGE', prefix .. 'citizen:' .. cpr, 0, -1)
+  local records = {}
+  -- in slices: unpack() of thousands of ids would outgrow Lua's stack
+  for first = 1, #ids, 500 do
+    local slice = redis.call('HMGET', KEYS[3], unpack(ids, first, math.min(first + 499, #ids)))
+    for _, record in ipairs(slice) do records[#records + 1] = record end
+  end
+  rows[#rows + 1] = {cpr, ids, records}
+end
+return {redis.call('GET', KEYS[1]), rows}
 """
 # KEYS: lock, wake list; ARGV: token, key prefix, new core state ('' unchanged), writes (JSON).
 # Writes only while the lock is still ours; a new agent's place comes from the order counter.
@@ -147,6 +171,57 @@ class RedisSandbox(Sandbox):
         self.writes.append(["claim", request_id, repr(at.timestamp()), str(keep)])
 
 
+def _record(stored: bytes) -> dict[str, Any]:
+    return json.loads(stored)["record"]
+
+
+class RedisSnapshot(Sandbox):
+    """A sandbox as one script read it: its small parts and the job agents asked for. Nothing
+    more is read: a read beyond them raises NotAsked, where another round trip could see a
+    write made since."""
+
+    def __init__(
+        self,
+        core: dict[str, Any],
+        asked: Rows,
+        rows: dict[str, dict[str, Any]],
+        decode: Callable[[Any], dict[str, Any]],
+    ) -> None:
+        super().__init__(**core)
+        self._asked, self._rows, self._decode = asked, rows, decode
+
+    def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
+        if self._asked is not EVERY_CITIZEN and cpr != self._asked:
+            raise NotAsked(f"a snapshot for {self._asked!r} asked for another citizen's agents")
+        return {i: self._decode(r) for i, r in self._rows.get(cpr, {}).items()}
+
+    def owner_of(self, jobagent_id: str) -> str | None:
+        self._every_citizen("owner_of")
+        return next((cpr for cpr, rows in self._rows.items() if jobagent_id in rows), None)
+
+    def citizens(self) -> list[str]:
+        self._every_citizen("citizens")
+        return sorted(self._rows)
+
+    def _every_citizen(self, read: str) -> None:
+        if self._asked is not EVERY_CITIZEN:
+            raise NotAsked(f"{read}() reads every citizen; the snapshot was for {self._asked!r}")
+
+    # Read-only: a write here would be lost, and x-requestIds are a writer's to read. The
+    # arguments are the Sandbox's, unused (ARG002).
+    def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:  # noqa: ARG002
+        raise NotAsked("put_agent() in a snapshot: write in a transaction")
+
+    def remove_agent(self, cpr: str, jobagent_id: str) -> None:  # noqa: ARG002
+        raise NotAsked("remove_agent() in a snapshot: write in a transaction")
+
+    def request_id_seen(self, request_id: str, forget_before: datetime) -> datetime | None:  # noqa: ARG002
+        raise NotAsked("request_id_seen() in a snapshot: claim in a transaction")
+
+    def remember_request_id(self, request_id: str, at: datetime, keep: int) -> None:  # noqa: ARG002
+        raise NotAsked("remember_request_id() in a snapshot: claim in a transaction")
+
+
 class RedisStore(SeededStore):
     shared = True
 
@@ -172,6 +247,7 @@ class RedisStore(SeededStore):
         )
         self.redis.ping()
         self.agents_of = self.redis.register_script(AGENTS_OF)
+        self._snapshot = self.redis.register_script(SNAPSHOT)
         self._release = self.redis.register_script(RELEASE)
         self._renew = self.redis.register_script(RENEW)
         # writers of this process queue here, so only one per process waits on the Redis lock
@@ -197,7 +273,7 @@ class RedisStore(SeededStore):
         with self._writer:
             raw = self._acquire(key)
             try:
-                sandbox = self._sandbox(prefix, raw, seed=True)
+                sandbox = self._sandbox(prefix, raw)
             except BaseException:
                 self._holding = None  # unrenewed, the lease frees the sandbox
                 raise
@@ -250,10 +326,21 @@ class RedisStore(SeededStore):
                     self._renew(keys=[holding[0]], args=[holding[1], LOCK_LEASE_MS])
 
     @contextmanager
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
+    def snapshot(self, key: str = DEFAULT_SANDBOX, citizen: Rows = None) -> Iterator[Sandbox]:
+        # one script: the core and the rows asked for, of one moment, in one round trip
         prefix = self._prefix(key)
+        which = [] if citizen is None else ["*" if citizen is EVERY_CITIZEN else str(citizen)]
+        keys = [f"{prefix}core", f"{prefix}citizens", f"{prefix}agents"]
         with self.reachable():
-            yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
+            raw, found = self._snapshot(keys=keys, args=[prefix, *which])
+        if raw is None:  # nobody has written to it (nor to its rows): the fixtures
+            yield RedisSnapshot(codec.empty(), citizen, self._fresh_agents[0], json.loads)
+            return
+        rows = {
+            cpr.decode(): {i.decode(): r for i, r in zip(ids, records, strict=True) if r}
+            for cpr, ids, records in found
+        }
+        yield RedisSnapshot(codec.decode(raw), citizen, rows, _record)
 
     def reset(self, key: str | None = None) -> None:
         with self.reachable():
@@ -319,11 +406,9 @@ class RedisStore(SeededStore):
             found.append(outcome_row(outcome, int(count), last.decode() if last else None))
         return found
 
-    def _sandbox(self, prefix: str, raw: bytes | None, seed: bool) -> Sandbox:
+    def _sandbox(self, prefix: str, raw: bytes | None) -> Sandbox:
         if raw is not None:
             return RedisSandbox(self, prefix, codec.decode(raw), raw)
-        if not seed:
-            return self.fresh()
         sandbox = RedisSandbox(self, prefix, codec.empty())
         for cpr, jobagent_id, record in self.seed():
             sandbox.put_agent(cpr, jobagent_id, record)

@@ -25,6 +25,7 @@ from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
     Outcome,
+    Rows,
     Sandbox,
     SeededStore,
     outcome_row,
@@ -194,7 +195,11 @@ class SqliteStore(SeededStore):
         self._db().execute("SELECT 1 FROM core LIMIT 1").fetchall()
 
     @contextmanager
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
+    def snapshot(
+        self,
+        key: str = DEFAULT_SANDBOX,
+        citizen: Rows = None,  # noqa: ARG002 (rows are read lazily, in the same transaction)
+    ) -> Iterator[Sandbox]:
         # one read transaction: every row the reader asks for is of the same moment (WAL)
         with self.reachable():
             db = self._db()
