@@ -21,6 +21,9 @@ DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500
 # an answer as coverage counts it: operationId, status, fejlkode (0 when it carries none)
 Outcome = tuple[str, int, int]
+# a journal entry of a sandbox; an outcome counted in a sandbox, with its x-requestId
+Entry = tuple[str, dict[str, Any]]
+Counted = tuple[str, Outcome, str | None]
 
 
 class _Every(enum.Enum):
@@ -142,6 +145,10 @@ class Store(Protocol):
     def record(self, key: str, entry: dict[str, Any]) -> None:
         """Add an entry to the sandbox's journal, which keeps the newest JOURNAL_SIZE."""
 
+    def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        """Journal entries (oldest first) and count outcomes, of any sandboxes: one write where
+        the store can make it one."""
+
     def journal(self, key: str) -> list[dict[str, Any]]:
         """The sandbox's journal, newest first."""
 
@@ -200,6 +207,18 @@ class SeededStore(ABC):
     def check(self) -> None:
         with self.reachable():
             self._ping()
+
+    def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        for key, entry in entries:
+            self.record(key, entry)
+        for key, outcome, request_id in outcomes:
+            self.count_outcome(key, outcome, request_id)
+
+    @abstractmethod
+    def record(self, key: str, entry: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None: ...
 
     @abstractmethod
     def _ping(self) -> None:

@@ -24,6 +24,8 @@ from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
     JOURNAL_SIZE,
+    Counted,
+    Entry,
     NotAsked,
     Outcome,
     Rows,
@@ -366,11 +368,21 @@ class RedisStore(SeededStore):
             self.redis.delete(*names)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
-        journal = f"{self._prefix(key)}journal"
+        self.record_all([(key, entry)], [])
+
+    def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        pipe = self.redis.pipeline()  # one round trip, applied at once (MULTI)
+        for key, entry in entries:
+            pipe.lpush(f"{self._prefix(key)}journal", json.dumps(entry))
+        for key in {key for key, _ in entries}:
+            pipe.ltrim(f"{self._prefix(key)}journal", 0, JOURNAL_SIZE - 1)
+        for key, outcome, request_id in outcomes:
+            # two hashes keyed by the outcome: its count and the last x-requestId
+            name = json.dumps(outcome)
+            pipe.hincrby(f"{self._prefix(key)}outcome-count", name, 1)
+            if request_id:
+                pipe.hset(f"{self._prefix(key)}outcome-last", name, request_id)
         with self.reachable():
-            pipe = self.redis.pipeline()
-            pipe.lpush(journal, json.dumps(entry))
-            pipe.ltrim(journal, 0, JOURNAL_SIZE - 1)
             pipe.execute()
 
     def journal(self, key: str) -> list[dict[str, Any]]:
@@ -383,14 +395,7 @@ class RedisStore(SeededStore):
             self.redis.delete(f"{self._prefix(key)}journal")
 
     def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
-        # two hashes keyed by the outcome: its count and the last x-requestId
-        name = json.dumps(outcome)
-        pipe = self.redis.pipeline()
-        pipe.hincrby(f"{self._prefix(key)}outcome-count", name, 1)
-        if request_id:
-            pipe.hset(f"{self._prefix(key)}outcome-last", name, request_id)
-        with self.reachable():
-            pipe.execute()
+        self.record_all([], [(key, outcome, request_id)])
 
     def outcomes(self, key: str) -> list[dict[str, Any]]:
         pipe = self.redis.pipeline()

@@ -24,6 +24,8 @@ from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
+    Counted,
+    Entry,
     Outcome,
     Rows,
     Sandbox,
@@ -223,19 +225,40 @@ class SqliteStore(SeededStore):
             db.execute("COMMIT")
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
+        self.record_all([(key, entry)], [])
+
+    def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        # one lock and one commit for the lot: each costs as much as several rows
         with self.reachable(), self._exclusive():
             db = self._db()
-            db.execute(
-                "INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry))
-            )
-            self._since_trim[key] = self._since_trim.get(key, 0) + 1
-            if self._since_trim[key] >= JOURNAL_TRIM_EVERY:
-                self._since_trim[key] = 0
-                db.execute(
-                    "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
-                    "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                    (key, key, JOURNAL_SIZE),
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO journal (sandbox, entry) VALUES (?, ?)",
+                    [(key, json.dumps(entry)) for key, entry in entries],
                 )
+                for key in {key for key, _ in entries}:
+                    self._trim_journal(db, key, sum(k == key for k, _ in entries))
+                db.executemany(
+                    "INSERT INTO outcome VALUES (?, ?, ?, ?, 1, ?) "
+                    "ON CONFLICT (sandbox, operation, status, fejlkode) DO UPDATE SET "
+                    "count = count + 1, last_request_id = coalesce(?, last_request_id)",
+                    [(key, *outcome, rid, rid) for key, outcome, rid in outcomes],
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _trim_journal(self, db: sqlite3.Connection, key: str, added: int) -> None:
+        self._since_trim[key] = self._since_trim.get(key, 0) + added
+        if self._since_trim[key] >= JOURNAL_TRIM_EVERY:
+            self._since_trim[key] = 0
+            db.execute(
+                "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
+                "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (key, key, JOURNAL_SIZE),
+            )
 
     def journal(self, key: str) -> list[dict[str, Any]]:
         with self.reachable():
@@ -254,13 +277,7 @@ class SqliteStore(SeededStore):
             self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
 
     def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
-        with self.reachable(), self._exclusive():
-            self._db().execute(
-                "INSERT INTO outcome VALUES (?, ?, ?, ?, 1, ?) "
-                "ON CONFLICT (sandbox, operation, status, fejlkode) DO UPDATE SET "
-                "count = count + 1, last_request_id = coalesce(?, last_request_id)",
-                (key, *outcome, request_id, request_id),
-            )
+        self.record_all([], [(key, outcome, request_id)])
 
     def outcomes(self, key: str) -> list[dict[str, Any]]:
         with self.reachable():
