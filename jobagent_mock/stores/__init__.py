@@ -10,6 +10,7 @@ from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
     JOURNAL_SIZE,
+    Ahead,
     NotAsked,
     Rows,
     Sandbox,
@@ -18,6 +19,7 @@ from jobagent_mock.stores.base import (
 from jobagent_mock.stores.memory import DEFAULT_MAX_SANDBOXES, MemoryStore
 
 __all__ = [
+    "Ahead",
     "DEFAULT_MAX_SANDBOXES",
     "DEFAULT_SANDBOX",
     "EVERY_CITIZEN",

@@ -37,6 +37,18 @@ EVERY_CITIZEN: Final = _Every.CITIZEN
 Rows = str | _Every | None
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """What a transaction will look up, said up front: a store that reads over the network
+    (Redis) reads it with the lock, in the same round trip; the others may ignore it."""
+
+    request_id: str | None = None  # the x-requestId it claims
+    jobagent_id: str | None = None  # the job agent whose owner it asks (owner_of)
+
+
+NOTHING_AHEAD = Ahead()
+
+
 class NotAsked(RuntimeError):
     """A snapshot was read beyond the rows it was opened for: a bug in the reader, never a
     reason for another round trip (which could see a later write)."""
@@ -133,7 +145,9 @@ class Store(Protocol):
     # calls it off the event loop
     shared: bool
 
-    def transaction(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]: ...
+    def transaction(
+        self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
+    ) -> AbstractContextManager[Sandbox]: ...
 
     def snapshot(
         self, key: str = DEFAULT_SANDBOX, citizen: Rows = None
@@ -180,8 +194,10 @@ class SeededStore(ABC):
         self._seed = copy.deepcopy(seed_jobagents)
 
     @contextmanager
-    def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        with self.reachable(), self._held(key) as sandbox:
+    def transaction(
+        self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
+    ) -> Iterator[Sandbox]:
+        with self.reachable(), self._held(key, ahead) as sandbox:
             try:
                 yield sandbox
             except Fejl:
@@ -225,7 +241,7 @@ class SeededStore(ABC):
         """A round trip to the store."""
 
     @abstractmethod
-    def _held(self, key: str) -> AbstractContextManager[Sandbox]:
+    def _held(self, key: str, ahead: Ahead = NOTHING_AHEAD) -> AbstractContextManager[Sandbox]:
         """The sandbox, held exclusively until the context ends."""
 
     @abstractmethod

@@ -15,6 +15,8 @@ from typing import Any
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
+    NOTHING_AHEAD,
+    Ahead,
     Outcome,
     Rows,
     Sandbox,
@@ -56,7 +58,11 @@ class MemoryStore(SeededStore):
         self._lock = threading.RLock()
 
     @contextmanager
-    def _held(self, key: str) -> Iterator[Sandbox]:
+    def _held(
+        self,
+        key: str,
+        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+    ) -> Iterator[Sandbox]:
         with self._lock:
             sandbox = self._sandboxes.get(key)
             if sandbox is None:

@@ -24,6 +24,8 @@ from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
     JOURNAL_SIZE,
+    NOTHING_AHEAD,
+    Ahead,
     Counted,
     Entry,
     NotAsked,
@@ -44,6 +46,9 @@ LEASE_RENEW_SECONDS = LOCK_LEASE_MS / 1000 / 4
 # a writer waiting for a lock is woken by its release; it asks again at least this often, in
 # case the holder died (its lease then runs out)
 LOCK_WAKE_SECONDS = 0.05
+
+# what a lock's script looked up: x-requestId -> its score, jobagentIdentifier -> its citizen
+Read = tuple[dict[str, float | None], dict[str, str | None]] | None
 
 CONNECT_TIMEOUT_SECONDS = 2
 REPLY_TIMEOUT_SECONDS = 5
@@ -75,6 +80,19 @@ for _, cpr in ipairs(citizens) do
 end
 return {redis.call('GET', KEYS[1]), rows}
 """
+# KEYS: lock, core, request ids, agents; ARGV: token, lease (ms), the x-requestId and the job
+# agent the transaction will look up ('' for none). The lock, and with it the state and those
+# lookups: {1, core, the id's score, the agent's citizen}; nothing when the lock is taken.
+ACQUIRE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+local seen, owner = false, false
+if ARGV[3] ~= '' then seen = redis.call('ZSCORE', KEYS[3], ARGV[3]) end
+if ARGV[4] ~= '' then
+  local stored = redis.call('HGET', KEYS[4], ARGV[4])
+  if stored then owner = cjson.decode(stored)['cpr'] end
+end
+return {1, redis.call('GET', KEYS[2]), seen, owner}
+"""
 # KEYS: lock, wake list; ARGV: token, key prefix, new core state ('' unchanged), writes (JSON).
 # Writes only while the lock is still ours; a new agent's place comes from the order counter.
 RELEASE = """
@@ -90,6 +108,8 @@ for _, w in ipairs(cjson.decode(ARGV[4])) do
   elseif w[1] == 'remove' then
     redis.call('HDEL', prefix .. 'agents', w[2])
     redis.call('ZREM', prefix .. 'citizen:' .. w[3], w[2])
+  elseif w[1] == 'forget' then
+    redis.call('ZREMRANGEBYSCORE', prefix .. 'request-ids', '-inf', w[2])
   else
     redis.call('ZADD', prefix .. 'request-ids', w[3], w[2])
     redis.call('ZREMRANGEBYRANK', prefix .. 'request-ids', 0, -1 - tonumber(w[4]))
@@ -117,7 +137,12 @@ class RedisSandbox(Sandbox):
     """
 
     def __init__(
-        self, store: RedisStore, prefix: str, core: dict[str, Any], stored: bytes | None = None
+        self,
+        store: RedisStore,
+        prefix: str,
+        core: dict[str, Any],
+        stored: bytes | None = None,
+        read_ahead: Read = None,
     ) -> None:
         super().__init__(**core)
         self._store, self._redis, self._prefix = store, store.redis, prefix
@@ -125,6 +150,8 @@ class RedisSandbox(Sandbox):
         self.writes: list[list[str]] = []
         # jobagentIdentifier -> (cpr, record, or None once removed), in the order written
         self._pending: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        # what the lock's script looked up: x-requestId -> score, jobagentIdentifier -> owner
+        self._seen, self._owners = read_ahead or ({}, {})
 
     def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
         found = self._store.agents_of(
@@ -154,6 +181,8 @@ class RedisSandbox(Sandbox):
         if jobagent_id in self._pending:
             owner, record = self._pending[jobagent_id]
             return None if record is None else owner
+        if jobagent_id in self._owners:
+            return self._owners[jobagent_id]
         found = self._redis.hget(f"{self._prefix}agents", jobagent_id)
         return None if found is None else str(json.loads(found)["cpr"])
 
@@ -162,6 +191,12 @@ class RedisSandbox(Sandbox):
         return sorted(stored | {cpr for cpr, record in self._pending.values() if record})
 
     def request_id_seen(self, request_id: str, forget_before: datetime) -> datetime | None:
+        if request_id in self._seen:  # read with the lock; the stale are forgotten on release
+            seen, stale = self._seen[request_id], forget_before.timestamp()
+            self.writes.append(["forget", repr(stale)])
+            if seen is None or seen <= stale:
+                return None
+            return datetime.fromtimestamp(seen, DANISH_TIME)
         ids = f"{self._prefix}request-ids"
         pipe = self._redis.pipeline(transaction=False)
         pipe.zremrangebyscore(ids, "-inf", forget_before.timestamp())
@@ -250,6 +285,7 @@ class RedisStore(SeededStore):
         self.redis.ping()
         self.agents_of = self.redis.register_script(AGENTS_OF)
         self._snapshot = self.redis.register_script(SNAPSHOT)
+        self._take = self.redis.register_script(ACQUIRE)
         self._release = self.redis.register_script(RELEASE)
         self._renew = self.redis.register_script(RENEW)
         # writers of this process queue here, so only one per process waits on the Redis lock
@@ -270,12 +306,12 @@ class RedisStore(SeededStore):
         return [f"{prefix}lock", f"{prefix}wake"]
 
     @contextmanager
-    def _held(self, key: str) -> Iterator[Sandbox]:
+    def _held(self, key: str, ahead: Ahead = NOTHING_AHEAD) -> Iterator[Sandbox]:
         prefix = self._prefix(key)
         with self._writer:
-            raw = self._acquire(key)
+            raw, read_ahead = self._acquire(key, ahead)
             try:
-                sandbox = self._sandbox(prefix, raw)
+                sandbox = self._sandbox(prefix, raw, read_ahead)
             except BaseException:
                 self._holding = None  # unrenewed, the lease frees the sandbox
                 raise
@@ -297,20 +333,32 @@ class RedisStore(SeededStore):
         if not self._release(keys=self._lock(key), args=args):
             raise RuntimeError(f"the lock of sandbox {key} expired while held")
 
-    def _acquire(self, key: str) -> bytes | None:
-        """Take the sandbox's lock and read its state in one round trip; a waiting writer
-        sleeps in BLPOP until a release wakes it."""
+    def _acquire(self, key: str, ahead: Ahead = NOTHING_AHEAD) -> tuple[bytes | None, Read]:
+        """Take the sandbox's lock and read its state, and what the transaction said it will
+        look up, in one round trip; a waiting writer sleeps in BLPOP until a release wakes it."""
         lock, wake = self._lock(key)
+        prefix = self._prefix(key)
+        keys = [lock, f"{prefix}core", f"{prefix}request-ids", f"{prefix}agents"]
         token = self._tokens.token = secrets.token_hex(8)
+        args: list[str | int] = [
+            token,
+            LOCK_LEASE_MS,
+            ahead.request_id or "",
+            ahead.jobagent_id or "",
+        ]
         deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
         while True:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.set(lock, token, nx=True, px=LOCK_LEASE_MS)
-            pipe.get(f"{self._prefix(key)}core")
-            taken, raw = pipe.execute()
+            taken = self._take(keys=keys, args=args)
             if taken:
                 self._holding = (lock, token)
-                return raw
+                _, raw, seen, owner = taken
+                seen_ahead: dict[str, float | None] = {}
+                owners: dict[str, str | None] = {}
+                if ahead.request_id:
+                    seen_ahead[ahead.request_id] = float(seen) if seen else None
+                if ahead.jobagent_id:
+                    owners[ahead.jobagent_id] = owner.decode() if owner else None
+                return raw, (seen_ahead, owners)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no lock on {lock} within {LOCK_TIMEOUT_SECONDS} s")
             self.redis.blpop([wake], timeout=LOCK_WAKE_SECONDS)
@@ -411,10 +459,10 @@ class RedisStore(SeededStore):
             found.append(outcome_row(outcome, int(count), last.decode() if last else None))
         return found
 
-    def _sandbox(self, prefix: str, raw: bytes | None) -> Sandbox:
+    def _sandbox(self, prefix: str, raw: bytes | None, read_ahead: Read = None) -> Sandbox:
         if raw is not None:
-            return RedisSandbox(self, prefix, codec.decode(raw), raw)
-        sandbox = RedisSandbox(self, prefix, codec.empty())
+            return RedisSandbox(self, prefix, codec.decode(raw), raw, read_ahead)
+        sandbox = RedisSandbox(self, prefix, codec.empty(), read_ahead=read_ahead)
         for cpr, jobagent_id, record in self.seed():
             sandbox.put_agent(cpr, jobagent_id, record)
         return sandbox

@@ -24,6 +24,8 @@ from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
+    NOTHING_AHEAD,
+    Ahead,
     Counted,
     Entry,
     Outcome,
@@ -171,7 +173,11 @@ class SqliteStore(SeededStore):
         return db
 
     @contextmanager
-    def _held(self, key: str) -> Iterator[Sandbox]:
+    def _held(
+        self,
+        key: str,
+        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+    ) -> Iterator[Sandbox]:
         with self._exclusive():
             db = self._db()
             db.execute("BEGIN IMMEDIATE")

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ import httpx
 import pytest
 
 from jobagent_mock import fixtures, idempotency
+from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import ReplayedRequest, RuleViolation
 from jobagent_mock.service import Caller, Mock
-from jobagent_mock.stores import EVERY_CITIZEN, NotAsked, Rows, open_store
+from jobagent_mock.stores import EVERY_CITIZEN, Ahead, NotAsked, Rows, open_store
 from tests.helpers import token_for
 from tests.servers import (
     free_port,
@@ -636,7 +637,8 @@ HOLD_AND_WAIT = """
 import sys, time
 from jobagent_mock import fixtures
 from jobagent_mock.service import Caller, Mock
-from jobagent_mock.stores import EVERY_CITIZEN, NotAsked, Rows, open_store
+from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.stores import EVERY_CITIZEN, Ahead, NotAsked, Rows, open_store
 store = open_store(sys.argv[1], fixtures.load().jobagents)
 with store.transaction("frozen") as sandbox:
     sandbox.enrollments["1507851234"] = [{"by": "the killed worker"}]
@@ -742,3 +744,47 @@ def test_every_read_of_the_service_asks_its_snapshot_for_what_it_reads(store_url
     assert isinstance(mock.today("reads"), date) and mock.control.clock("reads")["now"]
     assert mock.open_slots("reads", SLOT["moedetilbudId"])
     mock.control.record("reads", {"operationId": None, "request": {}, "response": {}})
+
+
+def test_what_a_write_says_up_front_it_looks_up_reads_as_any_other_lookup(store_url: str) -> None:
+    """The x-requestId and the job agent a transaction names up front (Redis reads them with
+    its lock) answer as they would unasked: a replay refused, an owner found, a write of this
+    transaction seen, an id forgotten after 7 days of mock time."""
+    store = open_store(store_url, fixtures.load().jobagents)
+    with store.transaction("ahead", Ahead("r1", "new")) as sandbox:
+        assert sandbox.owner_of("new") is None
+        idempotency.claim(sandbox, "r1")
+        sandbox.put_agent(NEWCOMER, "new", {"titel": "new"})
+        assert sandbox.owner_of("new") == NEWCOMER
+    with pytest.raises(ReplayedRequest), store.transaction("ahead", Ahead("r1", "new")) as sandbox:
+        assert sandbox.owner_of("new") == NEWCOMER
+        idempotency.claim(sandbox, "r1")
+    with store.transaction("ahead", Ahead("r2")) as sandbox:
+        idempotency.claim(sandbox, "r2")
+        sandbox.clock.advance(idempotency.REQUEST_ID_RETENTION + timedelta(days=1))
+    with store.transaction("ahead", Ahead("r1")) as sandbox:
+        idempotency.claim(sandbox, "r1")  # forgotten
+    with store.transaction("ahead") as sandbox:  # the forgetting was kept: r2 is gone too
+        assert sandbox.request_id_seen("r2", datetime(2000, 1, 1, tzinfo=DANISH_TIME)) is None
+
+
+@pytest.mark.needs_redis
+def test_a_redis_create_holds_the_lock_for_two_round_trips(monkeypatch: Any) -> None:
+    """The lock, the state, the x-requestId and the new agent's owner in one round trip, the
+    writes and the release in another: nothing else while other writers wait."""
+    data = fixtures.load()
+    with redis_server() as url:
+        mock = Mock(data, store=open_store(url, data.jobagents))
+        body = {"titel": "t", "soegeparametre": {}}
+        mock.create_jobagent(Caller(sandbox="trips", cpr=ORDINARY, request_id="w0"), body)
+        sent = []
+        connection_class = mock.store.redis.connection_pool.connection_class  # type: ignore[attr-defined]
+        send = connection_class.send_packed_command
+
+        def counted(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(command)
+            return send(self, command, *args, **kwargs)
+
+        monkeypatch.setattr(connection_class, "send_packed_command", counted)
+        mock.create_jobagent(Caller(sandbox="trips", cpr=ORDINARY, request_id="w1"), body)
+        assert len(sent) == 2
