@@ -15,6 +15,8 @@ from jobagent_mock.stores.base import (
     Rows,
     Sandbox,
     Store,
+    WouldWait,
+    without_waiting,
 )
 from jobagent_mock.stores.memory import DEFAULT_MAX_SANDBOXES, MemoryStore
 
@@ -29,7 +31,9 @@ __all__ = [
     "Rows",
     "Sandbox",
     "Store",
+    "WouldWait",
     "open_store",
+    "without_waiting",
 ]
 
 

@@ -10,6 +10,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
@@ -47,6 +48,28 @@ class Ahead:
 
 
 NOTHING_AHEAD = Ahead()
+
+
+class WouldWait(Exception):
+    """A store call made where nothing may wait (the event loop, `without_waiting`) would have
+    waited for another process: nothing was done, make the call again in a thread."""
+
+
+_WAITING_FORBIDDEN: ContextVar[bool] = ContextVar("store_waiting_forbidden", default=False)
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Store calls in here raise WouldWait where they would wait (a lock, the network)."""
+    token = _WAITING_FORBIDDEN.set(True)
+    try:
+        yield
+    finally:
+        _WAITING_FORBIDDEN.reset(token)
+
+
+def waiting_forbidden() -> bool:
+    return _WAITING_FORBIDDEN.get()
 
 
 class NotAsked(RuntimeError):
@@ -144,6 +167,9 @@ class Store(Protocol):
     # True when a call can wait for another process (a lock, the network): the web side then
     # calls it off the event loop
     shared: bool
+    # True when a snapshot of a shared store can be read without waiting, or else raises
+    # WouldWait under `without_waiting` (SQLite's WAL): the web side may try a read in the loop
+    reads_in_loop: bool
 
     def transaction(
         self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
@@ -185,6 +211,7 @@ class SeededStore(ABC):
     keeps. Each store says how it holds a sandbox and how it keeps or drops what changed."""
 
     shared = False
+    reads_in_loop = False
     # what the store's client raises when the store cannot be reached: a 503 (reachable())
     outages: tuple[type[BaseException], ...] = ()
     # the store as health and a 503 name it (no password)
@@ -197,6 +224,8 @@ class SeededStore(ABC):
     def transaction(
         self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
     ) -> Iterator[Sandbox]:
+        if waiting_forbidden() and self.shared:
+            raise WouldWait(f"a transaction on {self.description} may wait for its lock")
         with self.reachable(), self._held(key, ahead) as sandbox:
             try:
                 yield sandbox

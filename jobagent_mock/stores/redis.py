@@ -33,7 +33,9 @@ from jobagent_mock.stores.base import (
     Rows,
     Sandbox,
     SeededStore,
+    WouldWait,
     outcome_row,
+    waiting_forbidden,
 )
 
 # how long a writer waits for a sandbox's lock before the request is a 503
@@ -378,6 +380,8 @@ class RedisStore(SeededStore):
     @contextmanager
     def snapshot(self, key: str = DEFAULT_SANDBOX, citizen: Rows = None) -> Iterator[Sandbox]:
         # one script: the core and the rows asked for, of one moment, in one round trip
+        if waiting_forbidden():
+            raise WouldWait(f"a read of {self.description} is a round trip")
         prefix = self._prefix(key)
         which = [] if citizen is None else ["*" if citizen is EVERY_CITIZEN else str(citizen)]
         keys = [f"{prefix}core", f"{prefix}citizens", f"{prefix}agents"]

@@ -32,7 +32,9 @@ from jobagent_mock.stores.base import (
     Rows,
     Sandbox,
     SeededStore,
+    WouldWait,
     outcome_row,
+    waiting_forbidden,
 )
 
 LOCK_TIMEOUT_SECONDS = 30
@@ -111,6 +113,8 @@ class SqliteSandbox(Sandbox):
 
 class SqliteStore(SeededStore):
     shared = True
+    # a WAL reader takes no lock a writer holds: a snapshot waits for nobody (_unless_busy)
+    reads_in_loop = True
     SCHEMA = (
         "CREATE TABLE IF NOT EXISTS core (sandbox TEXT PRIMARY KEY, state BLOB)",
         "CREATE TABLE IF NOT EXISTS agent (sandbox TEXT, id TEXT, cpr TEXT, record TEXT, "
@@ -160,17 +164,37 @@ class SqliteStore(SeededStore):
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(
-                self._path,
-                timeout=LOCK_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            # WAL with NORMAL survives a killed process (not a lost machine): enough for a mock
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
+            db = self._local.db = self._connect(LOCK_TIMEOUT_SECONDS)
         return db
+
+    def _reader(self) -> sqlite3.Connection:
+        """A connection that never waits: where SQLite would wait (busy), it fails at once."""
+        db: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if db is None:
+            db = self._local.reader = self._connect(0)
+        return db
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self._path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        db.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL survives a killed process (not a lost machine): enough for a mock
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    @contextmanager
+    def _unless_busy(self) -> Iterator[None]:
+        """Where nothing may wait, SQLite's busy (a WAL reader waits only while another process
+        recovers or restarts the log, or on a full log index) is WouldWait, not an outage."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code
+            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if busy and waiting_forbidden():
+                raise WouldWait(f"{self.description} is busy") from exc
+            raise
 
     @contextmanager
     def _held(
@@ -209,8 +233,8 @@ class SqliteStore(SeededStore):
         citizen: Rows = None,  # noqa: ARG002 (rows are read lazily, in the same transaction)
     ) -> Iterator[Sandbox]:
         # one read transaction: every row the reader asks for is of the same moment (WAL)
-        with self.reachable():
-            db = self._db()
+        with self.reachable(), self._unless_busy():
+            db = self._reader() if waiting_forbidden() else self._db()
             db.execute("BEGIN")
             try:
                 yield self._load(db, key, seed=False)

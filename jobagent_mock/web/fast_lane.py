@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from jobagent_mock import spec
 from jobagent_mock.errors import Fejl
 from jobagent_mock.service import Mock
+from jobagent_mock.stores import WouldWait, without_waiting
 from jobagent_mock.web import context, problems
 from jobagent_mock.web.limits import (
     conflicting_header,
@@ -220,11 +221,7 @@ class FastLane:
         self, route: Route, scope: Scope, receive: Receive, kwargs: dict[str, Any]
     ) -> Response:
         try:
-            if self.mock.store.shared:
-                # a shared store can wait (a lock, the network): never in the event loop
-                result = await asyncio.to_thread(route.handler, **kwargs)
-            else:
-                result = route.handler(**kwargs)
+            result = await self._call(route, kwargs)
             response = self._render(result)
             if self.validate_responses:
                 self._check_response(route, response)
@@ -233,6 +230,21 @@ class FastLane:
             return _starlette(problems.on_fejl(ConnexionRequest(scope, receive), exc))
         except Exception as exc:  # noqa: BLE001 (as connexion's last handler: a bug, answered 500)
             return _starlette(problems.on_unexpected(ConnexionRequest(scope, receive), exc))
+
+    async def _call(self, route: Route, kwargs: dict[str, Any]) -> Any:
+        store = self.mock.store
+        if not store.shared:
+            return route.handler(**kwargs)
+        if route.operation.method == "get" and store.reads_in_loop:
+            # a read that waits for nobody saves the thread hop; should it have to wait, the
+            # store stops it before it did anything, and it is made again in a thread
+            try:
+                with without_waiting():
+                    return route.handler(**kwargs)
+            except WouldWait:
+                pass
+        # a shared store can wait (a lock, the network): never in the event loop
+        return await asyncio.to_thread(route.handler, **kwargs)
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""
