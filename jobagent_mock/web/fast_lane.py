@@ -15,10 +15,13 @@ tests/integration/test_fast_lane.py holds both paths to the same answers.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import inspect
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +128,10 @@ class FastLane:
         self.jsonifier, self.limit = jsonifier, max_body_bytes
         self.validate_responses = validate_responses
         self.routes = routes(resolve) if enabled else []
+        # A shared store's writes of this process queue on one lock (its writer lock) anyway:
+        # one thread makes them in turn, where a pool's threads would queue on that lock and
+        # contend for the GIL. Reads go to asyncio's pool, and run side by side.
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.routes:
@@ -244,7 +251,10 @@ class FastLane:
             except WouldWait:
                 pass
         # a shared store can wait (a lock, the network): never in the event loop
-        return await asyncio.to_thread(route.handler, **kwargs)
+        if route.operation.method == "get":
+            return await asyncio.to_thread(route.handler, **kwargs)
+        call = functools.partial(contextvars.copy_context().run, route.handler, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._writes, call)
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""
