@@ -52,16 +52,25 @@ NOTHING_AHEAD = Ahead()
 
 class WouldWait(Exception):
     """A store call made where nothing may wait (the event loop, `without_waiting`) would have
-    waited for another process: nothing was done, make the call again in a thread."""
+    waited for another process: nothing was done, make the call again in a thread, or read
+    `snapshot` (key, citizen) ahead (`Store.read_ahead`) and make it again in the loop."""
+
+    def __init__(self, why: str, snapshot: tuple[str, Rows] | None = None) -> None:
+        super().__init__(why)
+        self.snapshot = snapshot
 
 
-_WAITING_FORBIDDEN: ContextVar[bool] = ContextVar("store_waiting_forbidden", default=False)
+# set where nothing may wait: the snapshots read ahead for it, by (key, citizen)
+_WAITING_FORBIDDEN: ContextVar[dict[tuple[str, Rows], Sandbox] | None] = ContextVar(
+    "store_waiting_forbidden", default=None
+)
 
 
 @contextmanager
-def without_waiting() -> Iterator[None]:
-    """Store calls in here raise WouldWait where they would wait (a lock, the network)."""
-    token = _WAITING_FORBIDDEN.set(True)
+def without_waiting(read: dict[tuple[str, Rows], Sandbox] | None = None) -> Iterator[None]:
+    """Store calls in here raise WouldWait where they would wait (a lock, the network); a
+    snapshot `read` ahead by (key, citizen) is answered from it."""
+    token = _WAITING_FORBIDDEN.set(read or {})
     try:
         yield
     finally:
@@ -69,7 +78,12 @@ def without_waiting() -> Iterator[None]:
 
 
 def waiting_forbidden() -> bool:
-    return _WAITING_FORBIDDEN.get()
+    return _WAITING_FORBIDDEN.get() is not None
+
+
+def answered_ahead(key: str, citizen: Rows) -> Sandbox | None:
+    """The snapshot read ahead for this context (`without_waiting(read=...)`), if any."""
+    return (_WAITING_FORBIDDEN.get() or {}).get((key, citizen))
 
 
 class NotAsked(RuntimeError):
@@ -170,6 +184,13 @@ class Store(Protocol):
     # True when a snapshot of a shared store can be read without waiting, or else raises
     # WouldWait under `without_waiting` (SQLite's WAL): the web side may try a read in the loop
     reads_in_loop: bool
+    # True when `read_ahead` reads a snapshot without blocking the loop (Redis, asynchronously)
+    reads_ahead: bool
+
+    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+        """The snapshot `snapshot(key, citizen)` would read, read in the event loop without
+        blocking it, for `without_waiting(read=...)` to answer from."""
+        ...
 
     def transaction(
         self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
@@ -212,6 +233,7 @@ class SeededStore(ABC):
 
     shared = False
     reads_in_loop = False
+    reads_ahead = False
     # what the store's client raises when the store cannot be reached: a 503 (reachable())
     outages: tuple[type[BaseException], ...] = ()
     # the store as health and a 503 name it (no password)
@@ -252,6 +274,9 @@ class SeededStore(ABC):
     def check(self) -> None:
         with self.reachable():
             self._ping()
+
+    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+        raise NotImplementedError(f"{self.description} reads no snapshot ahead")
 
     def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
         for key, entry in entries:

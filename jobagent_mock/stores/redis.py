@@ -8,11 +8,13 @@ are keys of their own, so a write costs the same however full a sandbox is.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -34,6 +36,7 @@ from jobagent_mock.stores.base import (
     Sandbox,
     SeededStore,
     WouldWait,
+    answered_ahead,
     outcome_row,
     waiting_forbidden,
 )
@@ -263,6 +266,7 @@ class RedisSnapshot(Sandbox):
 
 class RedisStore(SeededStore):
     shared = True
+    reads_ahead = True
 
     def __init__(self, url: str, seed_jobagents: list[dict[str, Any]]) -> None:
         try:
@@ -274,17 +278,23 @@ class RedisStore(SeededStore):
 
         super().__init__(seed_jobagents)
         # a Redis that stops answering is an outage (503) after these, never a hung request
-        self.redis: Any = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            socket_timeout=REPLY_TIMEOUT_SECONDS,
-        )
+        self._url = url
+        self._timeouts: dict[str, Any] = {
+            "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "socket_timeout": REPLY_TIMEOUT_SECONDS,
+        }
+        self.redis: Any = redis.Redis.from_url(url, **self._timeouts)
         self.outages = (redis.ConnectionError, redis.TimeoutError, TimeoutError)
         where = self.redis.connection_pool.connection_kwargs
         self.description = (
             f"redis at {where.get('host', where.get('path'))}:{where.get('port', '')}"
         )
         self.redis.ping()
+        import redis.asyncio
+
+        self._async_redis = redis.asyncio
+        # an asyncio client is bound to its loop: one per loop (a worker has one)
+        self._async_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.agents_of = self.redis.register_script(AGENTS_OF)
         self._snapshot = self.redis.register_script(SNAPSHOT)
         self._take = self.redis.register_script(ACQUIRE)
@@ -381,20 +391,41 @@ class RedisStore(SeededStore):
     def snapshot(self, key: str = DEFAULT_SANDBOX, citizen: Rows = None) -> Iterator[Sandbox]:
         # one script: the core and the rows asked for, of one moment, in one round trip
         if waiting_forbidden():
-            raise WouldWait(f"a read of {self.description} is a round trip")
+            ahead = answered_ahead(key, citizen)
+            if ahead is None:
+                raise WouldWait(f"a read of {self.description} is a round trip", (key, citizen))
+            yield ahead
+            return
+        keys, args = self._snapshot_of(key, citizen)
+        with self.reachable():
+            raw, found = self._snapshot(keys=keys, args=args)
+        yield self._snapshot_from(raw, found, citizen)
+
+    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+        # the same script, through an asyncio client of the running loop's own
+        loop = asyncio.get_running_loop()
+        script = self._async_scripts.get(loop)
+        if script is None:
+            client = self._async_redis.Redis.from_url(self._url, **self._timeouts)
+            script = self._async_scripts[loop] = client.register_script(SNAPSHOT)
+        keys, args = self._snapshot_of(key, citizen)
+        with self.reachable():
+            raw, found = await script(keys=keys, args=args)
+        return self._snapshot_from(raw, found, citizen)
+
+    def _snapshot_of(self, key: str, citizen: Rows) -> tuple[list[str], list[str]]:
         prefix = self._prefix(key)
         which = [] if citizen is None else ["*" if citizen is EVERY_CITIZEN else str(citizen)]
-        keys = [f"{prefix}core", f"{prefix}citizens", f"{prefix}agents"]
-        with self.reachable():
-            raw, found = self._snapshot(keys=keys, args=[prefix, *which])
+        return [f"{prefix}core", f"{prefix}citizens", f"{prefix}agents"], [prefix, *which]
+
+    def _snapshot_from(self, raw: bytes | None, found: list[Any], citizen: Rows) -> Sandbox:
         if raw is None:  # nobody has written to it (nor to its rows): the fixtures
-            yield RedisSnapshot(codec.empty(), citizen, self._fresh_agents[0], json.loads)
-            return
+            return RedisSnapshot(codec.empty(), citizen, self._fresh_agents[0], json.loads)
         rows = {
             cpr.decode(): {i.decode(): r for i, r in zip(ids, records, strict=True) if r}
             for cpr, ids, records in found
         }
-        yield RedisSnapshot(codec.decode(raw), citizen, rows, _record)
+        return RedisSnapshot(codec.decode(raw), citizen, rows, _record)
 
     def reset(self, key: str | None = None) -> None:
         with self.reachable():

@@ -15,6 +15,7 @@ tests/integration/test_fast_lane.py holds both paths to the same answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -242,14 +243,19 @@ class FastLane:
         store = self.mock.store
         if not store.shared:
             return route.handler(**kwargs)
-        if route.operation.method == "get" and store.reads_in_loop:
-            # a read that waits for nobody saves the thread hop; should it have to wait, the
-            # store stops it before it did anything, and it is made again in a thread
+        if route.operation.method == "get" and (store.reads_in_loop or store.reads_ahead):
+            # A read that waits for nobody saves the thread hop. Should it have to wait, the
+            # store stops it before it did anything, saying which snapshot it wanted: read
+            # ahead without blocking the loop (Redis), it is made again with it; else in a thread.
             try:
                 with without_waiting():
                     return route.handler(**kwargs)
-            except WouldWait:
-                pass
+            except WouldWait as would:
+                wanted = would.snapshot if store.reads_ahead else None
+            if wanted is not None:
+                read = {wanted: await store.read_ahead(*wanted)}
+                with contextlib.suppress(WouldWait), without_waiting(read):
+                    return route.handler(**kwargs)
         # a shared store can wait (a lock, the network): never in the event loop
         if route.operation.method == "get":
             return await asyncio.to_thread(route.handler, **kwargs)

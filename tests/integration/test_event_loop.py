@@ -14,12 +14,12 @@ import httpx
 import pytest
 
 from jobagent_mock import fixtures
-from jobagent_mock.stores import WouldWait, open_store, without_waiting
+from jobagent_mock.stores import EVERY_CITIZEN, WouldWait, open_store, without_waiting
 from jobagent_mock.stores.base import StoreUnavailable
 from jobagent_mock.web.app import create_app
 from tests.helpers import ORDINARY, token_for
 from tests.live import live_server
-from tests.servers import lock_waiters, wait_until
+from tests.servers import free_port, lock_waiters, start_redis, wait_until
 
 KEY = "event-loop-tests-signing-key-0123456789"
 JOBAGENT = {"titel": "Held up", "soegeparametre": {"fritekst": "x"}}
@@ -124,3 +124,58 @@ class _Failing:
         failed = sqlite3.OperationalError("database is locked")
         failed.sqlite_errorcode = self.code  # type: ignore[attr-defined]
         raise failed
+
+
+@pytest.mark.needs_redis
+def test_a_redis_read_is_read_ahead_in_the_loop_fresh_and_a_503_when_redis_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A GET on Redis reads the snapshot its handler asks for ahead, asynchronously, in the
+    event loop: what another worker wrote just before is seen, and a Redis that is gone is the
+    store's 503, as from a thread."""
+    port = free_port()
+    redis_process = start_redis(port)
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        app = create_app(signing_key=KEY, store=url)
+        store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
+        other_worker = open_store(url, fixtures.load().jobagents)
+        read_ahead = store.read_ahead
+        asked: list[Any] = []
+
+        async def counted(key: str, citizen: Any) -> Any:
+            asked.append(citizen)
+            return await read_ahead(key, citizen)
+
+        monkeypatch.setattr(store, "read_ahead", counted)
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+            headers = {"Authorization": f"Bearer {token_for(http, 'star-jobnet')}"}
+            citizen = {**headers, "x-civilRegistrationIdentifier": ORDINARY}
+            before = http.get("/v1/Jobagent", headers=citizen).json()["jobagenter"]
+            with other_worker.transaction("star-jobnet") as sandbox:
+                sandbox.put_agent(ORDINARY, "late", JOBAGENT_STORED)
+            after = http.get("/v1/Jobagent", headers=citizen).json()["jobagenter"]
+            found = http.get("/v1/Jobagent/email/late@example.dk", headers=headers)
+            assert [a["jobagentIdentifier"] for a in found.json()["jobagenter"]] == ["late"]
+            assert asked == [ORDINARY, ORDINARY, EVERY_CITIZEN]
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+            gone = http.get("/v1/Jobagent", headers=citizen)
+        assert len(after) == len(before) + 1 and after[-1]["jobagentIdentifier"] == "late"
+        assert gone.status_code == 503 and "redis" in gone.json()["detail"]
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+
+
+JOBAGENT_STORED = {
+    "jobagentIdentifier": "late",
+    "titel": "Late",
+    "jobagent": {
+        "email": "late@example.dk",
+        "emailVerificeret": False,
+        "udsendelsesinterval": 1,
+        "smsNotifikation": False,
+    },
+    "soegeparametre": {"udfraMineKravTilJobsoegning": False},
+}

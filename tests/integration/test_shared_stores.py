@@ -636,9 +636,7 @@ def test_a_stopped_redis_is_a_503_and_both_recover_when_it_returns() -> None:
 HOLD_AND_WAIT = """
 import sys, time
 from jobagent_mock import fixtures
-from jobagent_mock.service import Caller, Mock
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.stores import EVERY_CITIZEN, Ahead, NotAsked, Rows, open_store
+from jobagent_mock.stores import open_store
 store = open_store(sys.argv[1], fixtures.load().jobagents)
 with store.transaction("frozen") as sandbox:
     sandbox.enrollments["1507851234"] = [{"by": "the killed worker"}]
