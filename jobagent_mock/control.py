@@ -10,30 +10,55 @@ from jobagent_mock import coverage, journal
 from jobagent_mock.clock import Clock, OutOfRange
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.fixtures import Fixtures
+from jobagent_mock.recorder import Recorder
 from jobagent_mock.stores import Store
+
+# a journal entry to write: sandbox, entry, the mock time the operation read (None: unread)
+Exchange = tuple[str, dict[str, Any], datetime | None]
 
 
 class ControlPlane:
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._recorder: Recorder[Exchange] = Recorder(self._record_all)
 
     def reset(self, sandbox: str | None) -> None:
         """One sandbox back to the fixtures, or every sandbox when None."""
+        self._recorder.flush()  # what was answered before the reset is journaled before it
         self._store.reset(sandbox)
 
     def record(self, sandbox: str, entry: dict[str, Any], now: datetime | None = None) -> None:
         """Journal an exchange at the sandbox's mock time: `now` as the operation read it, else
         read here."""
-        if now is None:
-            with self._store.snapshot(sandbox) as state:
-                now = state.clock.now()
-        self._store.record(sandbox, {"time": now.isoformat(), **entry})
-        counted = coverage.outcome_of(entry)
-        if counted is not None:  # beside the journal, and kept past its last 500 entries
-            self._store.count_outcome(sandbox, *counted)
+        self._record_all([(sandbox, entry, now)])
+
+    def record_later(
+        self, sandbox: str, entry: dict[str, Any], now: datetime | None = None
+    ) -> bool:
+        """As `record`, by this process's journal writer, with the entries queued beside it;
+        this process's reads of the journal wait for it. False when the backlog is full: the
+        caller then waits for `journal_written`."""
+        return self._recorder.add((sandbox, entry, now))
+
+    def journal_written(self) -> None:
+        """Wait until every entry queued by `record_later` is written."""
+        self._recorder.flush()
+
+    def _record_all(self, exchanges: list[Exchange]) -> None:
+        entries, outcomes = [], []
+        for sandbox, entry, now in exchanges:
+            if now is None:
+                with self._store.snapshot(sandbox) as state:
+                    now = state.clock.now()
+            entries.append((sandbox, {"time": now.isoformat(), **entry}))
+            counted = coverage.outcome_of(entry)
+            if counted is not None:  # beside the journal, and kept past its last 500 entries
+                outcomes.append((sandbox, *counted))
+        self._store.record_all(entries, outcomes)
 
     def coverage(self, sandbox: str, fixtures: Fixtures) -> dict[str, Any]:
         """What the sandbox's requests received against what the contract documents."""
+        self._recorder.flush()
         return coverage.report(sandbox, self._store.outcomes(sandbox), fixtures)
 
     def requests(
@@ -46,10 +71,12 @@ class ControlPlane:
     ) -> dict[str, Any]:
         """The journal, newest first; `since` and `until` are RFC 3339 times (the contract's)."""
         window = [datetime.fromisoformat(t) if t else None for t in (since, until)]
+        self._recorder.flush()
         entries = self._store.journal(sandbox)
         return {"requests": journal.select(entries, operation_id, status, *window)}
 
     def clear_requests(self, sandbox: str) -> None:
+        self._recorder.flush()
         self._store.clear_journal(sandbox)
 
     def clock(self, sandbox: str) -> dict[str, Any]:

@@ -26,9 +26,21 @@ def get(sandbox: Sandbox, cpr: str, jobagent_id: str) -> dict[str, Any]:
     return agent
 
 
-def create(sandbox: Sandbox, person: Person, body: dict[str, Any], occupations: Occupations) -> str:
+def identifier(body: dict[str, Any]) -> str:
+    """The new job agent's identifier: the caller's, or a fresh one (lower case either way)."""
+    return (body.get("jobagentIdentifier") or str(uuid.uuid4())).lower()
+
+
+def create(
+    sandbox: Sandbox,
+    person: Person,
+    body: dict[str, Any],
+    occupations: Occupations,
+    jobagent_id: str | None = None,
+) -> str:
+    """A new job agent, as `jobagent_id` (`identifier(body)` when not given)."""
     _check_writable(person, body, occupations)
-    jobagent_id = (body.get("jobagentIdentifier") or str(uuid.uuid4())).lower()
+    jobagent_id = jobagent_id or identifier(body)
     if sandbox.owner_of(jobagent_id) is not None:
         raise Conflict(None, f"A jobagent with jobagentIdentifier {jobagent_id} exists already.")
     stored = _stored(jobagent_id, body, verified=False)

@@ -17,7 +17,15 @@ from jobagent_mock.errors import NotFound, Refusals
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Directory, Person
-from jobagent_mock.stores import DEFAULT_SANDBOX, MemoryStore, Sandbox, Store
+from jobagent_mock.stores import (
+    DEFAULT_SANDBOX,
+    EVERY_CITIZEN,
+    Ahead,
+    MemoryStore,
+    Rows,
+    Sandbox,
+    Store,
+)
 from jobagent_mock.tilmelding import Organisation
 
 CREATE, ENROLL_AND_BOOK = "CreateTilmelding", "TilmeldOgBook"
@@ -54,13 +62,14 @@ class Mock:
             return jobagenter.get(sandbox, person.cpr, jobagent_id)
 
     def get_jobagenter_paa_email(self, caller: Caller, email: str) -> dict[str, Any]:
-        with self._maybe_citizen(caller) as (sandbox, person):
+        with self._maybe_citizen(caller, without_cpr=EVERY_CITIZEN) as (sandbox, person):
             cpr = person.cpr if person else None
             return {"jobagenter": jobagenter.find_by_email(sandbox, email, cpr)}
 
     def create_jobagent(self, caller: Caller, body: dict[str, Any]) -> str:
-        with self._citizen(caller, write=True) as (sandbox, person):
-            return jobagenter.create(sandbox, person, body, self.occupations)
+        jobagent_id = jobagenter.identifier(body)
+        with self._citizen(caller, write=True, looked_up=jobagent_id) as (sandbox, person):
+            return jobagenter.create(sandbox, person, body, self.occupations, jobagent_id)
 
     def update_jobagent(self, caller: Caller, jobagent_id: str, body: dict[str, Any]) -> None:
         with self._citizen(caller, write=True) as (sandbox, person):
@@ -144,17 +153,32 @@ class Mock:
 
     # the sandbox, the x-requestId and the citizen, in that order
     @contextmanager
-    def _citizen(self, caller: Caller, write: bool = False) -> Iterator[tuple[Sandbox, Person]]:
-        with self._maybe_citizen(caller, write) as (sandbox, person):
+    def _citizen(
+        self, caller: Caller, write: bool = False, looked_up: str | None = None
+    ) -> Iterator[tuple[Sandbox, Person]]:
+        with self._maybe_citizen(caller, write, looked_up=looked_up) as (sandbox, person):
             assert person is not None, "the contract requires the CPR header here"
             yield sandbox, person
 
     @contextmanager
     def _maybe_citizen(
-        self, caller: Caller, write: bool = False
+        self,
+        caller: Caller,
+        write: bool = False,
+        without_cpr: Rows = None,
+        looked_up: str | None = None,
     ) -> Iterator[tuple[Sandbox, Person | None]]:
-        hold = self.store.transaction if write else self.store.snapshot
-        with hold(caller.sandbox) as sandbox:
+        """A read sees the job agents of the caller's citizen, or without a CPR header those
+        `without_cpr` names: a snapshot reads what it is told up front. A write says the
+        x-requestId it claims and the job agent it will look up (`looked_up`), which a store
+        may read with its lock."""
+        if write:
+            ahead = Ahead(request_id=caller.request_id, jobagent_id=looked_up)
+            hold = self.store.transaction(caller.sandbox, ahead)
+        else:
+            rows = caller.cpr if caller.cpr is not None else without_cpr
+            hold = self.store.snapshot(caller.sandbox, citizen=rows)
+        with hold as sandbox:
             if write:
                 assert caller.request_id is not None, "the contract requires x-requestId here"
                 idempotency.claim(sandbox, caller.request_id)

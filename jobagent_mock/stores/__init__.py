@@ -6,17 +6,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock.stores.base import DEFAULT_SANDBOX, JOURNAL_SIZE, Sandbox, Store
+from jobagent_mock.stores.base import (
+    DEFAULT_SANDBOX,
+    EVERY_CITIZEN,
+    JOURNAL_SIZE,
+    Ahead,
+    NotAsked,
+    Rows,
+    Sandbox,
+    Store,
+    WouldWait,
+    without_waiting,
+)
 from jobagent_mock.stores.memory import DEFAULT_MAX_SANDBOXES, MemoryStore
 
 __all__ = [
+    "Ahead",
     "DEFAULT_MAX_SANDBOXES",
     "DEFAULT_SANDBOX",
+    "EVERY_CITIZEN",
     "JOURNAL_SIZE",
     "MemoryStore",
+    "NotAsked",
+    "Rows",
     "Sandbox",
     "Store",
+    "WouldWait",
     "open_store",
+    "without_waiting",
 ]
 
 

@@ -4,14 +4,16 @@ a transaction (kept on success and on a refusal, dropped on anything unexpected)
 from __future__ import annotations
 
 import copy
+import enum
 import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from jobagent_mock.clock import Clock
 from jobagent_mock.errors import Fejl, Unavailable
@@ -20,6 +22,73 @@ DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500
 # an answer as coverage counts it: operationId, status, fejlkode (0 when it carries none)
 Outcome = tuple[str, int, int]
+# a journal entry of a sandbox; an outcome counted in a sandbox, with its x-requestId
+Entry = tuple[str, dict[str, Any]]
+Counted = tuple[str, Outcome, str | None]
+
+
+class _Every(enum.Enum):
+    CITIZEN = "every citizen"
+
+
+EVERY_CITIZEN: Final = _Every.CITIZEN
+# The job agents a snapshot reads besides the sandbox's small parts: one citizen's (their CPR),
+# every citizen's, or none. Said up front, so a store that reads over the network (Redis) reads
+# all of it at one moment, in one round trip.
+Rows = str | _Every | None
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """What a transaction will look up, said up front: a store that reads over the network
+    (Redis) reads it with the lock, in the same round trip; the others may ignore it."""
+
+    request_id: str | None = None  # the x-requestId it claims
+    jobagent_id: str | None = None  # the job agent whose owner it asks (owner_of)
+
+
+NOTHING_AHEAD = Ahead()
+
+
+class WouldWait(Exception):
+    """A store call made where nothing may wait (the event loop, `without_waiting`) would have
+    waited for another process: nothing was done, make the call again in a thread, or read
+    `snapshot` (key, citizen) ahead (`Store.read_ahead`) and make it again in the loop."""
+
+    def __init__(self, why: str, snapshot: tuple[str, Rows] | None = None) -> None:
+        super().__init__(why)
+        self.snapshot = snapshot
+
+
+# set where nothing may wait: the snapshots read ahead for it, by (key, citizen)
+_WAITING_FORBIDDEN: ContextVar[dict[tuple[str, Rows], Sandbox] | None] = ContextVar(
+    "store_waiting_forbidden", default=None
+)
+
+
+@contextmanager
+def without_waiting(read: dict[tuple[str, Rows], Sandbox] | None = None) -> Iterator[None]:
+    """Store calls in here raise WouldWait where they would wait (a lock, the network); a
+    snapshot `read` ahead by (key, citizen) is answered from it."""
+    token = _WAITING_FORBIDDEN.set(read or {})
+    try:
+        yield
+    finally:
+        _WAITING_FORBIDDEN.reset(token)
+
+
+def waiting_forbidden() -> bool:
+    return _WAITING_FORBIDDEN.get() is not None
+
+
+def answered_ahead(key: str, citizen: Rows) -> Sandbox | None:
+    """The snapshot read ahead for this context (`without_waiting(read=...)`), if any."""
+    return (_WAITING_FORBIDDEN.get() or {}).get((key, citizen))
+
+
+class NotAsked(RuntimeError):
+    """A snapshot was read beyond the rows it was opened for: a bug in the reader, never a
+    reason for another round trip (which could see a later write)."""
 
 
 def outcome_row(outcome: Outcome, count: int, last_request_id: str | None) -> dict[str, Any]:
@@ -105,21 +174,41 @@ class Sandbox:
 
 class Store(Protocol):
     """What the engine asks of a store. `transaction` holds a sandbox exclusively; `snapshot`
-    reads one consistent state of it; `reset` restores the fixtures exactly."""
+    reads one consistent state of it (its small parts and the job agents of `citizen`: a CPR,
+    EVERY_CITIZEN or None; a store may raise NotAsked on a read beyond those); `reset` restores
+    the fixtures exactly."""
 
     # True when a call can wait for another process (a lock, the network): the web side then
     # calls it off the event loop
     shared: bool
+    # True when a snapshot of a shared store can be read without waiting, or else raises
+    # WouldWait under `without_waiting` (SQLite's WAL): the web side may try a read in the loop
+    reads_in_loop: bool
+    # True when `read_ahead` reads a snapshot without blocking the loop (Redis, asynchronously)
+    reads_ahead: bool
 
-    def transaction(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]: ...
+    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+        """The snapshot `snapshot(key, citizen)` would read, read in the event loop without
+        blocking it, for `without_waiting(read=...)` to answer from."""
+        ...
 
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]: ...
+    def transaction(
+        self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
+    ) -> AbstractContextManager[Sandbox]: ...
+
+    def snapshot(
+        self, key: str = DEFAULT_SANDBOX, citizen: Rows = None
+    ) -> AbstractContextManager[Sandbox]: ...
 
     def reset(self, key: str | None = None) -> None:
         """Back to the fixtures: one sandbox, or every sandbox when key is None."""
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         """Add an entry to the sandbox's journal, which keeps the newest JOURNAL_SIZE."""
+
+    def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        """Journal entries (oldest first) and count outcomes, of any sandboxes: one write where
+        the store can make it one."""
 
     def journal(self, key: str) -> list[dict[str, Any]]:
         """The sandbox's journal, newest first."""
@@ -143,6 +232,8 @@ class SeededStore(ABC):
     keeps. Each store says how it holds a sandbox and how it keeps or drops what changed."""
 
     shared = False
+    reads_in_loop = False
+    reads_ahead = False
     # what the store's client raises when the store cannot be reached: a 503 (reachable())
     outages: tuple[type[BaseException], ...] = ()
     # the store as health and a 503 name it (no password)
@@ -152,8 +243,12 @@ class SeededStore(ABC):
         self._seed = copy.deepcopy(seed_jobagents)
 
     @contextmanager
-    def transaction(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        with self.reachable(), self._held(key) as sandbox:
+    def transaction(
+        self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
+    ) -> Iterator[Sandbox]:
+        if waiting_forbidden() and self.shared:
+            raise WouldWait(f"a transaction on {self.description} may wait for its lock")
+        with self.reachable(), self._held(key, ahead) as sandbox:
             try:
                 yield sandbox
             except Fejl:
@@ -180,12 +275,27 @@ class SeededStore(ABC):
         with self.reachable():
             self._ping()
 
+    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+        raise NotImplementedError(f"{self.description} reads no snapshot ahead")
+
+    def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        for key, entry in entries:
+            self.record(key, entry)
+        for key, outcome, request_id in outcomes:
+            self.count_outcome(key, outcome, request_id)
+
+    @abstractmethod
+    def record(self, key: str, entry: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None: ...
+
     @abstractmethod
     def _ping(self) -> None:
         """A round trip to the store."""
 
     @abstractmethod
-    def _held(self, key: str) -> AbstractContextManager[Sandbox]:
+    def _held(self, key: str, ahead: Ahead = NOTHING_AHEAD) -> AbstractContextManager[Sandbox]:
         """The sandbox, held exclusively until the context ends."""
 
     @abstractmethod

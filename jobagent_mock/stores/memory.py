@@ -15,7 +15,10 @@ from typing import Any
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
+    NOTHING_AHEAD,
+    Ahead,
     Outcome,
+    Rows,
     Sandbox,
     SeededStore,
     outcome_row,
@@ -55,7 +58,11 @@ class MemoryStore(SeededStore):
         self._lock = threading.RLock()
 
     @contextmanager
-    def _held(self, key: str) -> Iterator[Sandbox]:
+    def _held(
+        self,
+        key: str,
+        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+    ) -> Iterator[Sandbox]:
         with self._lock:
             sandbox = self._sandboxes.get(key)
             if sandbox is None:
@@ -79,7 +86,11 @@ class MemoryStore(SeededStore):
     def _ping(self) -> None:
         """This process is the store: it answers while anything does."""
 
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> AbstractContextManager[Sandbox]:
+    def snapshot(
+        self,
+        key: str = DEFAULT_SANDBOX,
+        citizen: Rows = None,  # noqa: ARG002 (held under the lock: every read is of one moment)
+    ) -> AbstractContextManager[Sandbox]:
         return self._held(key)
 
     def reset(self, key: str | None = None) -> None:

@@ -8,12 +8,14 @@ are keys of their own, so a write costs the same however full a sandbox is.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -22,11 +24,21 @@ from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
+    EVERY_CITIZEN,
     JOURNAL_SIZE,
+    NOTHING_AHEAD,
+    Ahead,
+    Counted,
+    Entry,
+    NotAsked,
     Outcome,
+    Rows,
     Sandbox,
     SeededStore,
+    WouldWait,
+    answered_ahead,
     outcome_row,
+    waiting_forbidden,
 )
 
 # how long a writer waits for a sandbox's lock before the request is a 503
@@ -40,6 +52,9 @@ LEASE_RENEW_SECONDS = LOCK_LEASE_MS / 1000 / 4
 # case the holder died (its lease then runs out)
 LOCK_WAKE_SECONDS = 0.05
 
+# what a lock's script looked up: x-requestId -> its score, jobagentIdentifier -> its citizen
+Read = tuple[dict[str, float | None], dict[str, str | None]] | None
+
 CONNECT_TIMEOUT_SECONDS = 2
 REPLY_TIMEOUT_SECONDS = 5
 
@@ -48,6 +63,40 @@ AGENTS_OF = """
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 if #ids == 0 then return {} end
 return {ids, redis.call('HMGET', KEYS[2], unpack(ids))}
+"""
+# KEYS: core, citizens, agents; ARGV: key prefix, and the citizen whose job agents are read
+# ('*': every citizen; none: no rows). The core and those rows as of one moment:
+# {core, {{cpr, ids, records}, ...}}, ids in the order the agents came.
+SNAPSHOT = """
+local prefix, citizens = ARGV[1], {ARGV[2]}
+if ARGV[2] == nil then citizens = {} elseif ARGV[2] == '*' then
+  citizens = redis.call('SMEMBERS', KEYS[2])
+end
+local rows = {}
+for _, cpr in ipairs(citizens) do
+  local ids = redis.call('ZRANGE', prefix .. 'citizen:' .. cpr, 0, -1)
+  local records = {}
+  -- in slices: unpack() of thousands of ids would outgrow Lua's stack
+  for first = 1, #ids, 500 do
+    local slice = redis.call('HMGET', KEYS[3], unpack(ids, first, math.min(first + 499, #ids)))
+    for _, record in ipairs(slice) do records[#records + 1] = record end
+  end
+  rows[#rows + 1] = {cpr, ids, records}
+end
+return {redis.call('GET', KEYS[1]), rows}
+"""
+# KEYS: lock, core, request ids, agents; ARGV: token, lease (ms), the x-requestId and the job
+# agent the transaction will look up ('' for none). The lock, and with it the state and those
+# lookups: {1, core, the id's score, the agent's citizen}; nothing when the lock is taken.
+ACQUIRE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+local seen, owner = false, false
+if ARGV[3] ~= '' then seen = redis.call('ZSCORE', KEYS[3], ARGV[3]) end
+if ARGV[4] ~= '' then
+  local stored = redis.call('HGET', KEYS[4], ARGV[4])
+  if stored then owner = cjson.decode(stored)['cpr'] end
+end
+return {1, redis.call('GET', KEYS[2]), seen, owner}
 """
 # KEYS: lock, wake list; ARGV: token, key prefix, new core state ('' unchanged), writes (JSON).
 # Writes only while the lock is still ours; a new agent's place comes from the order counter.
@@ -64,6 +113,8 @@ for _, w in ipairs(cjson.decode(ARGV[4])) do
   elseif w[1] == 'remove' then
     redis.call('HDEL', prefix .. 'agents', w[2])
     redis.call('ZREM', prefix .. 'citizen:' .. w[3], w[2])
+  elseif w[1] == 'forget' then
+    redis.call('ZREMRANGEBYSCORE', prefix .. 'request-ids', '-inf', w[2])
   else
     redis.call('ZADD', prefix .. 'request-ids', w[3], w[2])
     redis.call('ZREMRANGEBYRANK', prefix .. 'request-ids', 0, -1 - tonumber(w[4]))
@@ -91,7 +142,12 @@ class RedisSandbox(Sandbox):
     """
 
     def __init__(
-        self, store: RedisStore, prefix: str, core: dict[str, Any], stored: bytes | None = None
+        self,
+        store: RedisStore,
+        prefix: str,
+        core: dict[str, Any],
+        stored: bytes | None = None,
+        read_ahead: Read = None,
     ) -> None:
         super().__init__(**core)
         self._store, self._redis, self._prefix = store, store.redis, prefix
@@ -99,6 +155,8 @@ class RedisSandbox(Sandbox):
         self.writes: list[list[str]] = []
         # jobagentIdentifier -> (cpr, record, or None once removed), in the order written
         self._pending: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        # what the lock's script looked up: x-requestId -> score, jobagentIdentifier -> owner
+        self._seen, self._owners = read_ahead or ({}, {})
 
     def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
         found = self._store.agents_of(
@@ -128,6 +186,8 @@ class RedisSandbox(Sandbox):
         if jobagent_id in self._pending:
             owner, record = self._pending[jobagent_id]
             return None if record is None else owner
+        if jobagent_id in self._owners:
+            return self._owners[jobagent_id]
         found = self._redis.hget(f"{self._prefix}agents", jobagent_id)
         return None if found is None else str(json.loads(found)["cpr"])
 
@@ -136,6 +196,12 @@ class RedisSandbox(Sandbox):
         return sorted(stored | {cpr for cpr, record in self._pending.values() if record})
 
     def request_id_seen(self, request_id: str, forget_before: datetime) -> datetime | None:
+        if request_id in self._seen:  # read with the lock; the stale are forgotten on release
+            seen, stale = self._seen[request_id], forget_before.timestamp()
+            self.writes.append(["forget", repr(stale)])
+            if seen is None or seen <= stale:
+                return None
+            return datetime.fromtimestamp(seen, DANISH_TIME)
         ids = f"{self._prefix}request-ids"
         pipe = self._redis.pipeline(transaction=False)
         pipe.zremrangebyscore(ids, "-inf", forget_before.timestamp())
@@ -147,8 +213,60 @@ class RedisSandbox(Sandbox):
         self.writes.append(["claim", request_id, repr(at.timestamp()), str(keep)])
 
 
+def _record(stored: bytes) -> dict[str, Any]:
+    return json.loads(stored)["record"]
+
+
+class RedisSnapshot(Sandbox):
+    """A sandbox as one script read it: its small parts and the job agents asked for. Nothing
+    more is read: a read beyond them raises NotAsked, where another round trip could see a
+    write made since."""
+
+    def __init__(
+        self,
+        core: dict[str, Any],
+        asked: Rows,
+        rows: dict[str, dict[str, Any]],
+        decode: Callable[[Any], dict[str, Any]],
+    ) -> None:
+        super().__init__(**core)
+        self._asked, self._rows, self._decode = asked, rows, decode
+
+    def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
+        if self._asked is not EVERY_CITIZEN and cpr != self._asked:
+            raise NotAsked(f"a snapshot for {self._asked!r} asked for another citizen's agents")
+        return {i: self._decode(r) for i, r in self._rows.get(cpr, {}).items()}
+
+    def owner_of(self, jobagent_id: str) -> str | None:
+        self._every_citizen("owner_of")
+        return next((cpr for cpr, rows in self._rows.items() if jobagent_id in rows), None)
+
+    def citizens(self) -> list[str]:
+        self._every_citizen("citizens")
+        return sorted(self._rows)
+
+    def _every_citizen(self, read: str) -> None:
+        if self._asked is not EVERY_CITIZEN:
+            raise NotAsked(f"{read}() reads every citizen; the snapshot was for {self._asked!r}")
+
+    # Read-only: a write here would be lost, and x-requestIds are a writer's to read. The
+    # arguments are the Sandbox's, unused (ARG002).
+    def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:  # noqa: ARG002
+        raise NotAsked("put_agent() in a snapshot: write in a transaction")
+
+    def remove_agent(self, cpr: str, jobagent_id: str) -> None:  # noqa: ARG002
+        raise NotAsked("remove_agent() in a snapshot: write in a transaction")
+
+    def request_id_seen(self, request_id: str, forget_before: datetime) -> datetime | None:  # noqa: ARG002
+        raise NotAsked("request_id_seen() in a snapshot: claim in a transaction")
+
+    def remember_request_id(self, request_id: str, at: datetime, keep: int) -> None:  # noqa: ARG002
+        raise NotAsked("remember_request_id() in a snapshot: claim in a transaction")
+
+
 class RedisStore(SeededStore):
     shared = True
+    reads_ahead = True
 
     def __init__(self, url: str, seed_jobagents: list[dict[str, Any]]) -> None:
         try:
@@ -160,18 +278,26 @@ class RedisStore(SeededStore):
 
         super().__init__(seed_jobagents)
         # a Redis that stops answering is an outage (503) after these, never a hung request
-        self.redis: Any = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            socket_timeout=REPLY_TIMEOUT_SECONDS,
-        )
+        self._url = url
+        self._timeouts: dict[str, Any] = {
+            "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "socket_timeout": REPLY_TIMEOUT_SECONDS,
+        }
+        self.redis: Any = redis.Redis.from_url(url, **self._timeouts)
         self.outages = (redis.ConnectionError, redis.TimeoutError, TimeoutError)
         where = self.redis.connection_pool.connection_kwargs
         self.description = (
             f"redis at {where.get('host', where.get('path'))}:{where.get('port', '')}"
         )
         self.redis.ping()
+        import redis.asyncio
+
+        self._async_redis = redis.asyncio
+        # an asyncio client is bound to its loop: one per loop (a worker has one)
+        self._async_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self.agents_of = self.redis.register_script(AGENTS_OF)
+        self._snapshot = self.redis.register_script(SNAPSHOT)
+        self._take = self.redis.register_script(ACQUIRE)
         self._release = self.redis.register_script(RELEASE)
         self._renew = self.redis.register_script(RENEW)
         # writers of this process queue here, so only one per process waits on the Redis lock
@@ -192,12 +318,12 @@ class RedisStore(SeededStore):
         return [f"{prefix}lock", f"{prefix}wake"]
 
     @contextmanager
-    def _held(self, key: str) -> Iterator[Sandbox]:
+    def _held(self, key: str, ahead: Ahead = NOTHING_AHEAD) -> Iterator[Sandbox]:
         prefix = self._prefix(key)
         with self._writer:
-            raw = self._acquire(key)
+            raw, read_ahead = self._acquire(key, ahead)
             try:
-                sandbox = self._sandbox(prefix, raw, seed=True)
+                sandbox = self._sandbox(prefix, raw, read_ahead)
             except BaseException:
                 self._holding = None  # unrenewed, the lease frees the sandbox
                 raise
@@ -219,20 +345,32 @@ class RedisStore(SeededStore):
         if not self._release(keys=self._lock(key), args=args):
             raise RuntimeError(f"the lock of sandbox {key} expired while held")
 
-    def _acquire(self, key: str) -> bytes | None:
-        """Take the sandbox's lock and read its state in one round trip; a waiting writer
-        sleeps in BLPOP until a release wakes it."""
+    def _acquire(self, key: str, ahead: Ahead = NOTHING_AHEAD) -> tuple[bytes | None, Read]:
+        """Take the sandbox's lock and read its state, and what the transaction said it will
+        look up, in one round trip; a waiting writer sleeps in BLPOP until a release wakes it."""
         lock, wake = self._lock(key)
+        prefix = self._prefix(key)
+        keys = [lock, f"{prefix}core", f"{prefix}request-ids", f"{prefix}agents"]
         token = self._tokens.token = secrets.token_hex(8)
+        args: list[str | int] = [
+            token,
+            LOCK_LEASE_MS,
+            ahead.request_id or "",
+            ahead.jobagent_id or "",
+        ]
         deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
         while True:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.set(lock, token, nx=True, px=LOCK_LEASE_MS)
-            pipe.get(f"{self._prefix(key)}core")
-            taken, raw = pipe.execute()
+            taken = self._take(keys=keys, args=args)
             if taken:
                 self._holding = (lock, token)
-                return raw
+                _, raw, seen, owner = taken
+                seen_ahead: dict[str, float | None] = {}
+                owners: dict[str, str | None] = {}
+                if ahead.request_id:
+                    seen_ahead[ahead.request_id] = float(seen) if seen else None
+                if ahead.jobagent_id:
+                    owners[ahead.jobagent_id] = owner.decode() if owner else None
+                return raw, (seen_ahead, owners)
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no lock on {lock} within {LOCK_TIMEOUT_SECONDS} s")
             self.redis.blpop([wake], timeout=LOCK_WAKE_SECONDS)
@@ -250,10 +388,44 @@ class RedisStore(SeededStore):
                     self._renew(keys=[holding[0]], args=[holding[1], LOCK_LEASE_MS])
 
     @contextmanager
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
-        prefix = self._prefix(key)
+    def snapshot(self, key: str = DEFAULT_SANDBOX, citizen: Rows = None) -> Iterator[Sandbox]:
+        # one script: the core and the rows asked for, of one moment, in one round trip
+        if waiting_forbidden():
+            ahead = answered_ahead(key, citizen)
+            if ahead is None:
+                raise WouldWait(f"a read of {self.description} is a round trip", (key, citizen))
+            yield ahead
+            return
+        keys, args = self._snapshot_of(key, citizen)
         with self.reachable():
-            yield self._sandbox(prefix, self.redis.get(f"{prefix}core"), seed=False)
+            raw, found = self._snapshot(keys=keys, args=args)
+        yield self._snapshot_from(raw, found, citizen)
+
+    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+        # the same script, through an asyncio client of the running loop's own
+        loop = asyncio.get_running_loop()
+        script = self._async_scripts.get(loop)
+        if script is None:
+            client = self._async_redis.Redis.from_url(self._url, **self._timeouts)
+            script = self._async_scripts[loop] = client.register_script(SNAPSHOT)
+        keys, args = self._snapshot_of(key, citizen)
+        with self.reachable():
+            raw, found = await script(keys=keys, args=args)
+        return self._snapshot_from(raw, found, citizen)
+
+    def _snapshot_of(self, key: str, citizen: Rows) -> tuple[list[str], list[str]]:
+        prefix = self._prefix(key)
+        which = [] if citizen is None else ["*" if citizen is EVERY_CITIZEN else str(citizen)]
+        return [f"{prefix}core", f"{prefix}citizens", f"{prefix}agents"], [prefix, *which]
+
+    def _snapshot_from(self, raw: bytes | None, found: list[Any], citizen: Rows) -> Sandbox:
+        if raw is None:  # nobody has written to it (nor to its rows): the fixtures
+            return RedisSnapshot(codec.empty(), citizen, self._fresh_agents[0], json.loads)
+        rows = {
+            cpr.decode(): {i.decode(): r for i, r in zip(ids, records, strict=True) if r}
+            for cpr, ids, records in found
+        }
+        return RedisSnapshot(codec.decode(raw), citizen, rows, _record)
 
     def reset(self, key: str | None = None) -> None:
         with self.reachable():
@@ -279,11 +451,21 @@ class RedisStore(SeededStore):
             self.redis.delete(*names)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
-        journal = f"{self._prefix(key)}journal"
+        self.record_all([(key, entry)], [])
+
+    def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        pipe = self.redis.pipeline()  # one round trip, applied at once (MULTI)
+        for key, entry in entries:
+            pipe.lpush(f"{self._prefix(key)}journal", json.dumps(entry))
+        for key in {key for key, _ in entries}:
+            pipe.ltrim(f"{self._prefix(key)}journal", 0, JOURNAL_SIZE - 1)
+        for key, outcome, request_id in outcomes:
+            # two hashes keyed by the outcome: its count and the last x-requestId
+            name = json.dumps(outcome)
+            pipe.hincrby(f"{self._prefix(key)}outcome-count", name, 1)
+            if request_id:
+                pipe.hset(f"{self._prefix(key)}outcome-last", name, request_id)
         with self.reachable():
-            pipe = self.redis.pipeline()
-            pipe.lpush(journal, json.dumps(entry))
-            pipe.ltrim(journal, 0, JOURNAL_SIZE - 1)
             pipe.execute()
 
     def journal(self, key: str) -> list[dict[str, Any]]:
@@ -296,14 +478,7 @@ class RedisStore(SeededStore):
             self.redis.delete(f"{self._prefix(key)}journal")
 
     def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
-        # two hashes keyed by the outcome: its count and the last x-requestId
-        name = json.dumps(outcome)
-        pipe = self.redis.pipeline()
-        pipe.hincrby(f"{self._prefix(key)}outcome-count", name, 1)
-        if request_id:
-            pipe.hset(f"{self._prefix(key)}outcome-last", name, request_id)
-        with self.reachable():
-            pipe.execute()
+        self.record_all([], [(key, outcome, request_id)])
 
     def outcomes(self, key: str) -> list[dict[str, Any]]:
         pipe = self.redis.pipeline()
@@ -319,12 +494,10 @@ class RedisStore(SeededStore):
             found.append(outcome_row(outcome, int(count), last.decode() if last else None))
         return found
 
-    def _sandbox(self, prefix: str, raw: bytes | None, seed: bool) -> Sandbox:
+    def _sandbox(self, prefix: str, raw: bytes | None, read_ahead: Read = None) -> Sandbox:
         if raw is not None:
-            return RedisSandbox(self, prefix, codec.decode(raw), raw)
-        if not seed:
-            return self.fresh()
-        sandbox = RedisSandbox(self, prefix, codec.empty())
+            return RedisSandbox(self, prefix, codec.decode(raw), raw, read_ahead)
+        sandbox = RedisSandbox(self, prefix, codec.empty(), read_ahead=read_ahead)
         for cpr, jobagent_id, record in self.seed():
             sandbox.put_agent(cpr, jobagent_id, record)
         return sandbox

@@ -24,10 +24,17 @@ from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
+    NOTHING_AHEAD,
+    Ahead,
+    Counted,
+    Entry,
     Outcome,
+    Rows,
     Sandbox,
     SeededStore,
+    WouldWait,
     outcome_row,
+    waiting_forbidden,
 )
 
 LOCK_TIMEOUT_SECONDS = 30
@@ -106,6 +113,8 @@ class SqliteSandbox(Sandbox):
 
 class SqliteStore(SeededStore):
     shared = True
+    # a WAL reader takes no lock a writer holds: a snapshot waits for nobody (_unless_busy)
+    reads_in_loop = True
     SCHEMA = (
         "CREATE TABLE IF NOT EXISTS core (sandbox TEXT PRIMARY KEY, state BLOB)",
         "CREATE TABLE IF NOT EXISTS agent (sandbox TEXT, id TEXT, cpr TEXT, record TEXT, "
@@ -155,20 +164,44 @@ class SqliteStore(SeededStore):
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(
-                self._path,
-                timeout=LOCK_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            db.execute("PRAGMA journal_mode=WAL")
-            # WAL with NORMAL survives a killed process (not a lost machine): enough for a mock
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
+            db = self._local.db = self._connect(LOCK_TIMEOUT_SECONDS)
+        return db
+
+    def _reader(self) -> sqlite3.Connection:
+        """A connection that never waits: where SQLite would wait (busy), it fails at once."""
+        db: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if db is None:
+            db = self._local.reader = self._connect(0)
+        return db
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self._path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        db.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL survives a killed process (not a lost machine): enough for a mock
+        db.execute("PRAGMA synchronous=NORMAL")
         return db
 
     @contextmanager
-    def _held(self, key: str) -> Iterator[Sandbox]:
+    def _unless_busy(self) -> Iterator[None]:
+        """Where nothing may wait, SQLite's busy (a WAL reader waits only while another process
+        recovers or restarts the log, or on a full log index) is WouldWait, not an outage."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code
+            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if busy and waiting_forbidden():
+                raise WouldWait(f"{self.description} is busy") from exc
+            raise
+
+    @contextmanager
+    def _held(
+        self,
+        key: str,
+        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+    ) -> Iterator[Sandbox]:
         with self._exclusive():
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
@@ -194,10 +227,14 @@ class SqliteStore(SeededStore):
         self._db().execute("SELECT 1 FROM core LIMIT 1").fetchall()
 
     @contextmanager
-    def snapshot(self, key: str = DEFAULT_SANDBOX) -> Iterator[Sandbox]:
+    def snapshot(
+        self,
+        key: str = DEFAULT_SANDBOX,
+        citizen: Rows = None,  # noqa: ARG002 (rows are read lazily, in the same transaction)
+    ) -> Iterator[Sandbox]:
         # one read transaction: every row the reader asks for is of the same moment (WAL)
-        with self.reachable():
-            db = self._db()
+        with self.reachable(), self._unless_busy():
+            db = self._reader() if waiting_forbidden() else self._db()
             db.execute("BEGIN")
             try:
                 yield self._load(db, key, seed=False)
@@ -218,19 +255,40 @@ class SqliteStore(SeededStore):
             db.execute("COMMIT")
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
+        self.record_all([(key, entry)], [])
+
+    def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        # one lock and one commit for the lot: each costs as much as several rows
         with self.reachable(), self._exclusive():
             db = self._db()
-            db.execute(
-                "INSERT INTO journal (sandbox, entry) VALUES (?, ?)", (key, json.dumps(entry))
-            )
-            self._since_trim[key] = self._since_trim.get(key, 0) + 1
-            if self._since_trim[key] >= JOURNAL_TRIM_EVERY:
-                self._since_trim[key] = 0
-                db.execute(
-                    "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
-                    "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                    (key, key, JOURNAL_SIZE),
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO journal (sandbox, entry) VALUES (?, ?)",
+                    [(key, json.dumps(entry)) for key, entry in entries],
                 )
+                for key in {key for key, _ in entries}:
+                    self._trim_journal(db, key, sum(k == key for k, _ in entries))
+                db.executemany(
+                    "INSERT INTO outcome VALUES (?, ?, ?, ?, 1, ?) "
+                    "ON CONFLICT (sandbox, operation, status, fejlkode) DO UPDATE SET "
+                    "count = count + 1, last_request_id = coalesce(?, last_request_id)",
+                    [(key, *outcome, rid, rid) for key, outcome, rid in outcomes],
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _trim_journal(self, db: sqlite3.Connection, key: str, added: int) -> None:
+        self._since_trim[key] = self._since_trim.get(key, 0) + added
+        if self._since_trim[key] >= JOURNAL_TRIM_EVERY:
+            self._since_trim[key] = 0
+            db.execute(
+                "DELETE FROM journal WHERE sandbox = ? AND id <= (SELECT id FROM journal "
+                "WHERE sandbox = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (key, key, JOURNAL_SIZE),
+            )
 
     def journal(self, key: str) -> list[dict[str, Any]]:
         with self.reachable():
@@ -249,13 +307,7 @@ class SqliteStore(SeededStore):
             self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
 
     def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
-        with self.reachable(), self._exclusive():
-            self._db().execute(
-                "INSERT INTO outcome VALUES (?, ?, ?, ?, 1, ?) "
-                "ON CONFLICT (sandbox, operation, status, fejlkode) DO UPDATE SET "
-                "count = count + 1, last_request_id = coalesce(?, last_request_id)",
-                (key, *outcome, request_id, request_id),
-            )
+        self.record_all([], [(key, outcome, request_id)])
 
     def outcomes(self, key: str) -> list[dict[str, Any]]:
         with self.reachable():

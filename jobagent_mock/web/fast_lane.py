@@ -15,10 +15,14 @@ tests/integration/test_fast_lane.py holds both paths to the same answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import functools
 import inspect
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +40,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from jobagent_mock import spec
 from jobagent_mock.errors import Fejl
 from jobagent_mock.service import Mock
+from jobagent_mock.stores import WouldWait, without_waiting
 from jobagent_mock.web import context, problems
 from jobagent_mock.web.limits import (
     conflicting_header,
@@ -132,6 +137,10 @@ class FastLane:
             _, by_method = by_path.setdefault(route.operation.path, (route.pattern, {}))
             by_method[route.operation.method] = route
         self.paths = list(by_path.values())
+        # A shared store's writes of this process queue on one lock (its writer lock) anyway:
+        # one thread makes them in turn, where a pool's threads would queue on that lock and
+        # contend for the GIL. Reads go to asyncio's pool, and run side by side.
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.routes:
@@ -229,11 +238,7 @@ class FastLane:
         self, route: Route, scope: Scope, receive: Receive, kwargs: dict[str, Any]
     ) -> Response:
         try:
-            if self.mock.store.shared:
-                # a shared store can wait (a lock, the network): never in the event loop
-                result = await asyncio.to_thread(route.handler, **kwargs)
-            else:
-                result = route.handler(**kwargs)
+            result = await self._call(route, kwargs)
             response = self._render(result)
             if self.validate_responses:
                 self._check_response(route, response)
@@ -242,6 +247,29 @@ class FastLane:
             return _starlette(problems.on_fejl(ConnexionRequest(scope, receive), exc))
         except Exception as exc:  # noqa: BLE001 (as connexion's last handler: a bug, answered 500)
             return _starlette(problems.on_unexpected(ConnexionRequest(scope, receive), exc))
+
+    async def _call(self, route: Route, kwargs: dict[str, Any]) -> Any:
+        store = self.mock.store
+        if not store.shared:
+            return route.handler(**kwargs)
+        if route.operation.method == "get" and (store.reads_in_loop or store.reads_ahead):
+            # A read that waits for nobody saves the thread hop. Should it have to wait, the
+            # store stops it before it did anything, saying which snapshot it wanted: read
+            # ahead without blocking the loop (Redis), it is made again with it; else in a thread.
+            try:
+                with without_waiting():
+                    return route.handler(**kwargs)
+            except WouldWait as would:
+                wanted = would.snapshot if store.reads_ahead else None
+            if wanted is not None:
+                read = {wanted: await store.read_ahead(*wanted)}
+                with contextlib.suppress(WouldWait), without_waiting(read):
+                    return route.handler(**kwargs)
+        # a shared store can wait (a lock, the network): never in the event loop
+        if route.operation.method == "get":
+            return await asyncio.to_thread(route.handler, **kwargs)
+        call = functools.partial(contextvars.copy_context().run, route.handler, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._writes, call)
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from datetime import datetime
 from typing import Any
@@ -83,11 +82,12 @@ class JournalMiddleware:
                 log.exception("could not journal %s %s", scope["method"], scope["path"])
 
     async def _record(self, sandbox: str, entry: dict[str, Any], now: datetime | None) -> None:
-        record = functools.partial(self.mock.control.record, sandbox, entry, now)
-        if self.mock.store.shared:  # a shared store can wait: never in the event loop
-            await asyncio.to_thread(record)
-        else:
-            record()
+        control = self.mock.control
+        if not self.mock.store.shared:
+            control.record(sandbox, entry, now)
+        # a shared store can wait: written by the journal writer's thread, behind the answer
+        elif not control.record_later(sandbox, entry, now):
+            await asyncio.to_thread(control.journal_written)  # a full backlog: wait, off the loop
 
     @staticmethod
     def _entry(

@@ -4,19 +4,22 @@ a write that needs it waits off the loop, and health, reads of another sandbox a
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from jobagent_mock import fixtures
-from jobagent_mock.stores import open_store
+from jobagent_mock.stores import EVERY_CITIZEN, WouldWait, open_store, without_waiting
+from jobagent_mock.stores.base import StoreUnavailable
 from jobagent_mock.web.app import create_app
 from tests.helpers import ORDINARY, token_for
 from tests.live import live_server
-from tests.servers import lock_waiters, wait_until
+from tests.servers import free_port, lock_waiters, start_redis, wait_until
 
 KEY = "event-loop-tests-signing-key-0123456789"
 JOBAGENT = {"titel": "Held up", "soegeparametre": {"fritekst": "x"}}
@@ -66,3 +69,113 @@ def test_a_held_lock_holds_up_only_the_writer_that_needs_it(tmp_path: Path) -> N
     assert other.status_code == 200 and other.json()["jobagenter"]
     assert delayed.status_code == 200
     assert answers["write"].status_code == 201  # and it went through once the lock was free
+
+
+def test_where_nothing_may_wait_a_shared_store_says_so_before_it_does_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under `without_waiting` (a handler tried in the event loop) a write, and a SQLite read
+    that finds the file busy, raise WouldWait at once; a file that fails is still an outage."""
+    database = tmp_path / "mock.db"
+    store = open_store(f"sqlite:{database}", fixtures.load().jobagents)
+    with store.transaction("s") as sandbox:
+        sandbox.put_agent(ORDINARY, "a", {"titel": "a"})
+    with without_waiting():
+        with store.snapshot("s", citizen=ORDINARY) as seen:  # WAL: waits for nobody
+            assert seen.agents_of(ORDINARY)["a"] == {"titel": "a"}
+        with pytest.raises(WouldWait), store.transaction("s"):
+            pass
+        monkeypatch.setattr(store, "_reader", lambda: _Failing(sqlite3.SQLITE_BUSY))
+        with pytest.raises(WouldWait), store.snapshot("s", citizen=ORDINARY):
+            pass
+        monkeypatch.setattr(store, "_reader", lambda: _Failing(sqlite3.SQLITE_IOERR))
+        with pytest.raises(StoreUnavailable), store.snapshot("s", citizen=ORDINARY):
+            pass
+
+
+def test_a_read_that_would_wait_in_the_loop_is_answered_from_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast lane tries a SQLite read in the event loop; when the store says it would wait,
+    the same read is made in a thread, and answered the same."""
+    app = create_app(signing_key=KEY, store=f"sqlite:{tmp_path / 'mock.db'}")
+    store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
+    tried: list[int] = []
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+        headers = {
+            "Authorization": f"Bearer {token_for(http, 'star-jobnet')}",
+            "x-civilRegistrationIdentifier": ORDINARY,
+        }
+        before = http.get("/v1/Jobagent", headers=headers)
+        monkeypatch.setattr(store, "_reader", lambda: _Failing(sqlite3.SQLITE_BUSY, tried))
+        after = http.get("/v1/Jobagent", headers=headers)
+    assert tried and after.status_code == before.status_code == 200
+    assert after.json() == before.json()
+
+
+class _Failing:
+    """A connection whose every statement fails with `code`, as SQLite raises it."""
+
+    def __init__(self, code: int, tried: list[int] | None = None) -> None:
+        self.code, self.tried = code, tried if tried is not None else []
+
+    def execute(self, *_: Any) -> Any:
+        self.tried.append(self.code)
+        failed = sqlite3.OperationalError("database is locked")
+        failed.sqlite_errorcode = self.code  # type: ignore[attr-defined]
+        raise failed
+
+
+@pytest.mark.needs_redis
+def test_a_redis_read_is_read_ahead_in_the_loop_fresh_and_a_503_when_redis_is_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A GET on Redis reads the snapshot its handler asks for ahead, asynchronously, in the
+    event loop: what another worker wrote just before is seen, and a Redis that is gone is the
+    store's 503, as from a thread."""
+    port = free_port()
+    redis_process = start_redis(port)
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        app = create_app(signing_key=KEY, store=url)
+        store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
+        other_worker = open_store(url, fixtures.load().jobagents)
+        read_ahead = store.read_ahead
+        asked: list[Any] = []
+
+        async def counted(key: str, citizen: Any) -> Any:
+            asked.append(citizen)
+            return await read_ahead(key, citizen)
+
+        monkeypatch.setattr(store, "read_ahead", counted)
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+            headers = {"Authorization": f"Bearer {token_for(http, 'star-jobnet')}"}
+            citizen = {**headers, "x-civilRegistrationIdentifier": ORDINARY}
+            before = http.get("/v1/Jobagent", headers=citizen).json()["jobagenter"]
+            with other_worker.transaction("star-jobnet") as sandbox:
+                sandbox.put_agent(ORDINARY, "late", JOBAGENT_STORED)
+            after = http.get("/v1/Jobagent", headers=citizen).json()["jobagenter"]
+            found = http.get("/v1/Jobagent/email/late@example.dk", headers=headers)
+            assert [a["jobagentIdentifier"] for a in found.json()["jobagenter"]] == ["late"]
+            assert asked == [ORDINARY, ORDINARY, EVERY_CITIZEN]
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+            gone = http.get("/v1/Jobagent", headers=citizen)
+        assert len(after) == len(before) + 1 and after[-1]["jobagentIdentifier"] == "late"
+        assert gone.status_code == 503 and "redis" in gone.json()["detail"]
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+
+
+JOBAGENT_STORED = {
+    "jobagentIdentifier": "late",
+    "titel": "Late",
+    "jobagent": {
+        "email": "late@example.dk",
+        "emailVerificeret": False,
+        "udsendelsesinterval": 1,
+        "smsNotifikation": False,
+    },
+    "soegeparametre": {"udfraMineKravTilJobsoegning": False},
+}

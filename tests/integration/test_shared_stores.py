@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,10 @@ import httpx
 import pytest
 
 from jobagent_mock import fixtures, idempotency
+from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import ReplayedRequest, RuleViolation
-from jobagent_mock.stores import open_store
+from jobagent_mock.service import Caller, Mock
+from jobagent_mock.stores import EVERY_CITIZEN, Ahead, NotAsked, Rows, open_store
 from tests.helpers import token_for
 from tests.servers import (
     free_port,
@@ -61,16 +64,18 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
         raise RuleViolation(4338)
     with pytest.raises(ReplayedRequest), store.transaction("a") as sandbox:
         idempotency.claim(sandbox, "r2")
-    with store.snapshot("a") as sandbox:
+    with store.snapshot("a", citizen=EVERY_CITIZEN) as sandbox:
         assert sandbox.agents_of(owner) == {}
         assert sandbox.agents_of("0101991234") == {"new-id": {"titel": "new"}}
-    with store.snapshot("b") as other:
+        assert sandbox.owner_of("new-id") == "0101991234" and sandbox.owner_of(removed[0]) is None
+        assert "0101991234" in sandbox.citizens()
+    with store.snapshot("b", citizen=owner) as other:
         assert other.agents_of(owner)  # another sandbox still has the fixtures
     for n in range(3):
         store.record("a", {"n": n})
     assert [e["n"] for e in store.journal("a")] == [2, 1, 0]
     store.reset("a")
-    with store.snapshot("a") as sandbox:
+    with store.snapshot("a", citizen=EVERY_CITIZEN) as sandbox:
         assert sandbox.agents_of(owner) and not sandbox.agents_of("0101991234")
     with store.transaction("a") as sandbox:
         idempotency.claim(sandbox, "r1")  # forgotten by the reset
@@ -368,7 +373,7 @@ def test_every_store_keeps_a_citizens_agents_in_the_order_they_came(store_url: s
         sandbox.put_agent("0101991234", "a", {"n": 3})  # replaced: keeps its place
         sandbox.put_agent("0101991234", "c", {"n": 4})
         assert list(sandbox.agents_of("0101991234")) == ["a", "b", "c"]
-    with store.snapshot("order") as sandbox:
+    with store.snapshot("order", citizen="0101991234") as sandbox:
         agents = sandbox.agents_of("0101991234")
     assert list(agents.items()) == [("a", {"n": 3}), ("b", {"n": 2}), ("c", {"n": 4})]
 
@@ -396,24 +401,83 @@ def test_a_reset_waits_for_a_write_under_way(shared_url: str) -> None:
     go_on.set()
     writing.join(10)
     resetting.join(10)
-    with resetter.snapshot("busy") as sandbox:
+    with resetter.snapshot("busy", citizen="0101991234") as sandbox:
         assert sandbox.agents_of("0101991234") == {}
 
 
-def test_a_sqlite_snapshot_reads_one_moment(tmp_path: Path) -> None:
+@pytest.mark.parametrize("citizen", [NEWCOMER, EVERY_CITIZEN])
+def test_a_snapshot_reads_one_moment(shared_url: str, citizen: Rows) -> None:
     """A reader that looks twice sees the same sandbox, though a writer of another worker
     committed in between: a list and its details never come from two different states."""
-    url = f"sqlite:{tmp_path / 'mock.db'}"
-    reader, writer = (open_store(url, fixtures.load().jobagents) for _ in range(2))
+    reader, writer = (open_store(shared_url, fixtures.load().jobagents) for _ in range(2))
     with writer.transaction("moment") as sandbox:
         sandbox.put_agent(NEWCOMER, "first", {"n": 1})
-    with reader.snapshot("moment") as seen:
-        before = seen.agents_of(NEWCOMER)
+    with reader.snapshot("moment", citizen=citizen) as seen:
         with writer.transaction("moment") as sandbox:
             sandbox.put_agent(NEWCOMER, "second", {"n": 2})
-        assert seen.agents_of(NEWCOMER) == before == {"first": {"n": 1}}
-    with reader.snapshot("moment") as seen:
+            sandbox.enrollments[NEWCOMER] = [{"n": 2}]
+        # taken before the write, read after it: none of it is seen
+        assert seen.agents_of(NEWCOMER) == {"first": {"n": 1}}
+        assert NEWCOMER not in seen.enrollments
+        if citizen is EVERY_CITIZEN:
+            assert seen.owner_of("second") is None
+    with reader.snapshot("moment", citizen=citizen) as seen:
         assert list(seen.agents_of(NEWCOMER)) == ["first", "second"]
+
+
+@pytest.mark.needs_redis
+@pytest.mark.parametrize("citizen", [None, ORDINARY, EVERY_CITIZEN])
+def test_a_redis_snapshot_is_one_round_trip(citizen: Rows, monkeypatch: Any) -> None:
+    """The core and every row the reader asked for come in one reply; reading them sends
+    nothing more (a later round trip could see a later write)."""
+    with redis_server() as url:
+        store = open_store(url, fixtures.load().jobagents)
+        with store.transaction("trips") as sandbox:  # stored, not the fixtures from memory
+            sandbox.put_agent(ORDINARY, "mine", {"titel": "mine"})
+        with store.snapshot("trips"):  # the script is loaded once, on its first use
+            pass
+        sent = []
+        connection_class = store.redis.connection_pool.connection_class
+        send = connection_class.send_packed_command
+
+        def counted(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(command)
+            return send(self, command, *args, **kwargs)
+
+        monkeypatch.setattr(connection_class, "send_packed_command", counted)
+        with store.snapshot("trips", citizen=citizen) as seen:
+            seen.clock.now()
+            if citizen is not None:
+                assert "mine" in seen.agents_of(ORDINARY)
+            if citizen is EVERY_CITIZEN:
+                assert ORDINARY in seen.citizens() and seen.owner_of("mine") == ORDINARY
+                for other in seen.citizens():
+                    seen.agents_of(other)
+        assert len(sent) == 1
+
+
+@pytest.mark.needs_redis
+def test_a_redis_snapshot_refuses_a_read_it_was_not_opened_for() -> None:
+    """A read beyond what the reader said up front is a bug, said loudly, not another round
+    trip."""
+    with redis_server() as url:
+        store = open_store(url, fixtures.load().jobagents)
+        for written in (False, True):  # the fixtures from memory, then rows from Redis
+            with store.snapshot("asked", citizen=ORDINARY) as seen:
+                assert seen.agents_of(ORDINARY)
+                for read in (
+                    lambda: seen.agents_of(OTHER),
+                    lambda: seen.citizens(),
+                    lambda: seen.owner_of("x"),
+                    lambda: seen.put_agent(ORDINARY, "x", {}),
+                ):
+                    with pytest.raises(NotAsked):
+                        read()
+            with store.snapshot("asked") as seen, pytest.raises(NotAsked):
+                seen.agents_of(ORDINARY)
+            if not written:
+                with store.transaction("asked") as sandbox:
+                    sandbox.put_agent(OTHER, "x", {"titel": "x"})
 
 
 def test_a_shared_store_keeps_nothing_of_a_write_that_failed_unexpectedly(shared_url: str) -> None:
@@ -643,3 +707,82 @@ def test_a_slow_redis_writer_keeps_its_lease_and_others_wait() -> None:
         assert order == ["first", "second"]
         with other.snapshot("slow") as sandbox:
             assert sandbox.enrollments[ORDINARY] == [{"by": "first"}, {"by": "second"}]
+
+
+def test_every_read_of_the_service_asks_its_snapshot_for_what_it_reads(store_url: str) -> None:
+    """Each read operation names up front the rows it reads (Redis refuses any other), and
+    finds a job agent written through another store object, as another worker writes it."""
+    data = fixtures.load()
+    mock = Mock(data, store=open_store(store_url, data.jobagents))
+    shared = store_url != "memory"  # memory is one worker's: its writer is the same object
+    other_worker = Mock(data, store=open_store(store_url, data.jobagents)) if shared else mock
+    body = {
+        "titel": "Lager",
+        "jobagent": {
+            "email": "Lager@Example.dk",
+            "udsendelsesinterval": 1,
+            "smsNotifikation": False,
+        },
+        "soegeparametre": {},
+    }
+    writer = Caller(sandbox="reads", cpr=NEWCOMER, request_id="w1")
+    created = other_worker.create_jobagent(writer, body)
+    reader = Caller(sandbox="reads", cpr=NEWCOMER)
+    assert mock.get_jobagent(reader, created)["titel"] == "Lager"
+    assert [a["jobagentIdentifier"] for a in mock.get_jobagenter(reader)["jobagenter"]] == [created]
+    by_email = [Caller(sandbox="reads"), reader]
+    for caller in by_email:
+        found = mock.get_jobagenter_paa_email(caller, "lager@example.DK")["jobagenter"]
+        assert [a["jobagentIdentifier"] for a in found] == [created]
+    seeded = mock.get_jobagenter_paa_email(Caller(sandbox="reads"), "jens.eksempel@example.dk")
+    assert len(seeded["jobagenter"]) == 1  # a fixture's agent, of another citizen
+    assert mock.get_jobagenter_paa_email(
+        Caller(sandbox="reads", cpr=OTHER), "lager@example.dk"
+    ) == {"jobagenter": []}
+    assert isinstance(mock.today("reads"), date) and mock.control.clock("reads")["now"]
+    assert mock.open_slots("reads", SLOT["moedetilbudId"])
+    mock.control.record("reads", {"operationId": None, "request": {}, "response": {}})
+
+
+def test_what_a_write_says_up_front_it_looks_up_reads_as_any_other_lookup(store_url: str) -> None:
+    """The x-requestId and the job agent a transaction names up front (Redis reads them with
+    its lock) answer as they would unasked: a replay refused, an owner found, a write of this
+    transaction seen, an id forgotten after 7 days of mock time."""
+    store = open_store(store_url, fixtures.load().jobagents)
+    with store.transaction("ahead", Ahead("r1", "new")) as sandbox:
+        assert sandbox.owner_of("new") is None
+        idempotency.claim(sandbox, "r1")
+        sandbox.put_agent(NEWCOMER, "new", {"titel": "new"})
+        assert sandbox.owner_of("new") == NEWCOMER
+    with pytest.raises(ReplayedRequest), store.transaction("ahead", Ahead("r1", "new")) as sandbox:
+        assert sandbox.owner_of("new") == NEWCOMER
+        idempotency.claim(sandbox, "r1")
+    with store.transaction("ahead", Ahead("r2")) as sandbox:
+        idempotency.claim(sandbox, "r2")
+        sandbox.clock.advance(idempotency.REQUEST_ID_RETENTION + timedelta(days=1))
+    with store.transaction("ahead", Ahead("r1")) as sandbox:
+        idempotency.claim(sandbox, "r1")  # forgotten
+    with store.transaction("ahead") as sandbox:  # the forgetting was kept: r2 is gone too
+        assert sandbox.request_id_seen("r2", datetime(2000, 1, 1, tzinfo=DANISH_TIME)) is None
+
+
+@pytest.mark.needs_redis
+def test_a_redis_create_holds_the_lock_for_two_round_trips(monkeypatch: Any) -> None:
+    """The lock, the state, the x-requestId and the new agent's owner in one round trip, the
+    writes and the release in another: nothing else while other writers wait."""
+    data = fixtures.load()
+    with redis_server() as url:
+        mock = Mock(data, store=open_store(url, data.jobagents))
+        body = {"titel": "t", "soegeparametre": {}}
+        mock.create_jobagent(Caller(sandbox="trips", cpr=ORDINARY, request_id="w0"), body)
+        sent = []
+        connection_class = mock.store.redis.connection_pool.connection_class  # type: ignore[attr-defined]
+        send = connection_class.send_packed_command
+
+        def counted(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(command)
+            return send(self, command, *args, **kwargs)
+
+        monkeypatch.setattr(connection_class, "send_packed_command", counted)
+        mock.create_jobagent(Caller(sandbox="trips", cpr=ORDINARY, request_id="w1"), body)
+        assert len(sent) == 2
