@@ -20,7 +20,7 @@ def list_for(sandbox: Sandbox, cpr: str) -> list[dict[str, Any]]:
 
 def get(sandbox: Sandbox, cpr: str, jobagent_id: str) -> dict[str, Any]:
     """The citizen's job agent; another citizen's counts as unknown (4589)."""
-    agent = sandbox.agents_of(cpr).get(jobagent_id.lower())
+    agent = sandbox.agent_of(cpr, jobagent_id.lower())
     if agent is None:
         raise NotFound(Fejlkode.UNKNOWN_IDENTIFIER, f"No jobagent {jobagent_id} for this citizen.")
     return agent

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
+from jobagent_mock import jsontext
 from jobagent_mock.clock import Clock
 from jobagent_mock.errors import Fejl, Unavailable
 
@@ -137,8 +138,13 @@ class Sandbox:
         """The citizen's job agents by (lower-case) identifier, in the order they came."""
         return {i: json.loads(text) for i, text in self.jobagents.get(cpr, {}).items()}
 
+    def agent_of(self, cpr: str, jobagent_id: str) -> dict[str, Any] | None:
+        """One of the citizen's job agents, by (lower-case) identifier: only it is decoded."""
+        text = self.jobagents.get(cpr, {}).get(jobagent_id)
+        return None if text is None else json.loads(text)
+
     def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
-        self.jobagents.setdefault(cpr, {})[jobagent_id] = json.dumps(record)
+        self.jobagents.setdefault(cpr, {})[jobagent_id] = jsontext.dumps(record)
         self.owners[jobagent_id] = cpr
 
     def remove_agent(self, cpr: str, jobagent_id: str) -> None:

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from jobagent_mock import jsontext
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
@@ -105,7 +106,7 @@ class MemoryStore(SeededStore):
                 self._outcomes.pop(key, None)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
-        text = json.dumps(entry, ensure_ascii=False)  # text: one object, never walked by the GC
+        text = jsontext.dumps(entry)  # text: one object, never walked by the GC
         with self._lock:
             journal = self._journals.get(key)
             if journal is None:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from jobagent_mock import jsontext
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
@@ -173,8 +174,11 @@ class RedisSandbox(Sandbox):
                 agents[jobagent_id] = record  # a replaced agent keeps its place
         return agents
 
+    def agent_of(self, cpr: str, jobagent_id: str) -> dict[str, Any] | None:
+        return self.agents_of(cpr).get(jobagent_id)
+
     def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
-        stored = json.dumps({"cpr": cpr, "record": record})
+        stored = jsontext.dumps({"cpr": cpr, "record": record})
         self.writes.append(["put", jobagent_id, cpr, stored])
         self._pending[jobagent_id] = (cpr, record)
 
@@ -236,6 +240,12 @@ class RedisSnapshot(Sandbox):
         if self._asked is not EVERY_CITIZEN and cpr != self._asked:
             raise NotAsked(f"a snapshot for {self._asked!r} asked for another citizen's agents")
         return {i: self._decode(r) for i, r in self._rows.get(cpr, {}).items()}
+
+    def agent_of(self, cpr: str, jobagent_id: str) -> dict[str, Any] | None:
+        if self._asked is not EVERY_CITIZEN and cpr != self._asked:
+            raise NotAsked(f"a snapshot for {self._asked!r} asked for another citizen's agent")
+        row = self._rows.get(cpr, {}).get(jobagent_id)
+        return None if row is None else self._decode(row)
 
     def owner_of(self, jobagent_id: str) -> str | None:
         self._every_citizen("owner_of")
@@ -456,7 +466,7 @@ class RedisStore(SeededStore):
     def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
         pipe = self.redis.pipeline()  # one round trip, applied at once (MULTI)
         for key, entry in entries:
-            pipe.lpush(f"{self._prefix(key)}journal", json.dumps(entry))
+            pipe.lpush(f"{self._prefix(key)}journal", jsontext.dumps(entry))
         for key in {key for key, _ in entries}:
             pipe.ltrim(f"{self._prefix(key)}journal", 0, JOURNAL_SIZE - 1)
         for key, outcome, request_id in outcomes:

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from jobagent_mock import jsontext
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
@@ -63,12 +64,19 @@ class SqliteSandbox(Sandbox):
         )
         return {jobagent_id: json.loads(record) for jobagent_id, record in rows}
 
+    def agent_of(self, cpr: str, jobagent_id: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT record FROM agent WHERE sandbox = ? AND id = ? AND cpr = ?",
+            (self._key, jobagent_id, cpr),
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
+
     def put_agent(self, cpr: str, jobagent_id: str, record: dict[str, Any]) -> None:
         # an upsert keeps the row, and so the agent's place in its citizen's list
         self._db.execute(
             "INSERT INTO agent (sandbox, id, cpr, record) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (sandbox, id) DO UPDATE SET record = excluded.record",
-            (self._key, jobagent_id, cpr, json.dumps(record)),
+            (self._key, jobagent_id, cpr, jsontext.dumps(record)),
         )
 
     def remove_agent(self, cpr: str, jobagent_id: str) -> None:
@@ -265,7 +273,7 @@ class SqliteStore(SeededStore):
             try:
                 db.executemany(
                     "INSERT INTO journal (sandbox, entry) VALUES (?, ?)",
-                    [(key, json.dumps(entry)) for key, entry in entries],
+                    [(key, jsontext.dumps(entry)) for key, entry in entries],
                 )
                 for key in {key for key, _ in entries}:
                     self._trim_journal(db, key, sum(k == key for k, _ in entries))

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import connexion
-from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolution, Resolver
@@ -34,6 +32,7 @@ from jobagent_mock.web.fast_lane import FastLane
 from jobagent_mock.web.journal import JournalMiddleware
 from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware
 from jobagent_mock.web.prefer import PreferMiddleware
+from jobagent_mock.web.responses import CompactJsonifier
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
 from jobagent_mock.web.warnings import ReadingsMiddleware
@@ -79,8 +78,7 @@ def create_app(
     `redis://HOST:PORT`."""
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
-    # no indent, as ASP.NET writes it; an indent would also force Python's slow JSON encoder
-    jsonifier = Jsonifier(json)
+    jsonifier = CompactJsonifier()
     app = connexion.FlaskApp(
         __name__,
         jsonifier=jsonifier,

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import flask
+from connexion.jsonifier import Jsonifier
+
+from jobagent_mock import jsontext
 
 JSON = "application/json"
+
+
+class CompactJsonifier(Jsonifier):
+    """connexion's jsonifier, writing answers as `jsontext` does: one text for both of the mock's
+    paths (connexion's and the fast lane), compact as ASP.NET writes it."""
+
+    def __init__(self) -> None:
+        super().__init__(json)
+
+    def dumps(self, data: Any, **kwargs: Any) -> str:
+        if kwargs:  # a call with options of its own: as connexion writes it
+            return super().dumps(data, **kwargs)
+        return jsontext.dumps(data) + "\n"
 
 
 def json_body(body: Any, status: int = 200) -> tuple[Any, int, dict[str, str]]:

@@ -59,6 +59,8 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
         assert all(sandbox.owner_of(i) is None for i in removed)
         sandbox.put_agent("0101991234", "new-id", {"titel": "new"})
         assert sandbox.owner_of("new-id") == "0101991234"
+        assert sandbox.agent_of("0101991234", "new-id") == {"titel": "new"}  # before it is kept
+        assert sandbox.agent_of(owner, removed[0]) is None
     with pytest.raises(RuleViolation), store.transaction("a") as sandbox:
         idempotency.claim(sandbox, "r2")  # a refusal keeps its claim
         raise RuleViolation(4338)
@@ -67,10 +69,13 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
     with store.snapshot("a", citizen=EVERY_CITIZEN) as sandbox:
         assert sandbox.agents_of(owner) == {}
         assert sandbox.agents_of("0101991234") == {"new-id": {"titel": "new"}}
+        assert sandbox.agent_of("0101991234", "new-id") == {"titel": "new"}
+        assert sandbox.agent_of(owner, "new-id") is None  # another citizen's is not theirs
         assert sandbox.owner_of("new-id") == "0101991234" and sandbox.owner_of(removed[0]) is None
         assert "0101991234" in sandbox.citizens()
     with store.snapshot("b", citizen=owner) as other:
         assert other.agents_of(owner)  # another sandbox still has the fixtures
+        assert other.agent_of(owner, removed[0]) == other.agents_of(owner)[removed[0]]
     for n in range(3):
         store.record("a", {"n": n})
     assert [e["n"] for e in store.journal("a")] == [2, 1, 0]
