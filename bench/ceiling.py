@@ -1,7 +1,8 @@
-"""The ceiling: a bare ASGI app on the mock's own server stack (uvicorn, uvloop, httptools, as
-`jobagent-mock serve` runs it) answering every request with one fixed answer, the mock's
-GetJobagent answer byte for byte (status, headers, body). No Python web framework can answer
-faster on this stack; a row's fraction of it is how much of the time is the mock's own.
+"""The ceiling: a bare ASGI app on the mock's own server stack (uvicorn, uvloop, httptools and
+the mock's protocol, as `jobagent-mock serve` runs them) answering every request with one fixed
+answer, the mock's GetJobagent answer byte for byte (status, headers, body). No Python web
+framework can answer faster on this stack; a row's fraction of it is how much of the time is
+the mock's own.
 
 `python -m bench.ceiling ANSWER.json PORT`, where ANSWER.json is {"status", "headers", "body"}.
 """
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from jobagent_mock.web.connections import options_from_environment
 
 
 def app_answering(answer: dict[str, Any]) -> Any:
@@ -38,8 +41,14 @@ def app_answering(answer: dict[str, Any]) -> Any:
 
 def main(answer_file: str, port: str) -> None:
     answer = json.loads(Path(answer_file).read_text(encoding="utf-8"))
-    # as cli.py's `serve` runs one worker
-    uvicorn.run(app_answering(answer), host="127.0.0.1", port=int(port), log_level="warning")
+    # as cli.py's `serve` runs one worker: its protocol (deadlines, an answer in one write) too
+    uvicorn.run(
+        app_answering(answer),
+        host="127.0.0.1",
+        port=int(port),
+        log_level="warning",
+        **options_from_environment(),
+    )
 
 
 if __name__ == "__main__":

@@ -146,8 +146,9 @@ SERVERS = [
     ),
     Server(
         "ceiling (bare ASGI)",
-        "a bare ASGI app on the same uvicorn, uvloop and httptools, answering the mock's own "
-        "GetJobagent answer (status, headers, body) to every request (bench/ceiling.py)",
+        "a bare ASGI app on the same uvicorn, uvloop, httptools and the mock's own protocol "
+        "(web/connections.py), answering the mock's own GetJobagent answer (status, headers, "
+        "body) to every request (bench/ceiling.py)",
         _ceiling,
         kind="ceiling",
         probe="/",

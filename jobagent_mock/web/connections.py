@@ -49,6 +49,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._stop_the_clock()
         super().on_headers_complete()
+        if self.cycle is not None:
+            self.cycle.transport = _OneWrite(self.transport)  # type: ignore[assignment]
         # the body gets as long again: a trickled body holds a connection and a request as
         # long as trickled headers would (a request without one completes at once)
         self._start_the_clock(BODY_LATE)
@@ -81,6 +83,41 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(late), late)
         )
         self.transport.close()
+
+
+class _OneWrite:
+    """A request's view of its connection: an answer's head and body go out in one write (one
+    system call and one packet, where uvicorn writes each on its own), as soon as the body has
+    come or the head waits for more than this turn of the event loop."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._held: list[bytes] = []
+        self._first = True
+
+    def write(self, data: bytes) -> None:
+        if self._first:  # the head (or a 100 Continue): what follows at once goes with it
+            self._first = False
+            self._held.append(data)
+            asyncio.get_running_loop().call_soon(self.flush)
+        elif self._held:
+            self._held.append(data)
+            self.flush()
+        else:
+            self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held:
+            data, self._held = b"".join(self._held), []
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
 
 
 def options_from_environment() -> dict[str, Any]:

@@ -3,6 +3,7 @@ the connection closes; a worker's connections are bounded, and what is beyond th
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -145,3 +146,21 @@ def test_a_refusal_answered_before_its_body_came_still_closes_the_trickle(server
         took = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 401 "), answer
     assert took < 5 * HEADER_TIMEOUT  # closed, not held until the client gives up
+
+
+@pytest.mark.slow
+def test_pipelined_requests_on_one_connection_are_each_answered_in_order(server: int) -> None:
+    # each answer's head and body leave in one write (web/connections.py): none may be held back
+    # or reordered behind the next request's
+    request = b"GET /__admin/health HTTP/1.1\r\nhost: mock\r\n\r\n"
+    closing = b"GET /__admin/health HTTP/1.1\r\nhost: mock\r\nconnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server)) as connection:
+        connection.sendall(request * 2 + closing)
+        received = read_all(connection, within=10)
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert len(answers) == 3, received[:500]
+    for answer in answers:  # each whole: a 200 whose body is as long as it says
+        head, body = answer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"200 OK"), head
+        length = re.search(rb"(?i)content-length: (\d+)", head)
+        assert length is not None and len(body) == int(length.group(1)), answer
