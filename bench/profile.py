@@ -199,4 +199,5 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--before"]:
         write_before(sys.argv[2])
         raise SystemExit(0)
-    raise SystemExit(main(*sys.argv[1:2], *[int(n) for n in sys.argv[2:3]]))
+    asked = sys.argv[1:]
+    raise SystemExit(main(asked[0] if asked else "GetJobagent", *[int(n) for n in asked[1:2]]))

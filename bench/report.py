@@ -137,6 +137,9 @@ def markdown(run: Run) -> str:
         "",
         "## Judgement calls",
         "",
+        "- The ceiling runs on the mock's own protocol (web/connections.py: a deadline on each "
+        "request's headers and body, an answer's head and body in one write), as `serve` does: "
+        "what that protocol costs or saves is the server stack's, not the mock's.",
         "- Every row's × ceiling is against the ceiling's GetJobagent rate (a 200 with a job "
         "agent as JSON). CreateJobagent's own answer is smaller (201, a Location header, no "
         "body), so a ceiling of its own would be somewhat higher (not measured): its fraction "
