@@ -164,16 +164,19 @@ def _summary(found: dict[str, Any]) -> str:
     )
 
 
+def _received(outcome: dict[str, Any], quote: str = "") -> str:
+    """How often an outcome came, and the last x-requestId that got it (a GET may send none)."""
+    last = outcome["lastRequestId"]
+    shown = f" (last x-requestId {quote}{last}{quote})" if last else ""
+    return f"{outcome['count']} times{shown}"
+
+
 def _markdown(found: dict[str, Any]) -> str:
     parts = [f"# Contract coverage\n\n{_summary(found)}.\n"]
     for operation in found["operations"]:
         rows = [
             f"| {o['status']} | {o['fejlkode'] or '–'} | {o['description'].replace('|', '/')} | "
-            + (
-                f"✅ {o['count']} (last `{o['lastRequestId']}`)"
-                if o["exercised"]
-                else f"❌ {o['howToTrigger']}"
-            )
+            + (f"✅ {_received(o, '`')}" if o["exercised"] else f"❌ {o['howToTrigger']}")
             + " |"
             for o in operation["outcomes"]
         ]
@@ -211,10 +214,7 @@ def _junit(found: dict[str, Any]) -> str:
                 suite, "testcase", classname=operation["operationId"], name=_name(outcome)
             )
             if outcome["exercised"]:
-                ElementTree.SubElement(case, "system-out").text = (
-                    f"received {outcome['count']} times; last x-requestId "
-                    f"{outcome['lastRequestId']}"
-                )
+                ElementTree.SubElement(case, "system-out").text = f"received {_received(outcome)}"
             else:
                 failure = ElementTree.SubElement(case, "failure", message="not exercised")
                 failure.text = f"How to trigger it: {outcome['howToTrigger']}"
@@ -233,11 +233,7 @@ def _html(found: dict[str, Any]) -> str:
             + cell(o["status"])
             + cell(o["fejlkode"] or "–")
             + cell(o["description"])
-            + (
-                cell(f"yes, {o['count']} (last x-requestId {o['lastRequestId']})")
-                if o["exercised"]
-                else cell(f"no: {o['howToTrigger']}")
-            )
+            + (cell(f"yes, {_received(o)}") if o["exercised"] else cell(f"no: {o['howToTrigger']}"))
             + "</tr>"
             for o in operation["outcomes"]
         )

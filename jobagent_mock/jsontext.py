@@ -20,9 +20,10 @@ def dumps(value: Any) -> str:
     try:
         return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
     except TypeError:
-        # An integer past 64 bits (a schema without a maximum lets a client send one) or a key
-        # that is no string: orjson refuses both, the standard library writes them.
-        return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+        # orjson refuses an integer past 64 bits, a key that is no string, and a lone surrogate
+        # (valid JSON text, "\ud800", which a client may send); the standard library writes
+        # them, every character past ASCII escaped, so that the text is always valid UTF-8
+        return json.dumps(value, default=_default, separators=(",", ":"))
 
 
 def _default(value: Any) -> Any:

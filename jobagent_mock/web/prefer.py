@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import re
 import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import spec
+from jobagent_mock import jsontext, spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.context import current
 
@@ -134,7 +133,7 @@ def _applied(wishes: dict[str, str]) -> str:
 async def _send(
     send: Send, status: int, media_type: str | None, body: Any, headers: dict[str, str]
 ) -> None:
-    payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+    payload = b"" if body is None else jsontext.dumps(body).encode()
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     if media_type is not None:
         raw.append((b"content-type", media_type.encode()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from http import HTTPStatus
@@ -13,7 +12,7 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from jobagent_mock import spec
+from jobagent_mock import jsontext, spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ def problem(
         status_code=status,
         mimetype=PROBLEM_JSON,
         content_type=PROBLEM_JSON,
-        body=json.dumps(body, ensure_ascii=False),
+        body=jsontext.dumps(body),
         headers=headers or {},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -55,6 +56,18 @@ def test_server_makes_the_identifier_when_the_client_sends_none(client: Contract
     del body["jobagentIdentifier"]
     location = client.post("/v1/Jobagent", json=body).headers["location"]
     assert client.get(location).json()["titel"] == "Lagerarbejde"
+
+
+def test_any_text_json_allows_comes_back_as_sent(client: ContractClient) -> None:
+    # a lone surrogate is valid JSON text ("\\ud800") that UTF-8 cannot carry: it comes back
+    # escaped, as it was sent; Danish letters come back as UTF-8
+    titel = "Lærling på Ærø \ud800 og \U0001f600"
+    sent = json.dumps(jobagent(titel=titel)).encode()  # ASCII, every other character escaped
+    headers = {"Content-Type": "application/json"}
+    assert client.post("/v1/Jobagent", content=sent, headers=headers).status_code == 201
+    assert client.get(f"/v1/Jobagent/{NEW_ID}").json()["titel"] == titel
+    listed = client.get("/v1/Jobagent").json()["jobagenter"]
+    assert titel in [agent["titel"] for agent in listed]
 
 
 def test_list_shows_the_fixture_saved_searches_and_new_ones(client: ContractClient) -> None:

@@ -79,6 +79,13 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
     for n in range(3):
         store.record("a", {"n": n})
     assert [e["n"] for e in store.journal("a")] == [2, 1, 0]
+    odd = {"titel": "Ærø \ud800", "big": 10**30}  # what JSON allows and orjson refuses
+    with store.transaction("a") as sandbox:
+        sandbox.put_agent("0101991234", "odd-id", odd)
+    with store.snapshot("a", citizen="0101991234") as sandbox:
+        assert sandbox.agent_of("0101991234", "odd-id") == odd
+    store.record("a", odd)
+    assert store.journal("a")[0] == odd
     store.reset("a")
     with store.snapshot("a", citizen=EVERY_CITIZEN) as sandbox:
         assert sandbox.agents_of(owner) and not sandbox.agents_of("0101991234")

@@ -23,6 +23,11 @@ def test_what_orjson_refuses_is_written_exactly() -> None:
     }
 
 
+def test_a_lone_surrogate_is_written_as_valid_utf_8() -> None:
+    text = jsontext.dumps({"titel": "Ærø \ud800"})
+    assert json.loads(text.encode("utf-8")) == {"titel": "Ærø \ud800"}
+
+
 def test_dates_and_ids_read_as_connexion_writes_them() -> None:
     ident = uuid.UUID("5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90")
     value = {
