@@ -95,7 +95,9 @@ local seen, owner = false, false
 if ARGV[3] ~= '' then seen = redis.call('ZSCORE', KEYS[3], ARGV[3]) end
 if ARGV[4] ~= '' then
   local stored = redis.call('HGET', KEYS[4], ARGV[4])
-  if stored then owner = cjson.decode(stored)['cpr'] end
+  -- read, not decoded: cjson refuses text JSON allows (a lone surrogate's escape), and the
+  -- record is written {"cpr":…} first (RedisSandbox.put_agent)
+  if stored then owner = string.match(stored, '^{"cpr":%s*"([^"]*)"') or false end
 end
 return {1, redis.call('GET', KEYS[2]), seen, owner}
 """

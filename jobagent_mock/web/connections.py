@@ -15,7 +15,7 @@ import asyncio
 import os
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from jobagent_mock.environment import ENVIRONMENT
 
@@ -48,9 +48,10 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._stop_the_clock()
+        before = self.cycle
         super().on_headers_complete()
-        if self.cycle is not None:
-            self.cycle.transport = _OneWrite(self.transport)  # type: ignore[assignment]
+        if self.cycle is not None and self.cycle is not before:  # an upgrade makes none
+            self._write_answers_whole(self.cycle)
         # the body gets as long again: a trickled body holds a connection and a request as
         # long as trickled headers would (a request without one completes at once)
         self._start_the_clock(BODY_LATE)
@@ -63,6 +64,20 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._stop_the_clock()
         super().connection_lost(exc)
 
+    @staticmethod
+    def _write_answers_whole(cycle: RequestResponseCycle) -> None:
+        """The cycle's answer in one write (_OneWrite), whatever is held sent the moment the
+        answer is complete: before the connection serves its next request or closes."""
+        whole = _OneWrite(cycle.transport)
+        cycle.transport = whole  # type: ignore[assignment]
+        complete = cycle.on_response
+
+        def on_response() -> None:
+            whole.flush()
+            complete()
+
+        cycle.on_response = on_response
+
     def _start_the_clock(self, late: bytes = HEADERS_LATE) -> None:
         self._due = self.loop.call_later(self.header_timeout, self._too_slow, late)
 
@@ -73,6 +88,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def _too_slow(self, late: bytes) -> None:
         self._due = None
+        if self.cycle is not None and isinstance(self.cycle.transport, _OneWrite):
+            self.cycle.transport.flush()  # a head the answer wrote goes before the close
         if self.transport.is_closing():
             return
         if self.cycle is not None and self.cycle.response_started:
@@ -85,10 +102,13 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"  # uvicorn's, sent on its own as the client waits
+
+
 class _OneWrite:
     """A request's view of its connection: an answer's head and body go out in one write (one
     system call and one packet, where uvicorn writes each on its own), as soon as the body has
-    come or the head waits for more than this turn of the event loop."""
+    come, the answer is complete, or the head waits past this turn of the event loop."""
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
@@ -96,7 +116,7 @@ class _OneWrite:
         self._first = True
 
     def write(self, data: bytes) -> None:
-        if self._first:  # the head (or a 100 Continue): what follows at once goes with it
+        if self._first and data != CONTINUE:  # the head: what follows at once goes with it
             self._first = False
             self._held.append(data)
             asyncio.get_running_loop().call_soon(self.flush)
