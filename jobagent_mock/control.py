@@ -11,7 +11,7 @@ from jobagent_mock.clock import Clock, OutOfRange
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.recorder import Recorder
-from jobagent_mock.stores import Store
+from jobagent_mock.stores import Sandbox, Store
 
 # a journal entry to write: sandbox, entry, the mock time the operation read (None: unread)
 Exchange = tuple[str, dict[str, Any], datetime | None]
@@ -88,7 +88,8 @@ class ControlPlane:
     ) -> dict[str, Any]:
         """Pin and/or advance the clock; a 400 (and the clock unchanged) for a change past the
         range the rules compute with."""
-        with self._store.transaction(sandbox) as state:
+
+        def change(state: Sandbox) -> None:
             changed = Clock.from_state(state.clock.state())
             try:
                 if now is not None:
@@ -99,9 +100,10 @@ class ControlPlane:
                 where = "body.now" if now is not None else "body.advanceSeconds"
                 raise InvalidInput(FAILED_TO_VALIDATE, str(exc), {where: [str(exc)]}) from None
             state.clock = changed
+
+        self._store.write(sandbox, change)
         return self.clock(sandbox)
 
     def release_clock(self, sandbox: str) -> dict[str, Any]:
-        with self._store.transaction(sandbox) as state:
-            state.clock.release()
+        self._store.write(sandbox, lambda state: state.clock.release())
         return self.clock(sandbox)

@@ -5,11 +5,11 @@ Handlers translate HTTP into exactly one call here; nothing here knows HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from jobagent_mock import booking, idempotency, jobagenter, journal, tilmelding
 from jobagent_mock.control import ControlPlane
@@ -29,6 +29,7 @@ from jobagent_mock.stores import (
 from jobagent_mock.tilmelding import Organisation
 
 CREATE, ENROLL_AND_BOOK = "CreateTilmelding", "TilmeldOgBook"
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -68,42 +69,65 @@ class Mock:
 
     def create_jobagent(self, caller: Caller, body: dict[str, Any]) -> str:
         jobagent_id = jobagenter.identifier(body)
-        with self._citizen(caller, write=True, looked_up=jobagent_id) as (sandbox, person):
-            return jobagenter.create(sandbox, person, body, self.occupations, jobagent_id)
+        return self._write(
+            caller,
+            lambda sandbox, person: jobagenter.create(
+                sandbox, _known(person), body, self.occupations, jobagent_id
+            ),
+            looked_up=jobagent_id,
+        )
 
     def update_jobagent(self, caller: Caller, jobagent_id: str, body: dict[str, Any]) -> None:
-        with self._citizen(caller, write=True) as (sandbox, person):
-            jobagenter.replace(sandbox, person, jobagent_id, body, self.occupations)
+        self._write(
+            caller,
+            lambda sandbox, person: jobagenter.replace(
+                sandbox, _known(person), jobagent_id, body, self.occupations
+            ),
+        )
 
     def verify_jobagent_email(self, caller: Caller, jobagent_id: str) -> None:
-        with self._maybe_citizen(caller, write=True) as (sandbox, person):
-            jobagenter.verify_email(sandbox, person.cpr if person else None, jobagent_id)
+        self._write(
+            caller,
+            lambda sandbox, person: jobagenter.verify_email(
+                sandbox, person.cpr if person else None, jobagent_id
+            ),
+            looked_up=jobagent_id,
+        )
 
     def delete_jobagent(self, caller: Caller, jobagent_id: str) -> None:
-        with self._citizen(caller, write=True) as (sandbox, person):
-            jobagenter.delete(sandbox, person.cpr, jobagent_id)
+        self._write(
+            caller,
+            lambda sandbox, person: jobagenter.delete(sandbox, _known(person).cpr, jobagent_id),
+        )
 
     # Tilmelding
     def create_tilmelding(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-        with self._citizen(caller, write=True) as (sandbox, person):
-            tilmelding.check(sandbox, person, body, self._enrollment_rules(caller, CREATE))
-            return tilmelding.record(sandbox, person, body)
+        def enroll(sandbox: Sandbox, person: Person | None) -> dict[str, Any]:
+            citizen = _known(person)
+            tilmelding.check(sandbox, citizen, body, self._enrollment_rules(caller, CREATE))
+            return tilmelding.record(sandbox, citizen, body)
+
+        return self._write(caller, enroll)
 
     def tilmeld_og_book(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         """Enroll and book, all or nothing: every rule is checked before anything is stored."""
-        with self._citizen(caller, write=True) as (sandbox, person):
+
+        def enroll_and_book(sandbox: Sandbox, person: Person | None) -> dict[str, Any]:
+            citizen = _known(person)
             rules = self._enrollment_rules(caller, ENROLL_AND_BOOK, booking.COMPUTED)
-            booking.check_person(sandbox, person, rules.table)
-            tilmelding.check(sandbox, person, body, rules)
-            slot = booking.check_slot(sandbox, person, body, self.options, rules.table)
-            enrollment = tilmelding.record(sandbox, person, body)
+            booking.check_person(sandbox, citizen, rules.table)
+            tilmelding.check(sandbox, citizen, body, rules)
+            slot = booking.check_slot(sandbox, citizen, body, self.options, rules.table)
+            enrollment = tilmelding.record(sandbox, citizen, body)
             return {
                 "serviceReceipt": enrollment["serviceReceipt"],
                 "jobCenterReceipt": f"{enrollment['borgerkvitteringstekst']} Mødet er booket.",
                 "phone": enrollment["phone"],
                 "noSelfActivatingCodeNeeded": True,
-                "indkaldelseId": booking.book(sandbox, person, slot),
+                "indkaldelseId": booking.book(sandbox, citizen, slot),
             }
+
+        return self._write(caller, enroll_and_book)
 
     def free_slots(
         self, sandbox_key: str, moedetilbud_id: str, first: date | None, last: date | None
@@ -151,39 +175,50 @@ class Mock:
             computed,
         )
 
-    # the sandbox, the x-requestId and the citizen, in that order
+    def _write(
+        self,
+        caller: Caller,
+        work: Callable[[Sandbox, Person | None], Result],
+        looked_up: str | None = None,
+    ) -> Result:
+        """A write in the caller's sandbox: the x-requestId claimed, the citizen looked up, then
+        `work`, all one atomic store write (store.write, which may run it again on a conflict).
+        It says up front what it reads: the x-requestId, the job agent it looks up
+        (`looked_up`), the citizen whose job agents it reads."""
+        assert caller.request_id is not None, "the contract requires x-requestId here"
+        request_id = caller.request_id
+
+        def attempt(sandbox: Sandbox) -> Result:
+            idempotency.claim(sandbox, request_id)
+            return work(sandbox, self._person(caller, sandbox))
+
+        ahead = Ahead(request_id=request_id, jobagent_id=looked_up, citizen=caller.cpr)
+        return self.store.write(caller.sandbox, attempt, ahead)
+
+    # the sandbox and the citizen, for a read
     @contextmanager
-    def _citizen(
-        self, caller: Caller, write: bool = False, looked_up: str | None = None
-    ) -> Iterator[tuple[Sandbox, Person]]:
-        with self._maybe_citizen(caller, write, looked_up=looked_up) as (sandbox, person):
-            assert person is not None, "the contract requires the CPR header here"
-            yield sandbox, person
+    def _citizen(self, caller: Caller) -> Iterator[tuple[Sandbox, Person]]:
+        with self._maybe_citizen(caller) as (sandbox, person):
+            yield sandbox, _known(person)
 
     @contextmanager
     def _maybe_citizen(
-        self,
-        caller: Caller,
-        write: bool = False,
-        without_cpr: Rows = None,
-        looked_up: str | None = None,
+        self, caller: Caller, without_cpr: Rows = None
     ) -> Iterator[tuple[Sandbox, Person | None]]:
         """A read sees the job agents of the caller's citizen, or without a CPR header those
-        `without_cpr` names: a snapshot reads what it is told up front. A write says the
-        x-requestId it claims and the job agent it will look up (`looked_up`), which a store
-        may read with its lock."""
-        if write:
-            ahead = Ahead(request_id=caller.request_id, jobagent_id=looked_up)
-            hold = self.store.transaction(caller.sandbox, ahead)
-        else:
-            rows = caller.cpr if caller.cpr is not None else without_cpr
-            hold = self.store.snapshot(caller.sandbox, citizen=rows)
-        with hold as sandbox:
-            if write:
-                assert caller.request_id is not None, "the contract requires x-requestId here"
-                idempotency.claim(sandbox, caller.request_id)
-            now = sandbox.clock.now()
-            journal.note_clock(caller.sandbox, now)
-            today = now.date()
-            person = self.directory.find(caller.cpr, today) if caller.cpr is not None else None
-            yield sandbox, person
+        `without_cpr` names: a snapshot reads what it is told up front."""
+        rows = caller.cpr if caller.cpr is not None else without_cpr
+        with self.store.snapshot(caller.sandbox, citizen=rows) as sandbox:
+            yield sandbox, self._person(caller, sandbox)
+
+    def _person(self, caller: Caller, sandbox: Sandbox) -> Person | None:
+        """The citizen the CPR header names, as of the sandbox's mock time (noted for the
+        journal)."""
+        now = sandbox.clock.now()
+        journal.note_clock(caller.sandbox, now)
+        return self.directory.find(caller.cpr, now.date()) if caller.cpr is not None else None
+
+
+def _known(person: Person | None) -> Person:
+    assert person is not None, "the contract requires the CPR header here"
+    return person

@@ -8,12 +8,12 @@ import enum
 import functools
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from jobagent_mock import jsontext
 from jobagent_mock.clock import Clock
@@ -46,9 +46,14 @@ class Ahead:
 
     request_id: str | None = None  # the x-requestId it claims
     jobagent_id: str | None = None  # the job agent whose owner it asks (owner_of)
+    citizen: Rows = None  # whose job agents it reads (a CPR, EVERY_CITIZEN or none)
 
 
 NOTHING_AHEAD = Ahead()
+Result = TypeVar("Result")
+# What a write does to a sandbox: it may run more than once (a store that commits optimistically
+# runs it again on a conflict), so it changes nothing but the sandbox it is given.
+Work = Callable[["Sandbox"], Result]
 
 
 class WouldWait(Exception):
@@ -202,6 +207,11 @@ class Store(Protocol):
         self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
     ) -> AbstractContextManager[Sandbox]: ...
 
+    def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:
+        """`work` on the sandbox, atomically: what it changed is kept on success and on a
+        refusal (Fejl), dropped on anything else; its result (or refusal) is the write's."""
+        ...
+
     def snapshot(
         self, key: str = DEFAULT_SANDBOX, citizen: Rows = None
     ) -> AbstractContextManager[Sandbox]: ...
@@ -264,6 +274,10 @@ class SeededStore(ABC):
                 self._drop(key)  # in an outage this fails too, and the lock's lease frees it
                 raise
             self._keep(key, sandbox)
+
+    def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:
+        with self.transaction(key, ahead) as sandbox:
+            return work(sandbox)
 
     @contextmanager
     def reachable(self) -> Iterator[None]:
