@@ -112,9 +112,10 @@ def decide(
         index = take(scenario["id"], len(scenario["respond"]), scenario["then"] == "repeat")
         if index is None:
             continue
-        memo.decided, memo.forced, memo.scenario_id = True, True, scenario["id"]
+        memo.decided, memo.scenario_id = True, scenario["id"]
         memo.step = scenario["respond"][index]
         if "fejlkode" in memo.step or "status" in memo.step or memo.step.get("fault") in BREAKING:
+            memo.forced = True  # else the rules answer, only later or slower: a natural answer
             raise Scripted(memo.scenario_id, memo.step)
         return
     memo.decided = True  # every one used up: answered normally
