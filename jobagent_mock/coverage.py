@@ -169,7 +169,7 @@ def missing_lines(found: dict[str, Any], natural_only: bool = False) -> list[str
     """One line per documented outcome not exercised (by the rules alone: `natural_only`), with
     how to trigger it."""
     return [
-        f"{operation_id} {_name(outcome)} (how: {outcome.get('howToTrigger', 'without forcing it')})"
+        f"{operation_id} {_name(outcome)} (how: {outcome.get('howToTrigger', 'by the rules')})"
         for operation_id, outcome in _missing(found, natural_only)
     ]
 

@@ -173,8 +173,9 @@ def _list(values: list[int]) -> str:
 def _bound(operation: spec.Operation, fields: dict[str, Any]) -> dict[str, Any]:
     """The match's body fields by their canonical dotted names; a name the request body does
     not have is a 400 listing the names it has."""
-    content = operation.spec.get("requestBody", {}).get("content", {})
-    schema = next(iter(content.values()), {}).get("schema")
+    content: dict[str, Any] = operation.spec.get("requestBody", {}).get("content", {})
+    media: dict[str, Any] = next(iter(content.values()), {})
+    schema: dict[str, Any] | None = media.get("schema")
     bound = {}
     for path, value in fields.items():
         node, names = schema, []

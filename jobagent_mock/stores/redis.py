@@ -526,7 +526,7 @@ class RedisStore(SeededStore):
     def take_step(self, key: str, scenario_id: str, steps: int, repeat: bool) -> int | None:
         if waiting_forbidden():
             raise WouldWait(f"a step of {self.description} is a round trip")
-        args = [scenario_id, steps, "1" if repeat else "0"]
+        args: list[str | int] = [scenario_id, steps, "1" if repeat else "0"]
         with self.reachable():
             hits = self._take_step(keys=[f"{self._prefix(key)}steps"], args=args)
         return None if hits is None else min(int(hits), steps) - 1

@@ -363,7 +363,9 @@ class SqliteStore(SeededStore):
 
     def steps_taken(self, key: str) -> dict[str, int]:
         with self.reachable():
-            rows = self._db().execute(
-                "SELECT scenario, hits FROM step WHERE sandbox = ?", (key,)
-            ).fetchall()
-        return {scenario: hits for scenario, hits in rows}
+            rows = (
+                self._db()
+                .execute("SELECT scenario, hits FROM step WHERE sandbox = ?", (key,))
+                .fetchall()
+            )
+        return dict(rows)

@@ -58,7 +58,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         if self.cycle is not None and self.cycle is not before:  # an upgrade makes none
             self._write_answers_whole(self.cycle)
             # a scenario's connection fault (web/scenarios.py) is this connection's to give
-            extensions = self.cycle.scope.setdefault("extensions", {})  # type: ignore[typeddict-item]
+            scope: dict[str, Any] = self.cycle.scope  # type: ignore[assignment]
+            extensions = scope.setdefault("extensions", {})
             extensions[FAULT_EXTENSION] = self._break
         # the body gets as long again: a trickled body holds a connection and a request as
         # long as trickled headers would (a request without one completes at once)

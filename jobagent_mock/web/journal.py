@@ -97,7 +97,7 @@ class JournalMiddleware:
         request = current()
         headers, operation = request.headers, request.operation
         memo = scenarios.memo()  # what a scenario or Prefer forced (web/scenarios.py)
-        forced = {"forced": True} if memo.forced else {}
+        forced: dict[str, Any] = {"forced": True} if memo.forced else {}
         if memo.scenario_id:
             forced["scenario"] = memo.scenario_id
         return request.journal_sandbox(), {

@@ -42,23 +42,7 @@ class PreferMiddleware:
             await self.app(scope, receive, send)
             return
         forced = forced_answer(operation, wishes)
-        fault = _fault(wishes)
-        latency = None
-        if "latency" in wishes:
-            latency = _number(wishes["latency"], 0, MAX_LATENCY_MS)
-            if latency is None:
-                why = f"Prefer: latency must be a number of milliseconds, 0 to {MAX_LATENCY_MS}."
-                raise InvalidInput(FAILED_TO_VALIDATE, why, {"header.Prefer": [why]})
-        step: dict[str, Any] = {"fault": fault} if fault else {}
-        if fault == "slow" and latency is not None:
-            step["latencyMs"] = latency  # the dribble's, not a wait before it
-        elif latency:
-            await asyncio.sleep(latency / 1000)
-        if step:
-            memo = scenarios.memo()
-            memo.decided, memo.forced, memo.step = True, True, step
-            if fault in scenarios.BREAKING:
-                raise scenarios.Scripted(None, step)
+        await _pace(wishes)
         if forced is None:
             await self.app(scope, receive, send)
             return
@@ -78,6 +62,29 @@ async def send_forced(
     if isinstance(body, dict) and "requestId" in body:
         body["requestId"] = request_id or str(uuid.uuid4())
     await _send(send, status, media_type, body, {**(extra or {}), **headers})
+
+
+async def _pace(wishes: dict[str, str]) -> None:
+    """`latency` waits; `fault` is the request's scenario step (web/scenarios.py gives it), a
+    slow one dribbling the answer over `latency`."""
+    fault = _fault(wishes)
+    latency = None
+    if "latency" in wishes:
+        latency = _number(wishes["latency"], 0, MAX_LATENCY_MS)
+        if latency is None:
+            why = f"Prefer: latency must be a number of milliseconds, 0 to {MAX_LATENCY_MS}."
+            raise InvalidInput(FAILED_TO_VALIDATE, why, {"header.Prefer": [why]})
+    if fault == "slow":
+        step = {"fault": fault, **({"latencyMs": latency} if latency is not None else {})}
+    elif latency:
+        await asyncio.sleep(latency / 1000)
+    if fault is None:
+        return
+    memo = scenarios.memo()
+    memo.decided, memo.step = True, step if fault == "slow" else {"fault": fault}
+    if fault in scenarios.BREAKING:
+        memo.forced = True
+        raise scenarios.Scripted(None, memo.step)
 
 
 def _fault(wishes: dict[str, str]) -> str | None:

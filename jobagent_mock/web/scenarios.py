@@ -47,28 +47,31 @@ class ScenarioMiddleware:
         try:
             await self.app(scope, receive, paced)
         except Scripted as scripted:
-            memo.forced = True
-            step = scripted.step
-            fault = step.get("fault")
-            if fault in scenarios.BREAKING:
-                memo.fault = fault
-                if breaker is not None:
-                    breaker(fault)
-                return  # served in-process (no connection to break): no answer at all
-            if step.get("latencyMs") and fault != "slow":
-                await asyncio.sleep(step["latencyMs"] / 1000)
-            request = current()
-            assert request.operation is not None
-            await send_forced(paced, _answer(request.operation, step), _request_id(request))
+            await _scripted(scripted.step, memo, breaker, paced)
+
+
+async def _scripted(step: dict[str, Any], memo: scenarios.Memo, breaker: Any, send: Send) -> None:
+    """A step that answers in the operation's place: a fault, or a documented answer."""
+    memo.forced = True
+    fault = step.get("fault")
+    if fault in scenarios.BREAKING:
+        memo.fault = fault
+        if breaker is not None:
+            breaker(fault)
+        return  # served in-process (no connection to break): no answer at all
+    if step.get("latencyMs") and fault != "slow":
+        await asyncio.sleep(step["latencyMs"] / 1000)
+    request = current()
+    assert request.operation is not None
+    await send_forced(send, _answer(request.operation, step), _request_id(request))
 
 
 def _answer(
     operation: spec.Operation, step: dict[str, Any]
 ) -> tuple[int, str | None, Any, dict[str, str]]:
     """The documented answer a step names (scenarios.created checked that it is documented)."""
-    wishes = {k: str(step[k]) for k in ("fejlkode", "status") if k in step}
-    if "status" in wishes:
-        wishes["code"] = wishes.pop("status")
+    named = {"fejlkode": "fejlkode", "status": "code"}  # as Prefer names them
+    wishes: dict[str, str] = {named[k]: str(step[k]) for k in named if k in step}
     forced = forced_answer(operation, wishes)
     assert forced is not None
     return forced

@@ -38,7 +38,8 @@ def requests(client: ContractClient, query: str) -> dict[str, Any]:
     return dict(answer.json())
 
 
-def test_the_retry_story(client: ContractClient, pinned_clock: None) -> None:
+@pytest.mark.usefixtures("pinned_clock")
+def test_the_retry_story(client: ContractClient) -> None:
     """Two 503/9147 with Retry-After, then the enrollment is made; the journal counts three and
     names the scenario on the first two."""
     scenario = script(
@@ -54,7 +55,11 @@ def test_the_retry_story(client: ContractClient, pinned_clock: None) -> None:
     assert enroll(client).status_code == 201
     journal = requests(client, "operationId=CreateTilmelding")
     assert journal["count"] == 3
-    assert [e.get("scenario") for e in journal["requests"]] == [None, scenario["id"], scenario["id"]]
+    assert [e.get("scenario") for e in journal["requests"]] == [
+        None,
+        scenario["id"],
+        scenario["id"],
+    ]
     assert requests(client, f"scenario={scenario['id']}")["count"] == 2
     assert requests(client, "fejlkode=9147")["count"] == 2
     shown = admin(client, "GET", f"/scenarios/{scenario['id']}").json()
@@ -66,9 +71,8 @@ def pinned_clock(client: ContractClient) -> None:
     admin(client, "PUT", "/clock", json={"now": "2026-11-25T10:00:00+01:00"})
 
 
-def test_a_scripted_answer_stores_nothing_and_claims_no_request_id(
-    client: ContractClient, pinned_clock: None
-) -> None:
+@pytest.mark.usefixtures("pinned_clock")
+def test_a_scripted_answer_stores_nothing_and_claims_no_request_id(client: ContractClient) -> None:
     script(client, operationId="CreateTilmelding", respond=[{"fejlkode": 9147}])
     problem(enroll(client, request_id="retried-1"), 503, 9147)
     assert enroll(client, request_id="retried-1").status_code == 201  # not 412: never claimed

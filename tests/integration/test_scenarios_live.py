@@ -20,9 +20,7 @@ ORDINARY = "1507851234"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(
-    params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)]
-)
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The mock as a partner runs it: one worker in memory, two on SQLite, two on Redis."""
     if request.param == "redis":
@@ -128,7 +126,10 @@ def test_a_slow_answer_comes_whole() -> None:
             "/__admin/scenarios",
             json={
                 "operationId": "GetJobagenter",
-                "respond": [{"fault": "slow", "latencyMs": 300}, {"fault": "slow", "status": 404, "latencyMs": 100}],
+                "respond": [
+                    {"fault": "slow", "latencyMs": 300},
+                    {"fault": "slow", "status": 404, "latencyMs": 100},
+                ],
             },
         ).raise_for_status()
         pieces = []
