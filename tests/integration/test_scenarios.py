@@ -291,3 +291,17 @@ def test_no_scenario_input_is_a_5xx(client: ContractClient, definition: Any) -> 
         scenario_id = answer.json()["id"]
         assert admin(client, "GET", f"/scenarios/{scenario_id}").status_code == 200
         assert admin(client, "DELETE", f"/scenarios/{scenario_id}").status_code == 204
+
+
+def test_the_console_and_the_docs_site_show_the_scenario_operations(
+    client: ContractClient, tmp_path: Any
+) -> None:
+    from jobagent_mock import docs
+
+    served = client.http.get("/__admin/openapi.json").json()
+    assert {"post", "get"} <= served["paths"]["/scenarios"].keys()
+    assert {"get", "delete"} <= served["paths"]["/scenarios/{id}"].keys()
+    assert client.http.get("/__admin/ui/").status_code == 200
+    docs.build_site(tmp_path)
+    page = (tmp_path / "admin.html").read_text(encoding="utf-8")
+    assert all(op in page for op in ("PostScenarios", "GetScenarios", "DeleteScenario"))
