@@ -305,3 +305,17 @@ def test_the_console_and_the_docs_site_show_the_scenario_operations(
     docs.build_site(tmp_path)
     page = (tmp_path / "admin.html").read_text(encoding="utf-8")
     assert all(op in page for op in ("PostScenarios", "GetScenarios", "DeleteScenario"))
+
+
+@given(scenario_id=st.text(max_size=80))
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_no_scenario_id_is_a_5xx(client: ContractClient, scenario_id: str) -> None:
+    from urllib.parse import quote
+
+    path = f"/scenarios/{quote(scenario_id, safe='')}"
+    for method in ("GET", "DELETE"):
+        assert admin(client, method, path).status_code < 500
