@@ -37,7 +37,7 @@ class Scripted(Exception):
         self.scenario_id, self.step = scenario_id, step
 
 
-@dataclass
+@dataclass(slots=True)
 class Memo:
     """What one request's scenarios decided: taken once, however often the operation runs
     (an optimistic store's retry, a read tried in the loop and again in a thread)."""

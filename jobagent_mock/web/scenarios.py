@@ -17,9 +17,9 @@ from jobagent_mock import scenarios, spec
 from jobagent_mock.scenarios import Scripted
 from jobagent_mock.web.connections import FAULT_EXTENSION
 from jobagent_mock.web.context import current
+from jobagent_mock.web.journal import BUSINESS_PREFIX
 from jobagent_mock.web.prefer import forced_answer, send_forced
 
-BUSINESS_PREFIX = "/v1/"
 DRIBBLES = 10  # a slow answer's body in at most this many pieces
 
 
@@ -59,9 +59,7 @@ async def _scripted(step: dict[str, Any], memo: scenarios.Memo, breaker: Any, se
         if breaker is not None:
             breaker(fault)
         return  # served in-process (no connection to break): no answer at all
-    if step.get("latencyMs") and fault != "slow":
-        await asyncio.sleep(step["latencyMs"] / 1000)
-    request = current()
+    request = current()  # `send` (paced) waits the step's latencyMs, or dribbles a slow one
     assert request.operation is not None
     await send_forced(send, _answer(request.operation, step), _request_id(request))
 

@@ -25,16 +25,23 @@ def recipe(name: str, language: str) -> str:
     return found.group(1)
 
 
-def test_the_curl_recipe_retries_and_verifies(app: Any) -> None:
+def against_a_live_mock(app: Any, args: list[str], url: str, cwd: Path | None = None) -> Any:
+    """`args` run with the mock's address in the variable `url`."""
     with live_server(app) as base:
-        run = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", recipe("scripting-curl", "sh")],
-            env={**os.environ, "BASE": base},
+        return subprocess.run(
+            args,
+            cwd=cwd,
+            env={**os.environ, url: base},
             capture_output=True,
             text=True,
             check=False,
             timeout=120,
         )
+
+
+def test_the_curl_recipe_retries_and_verifies(app: Any) -> None:
+    script = recipe("scripting-curl", "sh")
+    run = against_a_live_mock(app, ["bash", "-euo", "pipefail", "-c", script], "BASE")
     assert run.returncode == 0, run.stderr + run.stdout
     assert run.stdout.splitlines() == [
         "attempt 1: 503",
@@ -46,15 +53,7 @@ def test_the_curl_recipe_retries_and_verifies(app: Any) -> None:
 
 def test_the_pytest_recipe_passes(app: Any, tmp_path: Path) -> None:
     (tmp_path / "test_retry.py").write_text(recipe("scripting-pytest", "python"), encoding="utf-8")
-    with live_server(app) as base:
-        run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_retry.py"],
-            cwd=tmp_path,
-            env={**os.environ, "MOCK_URL": base},
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+    pytest_ = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_retry.py"]
+    run = against_a_live_mock(app, pytest_, "MOCK_URL", cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
