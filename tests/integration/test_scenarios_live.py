@@ -3,6 +3,7 @@ on Redis, the retry story holds on every store, and a fault breaks exactly one r
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import pytest
 
 from tests.helpers import token_for
 from tests.integration.test_tilmelding import enrollment
-from tests.servers import mock_server, redis_server
+from tests.servers import mock_server, redis_server, stop, wait_until
 
 ORDINARY = "1507851234"
 pytestmark = pytest.mark.slow
@@ -141,3 +142,41 @@ def test_a_slow_answer_comes_whole() -> None:
         assert len(pieces) > 1  # dribbled, not sent at once
         scripted = _one_request(http)
         assert scripted.status_code == 404 and scripted.json()["fejlkode"] == 1010
+
+
+def test_a_waiting_step_holds_up_nobody() -> None:
+    """A request held by a latencyMs step (a minute) leaves the worker serving others, in its
+    sandbox and outside it; no step is taken by them."""
+    with mock_server("memory", workers=1) as (base, server), harness(base) as http:
+        scenario = http.post(
+            "/__admin/scenarios",
+            json={
+                "operationId": "GetJobagenter",
+                "match": {"cpr": ORDINARY},
+                "respond": [{"latencyMs": 60000, "status": 404}],
+            },
+        ).json()
+        held: list[Any] = []
+        waiting = threading.Thread(
+            target=lambda: held.append(_held_request(base, http.headers)), daemon=True
+        )
+        waiting.start()
+        wait_until(
+            lambda: http.get(f"/__admin/scenarios/{scenario['id']}").json()["hits"] == 1,
+            "the held request took its step",
+        )
+        other = http.get("/v1/Jobagent", headers={"x-civilRegistrationIdentifier": "2208921234"})
+        assert other.status_code == 200
+        assert http.get("/__admin/health").status_code == 200
+        assert waiting.is_alive() and not held  # still waiting its minute
+        stop(server, kill=True)
+        waiting.join(timeout=30)
+        assert held and isinstance(held[0], httpx.TransportError)
+
+
+def _held_request(base: str, headers: httpx.Headers) -> Any:
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+            return client.get("/v1/Jobagent", headers={"x-civilRegistrationIdentifier": ORDINARY})
+    except httpx.TransportError as broken:
+        return broken
