@@ -71,6 +71,7 @@ class MemoryStore(SeededStore):
             sandbox = self._sandboxes.get(key)
             if sandbox is None:
                 sandbox = self._sandboxes[key] = self.fresh()
+                self._steps.pop(key, None)  # a fresh sandbox (new, or forgotten) has no hits
                 self._forget_the_least_recent(self._sandboxes)
             self._sandboxes.move_to_end(key)
             yield sandbox
