@@ -32,9 +32,33 @@ def get_requests(
     status: int | None = None,
     since: str | None = None,
     until: str | None = None,
+    fejlkode: int | None = None,
+    cpr: str | None = None,
+    scenario: str | None = None,
 ) -> Any:
-    found = engine().control.requests(sandbox(), operation_id, status, since, until)
+    found = engine().control.requests(
+        sandbox(), operation_id, status, since, until, fejlkode, cpr, scenario
+    )
     return json_body(found)
+
+
+def post_scenarios(body: dict[str, Any]) -> Any:
+    created = engine().control.add_scenario(sandbox(), body)
+    answer, status, headers = json_body(created, 201)
+    return answer, status, {**headers, "Location": f"/__admin/scenarios/{created['id']}"}
+
+
+def get_scenarios() -> Any:
+    return json_body({"scenarios": engine().control.scenarios(sandbox())})
+
+
+def get_scenario(id_: str) -> Any:
+    return json_body(engine().control.scenario(sandbox(), id_))
+
+
+def delete_scenario(id_: str) -> Any:
+    engine().control.delete_scenario(sandbox(), id_)
+    return empty(204)
 
 
 def delete_requests() -> Any:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobagent_mock import coverage, journal
+from jobagent_mock import coverage, journal, scenarios
 from jobagent_mock.clock import Clock, OutOfRange
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, NotFound
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.recorder import Recorder
 from jobagent_mock.stores import Sandbox, Store
@@ -68,12 +68,58 @@ class ControlPlane:
         status: int | None = None,
         since: str | None = None,
         until: str | None = None,
+        fejlkode: int | None = None,
+        cpr: str | None = None,
+        scenario: str | None = None,
     ) -> dict[str, Any]:
-        """The journal, newest first; `since` and `until` are RFC 3339 times (the contract's)."""
+        """The journal, newest first, and how many entries the filters selected; `since` and
+        `until` are RFC 3339 times (the contract's); `cpr` is matched masked, as kept."""
         window = [datetime.fromisoformat(t) if t else None for t in (since, until)]
         self._recorder.flush()
         entries = self._store.journal(sandbox)
-        return {"requests": journal.select(entries, operation_id, status, *window)}
+        found = journal.select(entries, operation_id, status, *window)
+        masked = journal.redact(cpr) if cpr is not None else None
+        found = [
+            entry
+            for entry in found
+            if (fejlkode is None or _fejlkode_of(entry) == fejlkode)
+            and (masked is None or journal.citizen_of(entry) == masked)
+            and (scenario is None or entry.get("scenario") == scenario)
+        ]
+        return {"requests": found, "count": len(found)}
+
+    def add_scenario(self, sandbox: str, definition: dict[str, Any]) -> dict[str, Any]:
+        """A new scenario (scenarios.created refuses what the contract does not document),
+        seen by every worker at once: it is part of the sandbox."""
+
+        def add(state: Sandbox) -> dict[str, Any]:
+            scenario = scenarios.created(definition, len(state.scenarios))
+            state.scenarios = [*state.scenarios, scenario]
+            return scenario
+
+        return scenarios.shown(self._store.write(sandbox, add), 0)
+
+    def scenarios(self, sandbox: str) -> list[dict[str, Any]]:
+        """The sandbox's scenarios, oldest first, with their hits."""
+        with self._store.snapshot(sandbox) as state:
+            found = list(state.scenarios)
+        hits = self._store.steps_taken(sandbox) if found else {}
+        return [scenarios.shown(s, hits.get(s["id"], 0)) for s in found]
+
+    def scenario(self, sandbox: str, scenario_id: str) -> dict[str, Any]:
+        found = next((s for s in self.scenarios(sandbox) if s["id"] == scenario_id), None)
+        if found is None:
+            raise NotFound(None, f"No scenario {scenario_id} in this sandbox.")
+        return found
+
+    def delete_scenario(self, sandbox: str, scenario_id: str) -> None:
+        def remove(state: Sandbox) -> None:
+            kept = [s for s in state.scenarios if s["id"] != scenario_id]
+            if len(kept) == len(state.scenarios):
+                raise NotFound(None, f"No scenario {scenario_id} in this sandbox.")
+            state.scenarios = kept
+
+        self._store.write(sandbox, remove)
 
     def clear_requests(self, sandbox: str) -> None:
         self._recorder.flush()
@@ -107,3 +153,8 @@ class ControlPlane:
     def release_clock(self, sandbox: str) -> dict[str, Any]:
         self._store.write(sandbox, lambda state: state.clock.release())
         return self.clock(sandbox)
+
+
+def _fejlkode_of(entry: dict[str, Any]) -> int | None:
+    counted = coverage.outcome_of(entry)
+    return counted[0][2] or None if counted is not None else None

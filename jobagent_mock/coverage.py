@@ -13,13 +13,16 @@ from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.stores.base import Outcome
 
 FORMATS = ("json", "md", "junit", "html")
+# an answer a scenario or Prefer forced is counted under its operationId with this in front, so
+# every store counts it apart from a natural one with no table of its own
+FORCED = "forced "
 
 
 def outcome_of(entry: dict[str, Any]) -> tuple[Outcome, str | None] | None:
     """What a journal entry counts for (operationId, status, fejlkode or 0) and its x-requestId;
     None for a request that reached no operation (an unknown path)."""
     operation_id = entry.get("operationId")
-    if not operation_id:
+    if not operation_id or not entry["response"]["status"]:  # 0: a fault, no answer
         return None
     response = entry["response"]
     problem = _problem(response) if response["status"] >= 400 else {}
@@ -27,7 +30,23 @@ def outcome_of(entry: dict[str, Any]) -> tuple[Outcome, str | None] | None:
     headers = {name.lower(): value for name, value in entry["request"]["headers"].items()}
     request_id = headers.get("x-requestid") or problem.get("requestId")
     code = fejlkode if isinstance(fejlkode, int) else 0
-    return (operation_id, response["status"], code), request_id
+    counted_as = f"{FORCED}{operation_id}" if entry.get("forced") else operation_id
+    return (counted_as, response["status"], code), request_id
+
+
+def _merged(received: list[dict[str, Any]]) -> dict[Outcome, dict[str, Any]]:
+    """Each outcome's count (forced and natural together), how many were forced, and the last
+    x-requestId (a natural one's first)."""
+    got: dict[Outcome, dict[str, Any]] = {}
+    for r in sorted(received, key=lambda r: r["operationId"].startswith(FORCED)):
+        forced = r["operationId"].startswith(FORCED)
+        operation_id = r["operationId"].removeprefix(FORCED)
+        key = (operation_id, r["status"], r["fejlkode"])
+        row = got.setdefault(key, {**r, "operationId": operation_id, "count": 0, "forced": 0})
+        row["count"] += r["count"]
+        row["forced"] += r["count"] if forced else 0
+        row["lastRequestId"] = row["lastRequestId"] or r["lastRequestId"]
+    return got
 
 
 def _problem(response: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +61,7 @@ def _problem(response: dict[str, Any]) -> dict[str, Any]:
 def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> dict[str, Any]:
     """Each business operation's documented outcomes, exercised or not (with the count and last
     x-requestId, or how to trigger it), what else the sandbox got, and the totals."""
-    got = {(r["operationId"], r["status"], r["fejlkode"]): r for r in received}
+    got = _merged(received)
     triggers = {
         (e["operationId"], e["status"], e["fejlkode"]): e["trigger"]
         for e in catalogue.entries(fixtures)
@@ -56,6 +75,7 @@ def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> 
                 documented_keys.add(key)
                 outcomes.append(_outcome(operation, key, got.get(key), triggers.get(key)))
         exercised = sum(o["exercised"] for o in outcomes)
+        natural = sum(o["exercisedNaturally"] for o in outcomes)
         operations.append(
             {
                 "operationId": operation.operation_id,
@@ -63,6 +83,7 @@ def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> 
                 "path": operation.path,
                 "documented": len(outcomes),
                 "exercised": exercised,
+                "exercisedNaturally": natural,
                 "outcomes": outcomes,
             }
         )
@@ -73,12 +94,15 @@ def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> 
     ]
     documented = sum(o["documented"] for o in operations)
     exercised = sum(o["exercised"] for o in operations)
+    natural = sum(o["exercisedNaturally"] for o in operations)
     return {
         "sandbox": sandbox,
         "totals": {
             "documented": documented,
             "exercised": exercised,
             "percent": round(100 * exercised / documented, 1) if documented else 100.0,
+            "exercisedNaturally": natural,
+            "percentNatural": round(100 * natural / documented, 1) if documented else 100.0,
             "requests": sum(r["count"] for r in received),
         },
         "operations": operations,
@@ -107,6 +131,8 @@ def _outcome(
         "description": _description(operation, status, code),
         "exercised": received is not None,
         "count": received["count"] if received else 0,
+        "forced": received["forced"] if received else 0,
+        "exercisedNaturally": received is not None and received["count"] > received["forced"],
         "lastRequestId": received["lastRequestId"] if received else None,
     }
     if received is None:
@@ -124,12 +150,13 @@ def _description(operation: spec.Operation, status: int, code: int) -> str:
     return " ".join(text.split())
 
 
-def _missing(found: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _missing(found: dict[str, Any], natural_only: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    exercised = "exercisedNaturally" if natural_only else "exercised"
     return [
         (operation["operationId"], outcome)
         for operation in found["operations"]
         for outcome in operation["outcomes"]
-        if not outcome["exercised"]
+        if not outcome[exercised]
     ]
 
 
@@ -138,11 +165,12 @@ def _name(outcome: dict[str, Any]) -> str:
     return f"{outcome['status']}{code}: {outcome['description']}"
 
 
-def missing_lines(found: dict[str, Any]) -> list[str]:
-    """One line per documented outcome not exercised, with how to trigger it."""
+def missing_lines(found: dict[str, Any], natural_only: bool = False) -> list[str]:
+    """One line per documented outcome not exercised (by the rules alone: `natural_only`), with
+    how to trigger it."""
     return [
-        f"{operation_id} {_name(outcome)} (how: {outcome['howToTrigger']})"
-        for operation_id, outcome in _missing(found)
+        f"{operation_id} {_name(outcome)} (how: {outcome.get('howToTrigger', 'by the rules')})"
+        for operation_id, outcome in _missing(found, natural_only)
     ]
 
 

@@ -165,3 +165,11 @@ def select(
         and (since is None or datetime.fromisoformat(entry["time"]) >= since)
         and (until is None or datetime.fromisoformat(entry["time"]) <= until)
     ]
+
+
+def citizen_of(entry: dict[str, Any]) -> str | None:
+    """The CPR header of a journal entry, as kept (masked)."""
+    headers = entry["request"]["headers"]
+    return next(
+        (v for k, v in headers.items() if k.lower() == "x-civilregistrationidentifier"), None
+    )

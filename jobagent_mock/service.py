@@ -5,13 +5,14 @@ Handlers translate HTTP into exactly one call here; nothing here knows HTTP.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from jobagent_mock import booking, idempotency, jobagenter, journal, tilmelding
+from jobagent_mock import booking, idempotency, jobagenter, journal, scenarios, tilmelding
 from jobagent_mock.control import ControlPlane
 from jobagent_mock.errors import NotFound, Refusals
 from jobagent_mock.fixtures import Fixtures
@@ -40,6 +41,7 @@ class Caller:
     cpr: str | None = None
     request_id: str | None = None
     organisation: Organisation = Organisation()
+    operation_id: str | None = None  # what scenarios match on
 
 
 class Mock:
@@ -75,6 +77,7 @@ class Mock:
                 sandbox, _known(person), body, self.occupations, jobagent_id
             ),
             looked_up=jobagent_id,
+            body=body,
         )
 
     def update_jobagent(self, caller: Caller, jobagent_id: str, body: dict[str, Any]) -> None:
@@ -83,6 +86,7 @@ class Mock:
             lambda sandbox, person: jobagenter.replace(
                 sandbox, _known(person), jobagent_id, body, self.occupations
             ),
+            body=body,
         )
 
     def verify_jobagent_email(self, caller: Caller, jobagent_id: str) -> None:
@@ -107,7 +111,7 @@ class Mock:
             tilmelding.check(sandbox, citizen, body, self._enrollment_rules(caller, CREATE))
             return tilmelding.record(sandbox, citizen, body)
 
-        return self._write(caller, enroll)
+        return self._write(caller, enroll, body=body)
 
     def tilmeld_og_book(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         """Enroll and book, all or nothing: every rule is checked before anything is stored."""
@@ -127,7 +131,7 @@ class Mock:
                 "indkaldelseId": booking.book(sandbox, citizen, slot),
             }
 
-        return self._write(caller, enroll_and_book)
+        return self._write(caller, enroll_and_book, body=body)
 
     def free_slots(
         self, sandbox_key: str, moedetilbud_id: str, first: date | None, last: date | None
@@ -180,20 +184,39 @@ class Mock:
         caller: Caller,
         work: Callable[[Sandbox, Person | None], Result],
         looked_up: str | None = None,
+        body: Any = None,
     ) -> Result:
         """A write in the caller's sandbox: the x-requestId claimed, the citizen looked up, then
         `work`, all one atomic store write (store.write, which may run it again on a conflict).
         It says up front what it reads: the x-requestId, the job agent it looks up
-        (`looked_up`), the citizen whose job agents it reads."""
+        (`looked_up`), the citizen whose job agents it reads. A scenario matching the request
+        (and `body`) is decided first: the write is dropped, its step taken (once a request,
+        however often `attempt` runs), then the write made again or a scripted answer raised."""
         assert caller.request_id is not None, "the contract requires x-requestId here"
         request_id = caller.request_id
+        memo = scenarios.memo()
 
         def attempt(sandbox: Sandbox) -> Result:
+            if sandbox.scenarios and not memo.decided:
+                found = scenarios.matching(sandbox.scenarios, caller.operation_id, caller.cpr, body)
+                if found:
+                    raise scenarios.Undecided(found)
             idempotency.claim(sandbox, request_id)
             return work(sandbox, self._person(caller, sandbox))
 
         ahead = Ahead(request_id=request_id, jobagent_id=looked_up, citizen=caller.cpr)
+        try:
+            return self.store.write(caller.sandbox, attempt, ahead)
+        except scenarios.Undecided as undecided:
+            self._decide(caller, undecided.candidates, memo)
         return self.store.write(caller.sandbox, attempt, ahead)
+
+    def _decide(
+        self, caller: Caller, candidates: list[dict[str, Any]], memo: scenarios.Memo
+    ) -> None:
+        """A step of the oldest matching scenario not used up, one atomic store operation."""
+        take = functools.partial(self.store.take_step, caller.sandbox)
+        scenarios.decide(memo, candidates, take)
 
     # the sandbox and the citizen, for a read
     @contextmanager
@@ -208,6 +231,15 @@ class Mock:
         """A read sees the job agents of the caller's citizen, or without a CPR header those
         `without_cpr` names: a snapshot reads what it is told up front."""
         rows = caller.cpr if caller.cpr is not None else without_cpr
+        memo = scenarios.memo()
+        with self.store.snapshot(caller.sandbox, citizen=rows) as sandbox:
+            found = []
+            if sandbox.scenarios and not memo.decided:
+                found = scenarios.matching(sandbox.scenarios, caller.operation_id, caller.cpr, None)
+            if not found:
+                yield sandbox, self._person(caller, sandbox)
+                return
+        self._decide(caller, found, memo)  # the step decided, the snapshot read again
         with self.store.snapshot(caller.sandbox, citizen=rows) as sandbox:
             yield sandbox, self._person(caller, sandbox)
 

@@ -138,6 +138,8 @@ class Sandbox:
     request_ids: dict[str, datetime] = field(default_factory=dict)
     # jobagentIdentifier -> its citizen, so owner_of need not look through every citizen
     owners: dict[str, str] = field(default_factory=dict)
+    # the scenarios (scenarios.py), oldest first: few, read with every snapshot and write
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
 
     def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
         """The citizen's job agents by (lower-case) identifier, in the order they came."""
@@ -241,6 +243,21 @@ class Store(Protocol):
 
     def check(self) -> None:
         """Nothing when the store answers; StoreUnavailable (naming the store) when it does not."""
+
+    def take_step(self, key: str, scenario_id: str, steps: int, repeat: bool) -> int | None:
+        """One atomic operation: the scenario's hits + 1 unless its `steps` are used up; the
+        0-based step consumed (for `repeat` the last again once used up), None when used up."""
+
+    def steps_taken(self, key: str) -> dict[str, int]:
+        """The hits of the sandbox's scenarios, by id (cleared by reset)."""
+
+
+def step_taken(hits: int, steps: int, repeat: bool) -> int | None:
+    """The step a request takes when it is the scenario's `hits`-th (1-based), the rule every
+    store's take_step applies (the Redis and SQLite ones in their own words, atomically)."""
+    if hits <= steps:
+        return hits - 1
+    return steps - 1 if repeat else None
 
 
 class SeededStore(ABC):

@@ -19,6 +19,8 @@ def encode(sandbox: Sandbox) -> bytes:
         "bookings": sandbox.bookings,
         "takenSlots": sorted(list(slot) for slot in sandbox.taken_slots),
     }
+    if sandbox.scenarios:  # absent when none: a sandbox without any keeps its bytes
+        core["scenarios"] = sandbox.scenarios
     return json.dumps(core, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -31,6 +33,7 @@ def decode(raw: bytes) -> dict[str, Any]:
             "enrollments": core["enrollments"],
             "bookings": core["bookings"],
             "taken_slots": {(option, start) for option, start in core["takenSlots"]},
+            "scenarios": core.get("scenarios", []),
         }
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(

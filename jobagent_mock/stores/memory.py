@@ -23,6 +23,7 @@ from jobagent_mock.stores.base import (
     Sandbox,
     SeededStore,
     outcome_row,
+    step_taken,
 )
 
 DEFAULT_MAX_SANDBOXES = 1000
@@ -55,6 +56,8 @@ class MemoryStore(SeededStore):
         self.max_sandboxes = max_sandboxes
         # sandbox -> outcome -> [count, last x-requestId]; bounded like the sandboxes
         self._outcomes: OrderedDict[str, dict[Outcome, list[Any]]] = OrderedDict()
+        # sandbox -> scenario id -> hits; bounded like the sandboxes
+        self._steps: OrderedDict[str, dict[str, int]] = OrderedDict()
         # One lock for everything: requests are short, and it makes each operation atomic.
         self._lock = threading.RLock()
 
@@ -68,6 +71,7 @@ class MemoryStore(SeededStore):
             sandbox = self._sandboxes.get(key)
             if sandbox is None:
                 sandbox = self._sandboxes[key] = self.fresh()
+                self._steps.pop(key, None)  # a fresh sandbox (new, or forgotten) has no hits
                 self._forget_the_least_recent(self._sandboxes)
             self._sandboxes.move_to_end(key)
             yield sandbox
@@ -100,10 +104,12 @@ class MemoryStore(SeededStore):
                 self._sandboxes.clear()
                 self._journals.clear()
                 self._outcomes.clear()
+                self._steps.clear()
             else:
                 self._sandboxes.pop(key, None)
                 self._journals.pop(key, None)
                 self._outcomes.pop(key, None)
+                self._steps.pop(key, None)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         text = jsontext.dumps(entry)  # text: one object, never walked by the GC
@@ -139,3 +145,19 @@ class MemoryStore(SeededStore):
         with self._lock:
             counted = dict(self._outcomes.get(key, {}))
         return [outcome_row(outcome, n, last) for outcome, (n, last) in counted.items()]
+
+    def take_step(self, key: str, scenario_id: str, steps: int, repeat: bool) -> int | None:
+        with self._lock:
+            if key not in self._steps:
+                self._steps[key] = {}
+                self._forget_the_least_recent(self._steps)
+            self._steps.move_to_end(key)
+            hits = self._steps[key].get(scenario_id, 0) + 1
+            taken = step_taken(hits, steps, repeat)
+            if taken is not None:
+                self._steps[key][scenario_id] = hits
+            return taken
+
+    def steps_taken(self, key: str) -> dict[str, int]:
+        with self._lock:
+            return dict(self._steps.get(key, {}))

@@ -136,6 +136,14 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 """
 
+# KEYS: the sandbox's hits hash; ARGV: scenario id, its steps, '1' to repeat the last. Hits + 1
+# unless used up: the new hits, or nothing when used up.
+TAKE_STEP = """
+local hits = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if hits >= tonumber(ARGV[2]) and ARGV[3] ~= '1' then return false end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+"""
+
 
 class RedisSandbox(Sandbox):
     """A sandbox whose job agents and request ids live in Redis keys of its own.
@@ -312,6 +320,7 @@ class RedisStore(SeededStore):
         self._take = self.redis.register_script(ACQUIRE)
         self._release = self.redis.register_script(RELEASE)
         self._renew = self.redis.register_script(RENEW)
+        self._take_step = self.redis.register_script(TAKE_STEP)
         # writers of this process queue here, so only one per process waits on the Redis lock
         self._writer = threading.Lock()
         self._tokens = threading.local()
@@ -513,3 +522,16 @@ class RedisStore(SeededStore):
         for cpr, jobagent_id, record in self.seed():
             sandbox.put_agent(cpr, jobagent_id, record)
         return sandbox
+
+    def take_step(self, key: str, scenario_id: str, steps: int, repeat: bool) -> int | None:
+        if waiting_forbidden():
+            raise WouldWait(f"a step of {self.description} is a round trip")
+        args: list[str | int] = [scenario_id, steps, "1" if repeat else "0"]
+        with self.reachable():
+            hits = self._take_step(keys=[f"{self._prefix(key)}steps"], args=args)
+        return None if hits is None else min(int(hits), steps) - 1
+
+    def steps_taken(self, key: str) -> dict[str, int]:
+        with self.reachable():
+            found = self.redis.hgetall(f"{self._prefix(key)}steps")
+        return {scenario.decode(): int(hits) for scenario, hits in found.items()}

@@ -139,8 +139,11 @@ class SqliteStore(SeededStore):
         "CREATE TABLE IF NOT EXISTS outcome (sandbox TEXT, operation TEXT, status INTEGER, "
         "fejlkode INTEGER, count INTEGER, last_request_id TEXT, "
         "PRIMARY KEY (sandbox, operation, status, fejlkode))",
+        # scenarios' hits (scenarios.py): one row a scenario that answered, cleared by reset
+        "CREATE TABLE IF NOT EXISTS step (sandbox TEXT, scenario TEXT, hits INTEGER, "
+        "PRIMARY KEY (sandbox, scenario))",
     )
-    TABLES = ("core", "agent", "request_id", "journal", "outcome")
+    TABLES = ("core", "agent", "request_id", "journal", "outcome", "step")
 
     def __init__(self, path: Path, seed_jobagents: list[dict[str, Any]]) -> None:
         super().__init__(seed_jobagents)
@@ -340,3 +343,29 @@ class SqliteStore(SeededStore):
         for cpr, jobagent_id, record in self.seed():
             sandbox.put_agent(cpr, jobagent_id, record)
         return sandbox
+
+    def take_step(self, key: str, scenario_id: str, steps: int, repeat: bool) -> int | None:
+        if waiting_forbidden():
+            raise WouldWait(f"a step of {self.description} waits for its writers")
+        # one statement: counted only while steps remain (or for ever, repeating the last)
+        with self.reachable(), self._exclusive():
+            row = (
+                self._db()
+                .execute(
+                    "INSERT INTO step (sandbox, scenario, hits) VALUES (?, ?, 1) "
+                    "ON CONFLICT (sandbox, scenario) DO UPDATE SET hits = hits + 1 "
+                    "WHERE ? OR hits < ? RETURNING hits",
+                    (key, scenario_id, repeat, steps),
+                )
+                .fetchone()
+            )
+        return None if row is None else min(row[0], steps) - 1
+
+    def steps_taken(self, key: str) -> dict[str, int]:
+        with self.reachable():
+            rows = (
+                self._db()
+                .execute("SELECT scenario, hits FROM step WHERE sandbox = ?", (key,))
+                .fetchall()
+            )
+        return dict(rows)

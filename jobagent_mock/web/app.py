@@ -33,6 +33,7 @@ from jobagent_mock.web.journal import JournalMiddleware
 from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware
 from jobagent_mock.web.prefer import PreferMiddleware
 from jobagent_mock.web.responses import CompactJsonifier
+from jobagent_mock.web.scenarios import ScenarioMiddleware
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
 from jobagent_mock.web.warnings import ReadingsMiddleware
@@ -107,6 +108,8 @@ def create_app(
     app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, mock=mock)
     # inside the journal, which keeps the header; outside the fast lane, whose answers need it
     app.add_middleware(ReadingsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # outside the fast lane and connexion's stack: a scenario's step, the same for both
+    app.add_middleware(ScenarioMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     # inside the journal, which records its answers too; outside everything it can skip
     app.add_middleware(
         FastLane,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import struct
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -23,6 +25,9 @@ DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONNECTIONS = 1000
 KEEP_ALIVE_SECONDS = 5  # uvicorn's default, said here as the README says it
 HEADERS_LATE = b"The request's headers did not arrive in time."
+# a malformed fault's bytes: no status line a client can parse
+MALFORMED = b"\x00\xff\xfe jobagent-mock: a malformed answer, as scripted \x01\x02\r\n\r\n"
+FAULT_EXTENSION = "jobagent_mock.fault"  # web/scenarios.py reads it from the scope
 BODY_LATE = b"The request's body did not arrive in time."
 
 
@@ -52,6 +57,10 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         if self.cycle is not None and self.cycle is not before:  # an upgrade makes none
             self._write_answers_whole(self.cycle)
+            # a scenario's connection fault (web/scenarios.py) is this connection's to give
+            scope: dict[str, Any] = self.cycle.scope  # type: ignore[assignment]
+            extensions = scope.setdefault("extensions", {})
+            extensions[FAULT_EXTENSION] = self._break
         # the body gets as long again: a trickled body holds a connection and a request as
         # long as trickled headers would (a request without one completes at once)
         self._start_the_clock(BODY_LATE)
@@ -77,6 +86,22 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             complete()
 
         cycle.on_response = on_response
+
+    def _break(self, fault: str) -> None:
+        """WireMock's faults: `reset` a TCP reset, `empty` closed with no answer, `malformed`
+        bytes that are no HTTP answer and closed. This request gets no answer; the next (on a
+        new connection) is served as any."""
+        if self.cycle is not None:
+            self.cycle.disconnected = True  # uvicorn then sends nothing more, not even a 500
+        if fault == "reset":
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:  # linger 0: close() sends RST, not FIN
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+            return
+        if fault == "malformed":
+            self.transport.write(MALFORMED)
+        self.transport.close()
 
     def _start_the_clock(self, late: bytes = HEADERS_LATE) -> None:
         self._due = self.loop.call_later(self.header_timeout, self._too_slow, late)

@@ -70,6 +70,7 @@ class RequestContext:
             organisation=Organisation(
                 claims.get("organisationType"), claims.get("organisationCode")
             ),
+            operation_id=self.operation.operation_id if self.operation else None,
         )
 
     def journal_sandbox(self) -> str:

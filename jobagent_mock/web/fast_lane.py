@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jobagent_mock import spec
 from jobagent_mock.errors import Fejl
+from jobagent_mock.scenarios import Scripted
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import WouldWait, without_waiting
 from jobagent_mock.web import context, problems
@@ -245,6 +246,8 @@ class FastLane:
             return response
         except Fejl as exc:
             return _starlette(problems.on_fejl(ConnexionRequest(scope, receive), exc))
+        except Scripted:
+            raise  # a scenario's step: web/scenarios.py gives it, for both paths
         except Exception as exc:  # noqa: BLE001 (as connexion's last handler: a bug, answered 500)
             return _starlette(problems.on_unexpected(ConnexionRequest(scope, receive), exc))
 

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock import readings
+from jobagent_mock import readings, scenarios
 from jobagent_mock.journal import (
     CUT_MARGIN,
     redacted_capped,
@@ -96,8 +96,13 @@ class JournalMiddleware:
         """The caller's sandbox and what the journal keeps, as the request context knows them."""
         request = current()
         headers, operation = request.headers, request.operation
+        memo = scenarios.memo()  # what a scenario or Prefer forced (web/scenarios.py)
+        forced: dict[str, Any] = {"forced": True} if memo.forced else {}
+        if memo.scenario_id:
+            forced["scenario"] = memo.scenario_id
         return request.journal_sandbox(), {
             "operationId": operation.operation_id if operation else None,
+            **forced,
             "request": {
                 "method": scope["method"],
                 "path": redacted_target(scope["path"], scope["query_string"].decode("latin-1")),
@@ -108,5 +113,6 @@ class JournalMiddleware:
                 "status": answer[0],
                 "body": answered,
                 **({"warning": redacted_capped(answer[1])} if answer[1] else {}),
+                **({"fault": memo.fault} if memo.fault else {}),
             },
         }

@@ -2,7 +2,9 @@
 
 `Prefer: fejlkode=4819` answers that documented error with its status and example;
 `Prefer: code=404` answers a documented status with its example (Prism's convention);
-`Prefer: latency=300` waits 300 ms (0 to 10000) without holding up other requests.
+`Prefer: latency=300` waits 300 ms (0 to 10000) without holding up other requests;
+`Prefer: fault=reset` (empty, malformed, slow) breaks the connection as a scenario's fault does
+(web/scenarios.py; `slow` dribbles the answer's body over `latency`, 5000 ms by default).
 Anything an operation does not document is a 400 that lists what it does.
 """
 
@@ -16,12 +18,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import jsontext, spec
+from jobagent_mock import jsontext, scenarios, spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.context import current
 
 MAX_LATENCY_MS = 10_000
-OURS = ("fejlkode", "code", "latency")
+OURS = ("fejlkode", "code", "latency", "fault")
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -40,21 +42,58 @@ class PreferMiddleware:
             await self.app(scope, receive, send)
             return
         forced = forced_answer(operation, wishes)
-        if "latency" in wishes:
-            latency = _number(wishes["latency"], 0, MAX_LATENCY_MS)
-            if latency is None:
-                why = f"Prefer: latency must be a number of milliseconds, 0 to {MAX_LATENCY_MS}."
-                raise InvalidInput(FAILED_TO_VALIDATE, why, {"header.Prefer": [why]})
-            await asyncio.sleep(latency / 1000)
+        await _pace(wishes)
         if forced is None:
             await self.app(scope, receive, send)
             return
-        status, media_type, body, extra = forced
-        if isinstance(body, dict) and "requestId" in body:
-            body["requestId"] = headers.get("x-requestId") or str(uuid.uuid4())
-        await _send(
-            send, status, media_type, body, {"Preference-Applied": _applied(wishes), **extra}
-        )
+        scenarios.memo().forced = True
+        extra = {"Preference-Applied": _applied(wishes)}
+        await send_forced(send, forced, headers.get("x-requestId"), extra)
+
+
+async def send_forced(
+    send: Send,
+    forced: tuple[int, str | None, Any, dict[str, str]],
+    request_id: str | None,
+    extra: dict[str, str] | None = None,
+) -> None:
+    """A documented answer (forced_answer's), its requestId the request's x-requestId."""
+    status, media_type, body, headers = forced
+    if isinstance(body, dict) and "requestId" in body:
+        body["requestId"] = request_id or str(uuid.uuid4())
+    await _send(send, status, media_type, body, {**(extra or {}), **headers})
+
+
+async def _pace(wishes: dict[str, str]) -> None:
+    """`latency` waits; `fault` is the request's scenario step (web/scenarios.py gives it), a
+    slow one dribbling the answer over `latency`."""
+    fault = _fault(wishes)
+    latency = None
+    if "latency" in wishes:
+        latency = _number(wishes["latency"], 0, MAX_LATENCY_MS)
+        if latency is None:
+            why = f"Prefer: latency must be a number of milliseconds, 0 to {MAX_LATENCY_MS}."
+            raise InvalidInput(FAILED_TO_VALIDATE, why, {"header.Prefer": [why]})
+    if fault == "slow":
+        step = {"fault": fault, **({"latencyMs": latency} if latency is not None else {})}
+    elif latency:
+        await asyncio.sleep(latency / 1000)
+    if fault is None:
+        return
+    memo = scenarios.memo()
+    memo.decided, memo.step = True, step if fault == "slow" else {"fault": fault}
+    if fault in scenarios.BREAKING:
+        memo.forced = True
+        raise scenarios.Scripted(None, memo.step)
+
+
+def _fault(wishes: dict[str, str]) -> str | None:
+    if "fault" not in wishes:
+        return None
+    if wishes["fault"] not in scenarios.FAULTS:
+        why = f"Prefer: fault must be one of {', '.join(scenarios.FAULTS)}."
+        raise InvalidInput(FAILED_TO_VALIDATE, why, {"header.Prefer": [why]})
+    return wishes["fault"]
 
 
 def _business() -> dict[str, spec.Operation]:

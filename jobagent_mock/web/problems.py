@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from jobagent_mock import jsontext, spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
+from jobagent_mock.scenarios import Scripted
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -99,12 +100,19 @@ def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionRespons
     )
 
 
+async def on_scripted(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:  # noqa: ARG001
+    """A scenario's step is no refusal: on to web/scenarios.py, outside this stack, which gives
+    it for the fast lane and this stack alike."""
+    raise exc
+
+
 def allowed_methods(path: str) -> list[str]:
     return sorted({operation.method.upper() for operation in spec.operations_at(path)})
 
 
 def install(app: FlaskApp) -> None:
     app.add_error_handler(Fejl, on_fejl)
+    app.add_error_handler(Scripted, on_scripted)
     app.add_error_handler(ProblemException, on_connexion_problem)
     app.add_error_handler(HTTPException, on_http_exception)
     app.add_error_handler(Exception, on_unexpected)

@@ -49,7 +49,7 @@ def test_memory_stays_bounded_under_a_sustained_run() -> None:
             journal = client.get("/__admin/requests", headers={"x-mock-sandbox": "run-2999"})
             assert journal.status_code == 200
             forgotten = client.get("/__admin/requests", headers={"x-mock-sandbox": "run-0"})
-            assert forgotten.json() == {"requests": []}  # evicted with its sandbox
+            assert forgotten.json() == {"requests": [], "count": 0}  # evicted with its sandbox
     finally:
         stop(server)
     # without the caps this run adds about 2,000 x (7 KB sandbox + 25 KB journal entry) = 60 MB

@@ -39,6 +39,8 @@ def test_every_documented_outcome_is_listed_unexercised_at_first(client: Contrac
         "exercised": 0,
         "percent": 0.0,
         "requests": 0,
+        "exercisedNaturally": 0,
+        "percentNatural": 0.0,
     }
     missing = outcome(found, "GetJobagent", 404, 4589)
     assert missing["exercised"] is False

@@ -324,6 +324,7 @@ EXPECTED_STACK = [
     "ConsoleMiddleware",  # the project's: /ui/console.json and /openapi.yaml, no business request
     "JournalMiddleware",
     "ReadingsMiddleware",  # the project's: x-mock-warning, for the lane's answers too
+    "ScenarioMiddleware",  # the project's: a scenario's step, for the lane's requests too
     "FastLane",
     "ExceptionMiddleware",
     "SwaggerUIMiddleware",
@@ -349,3 +350,31 @@ def test_the_middleware_stack_is_the_one_the_lane_was_taught() -> None:
         "web/fast_lane.py to do what the new one does, or add it outside the lane "
         "(MiddlewarePosition.BEFORE_EXCEPTION, before FastLane); then update EXPECTED_STACK."
     )
+
+
+@pytest.mark.parametrize("operation", BUSINESS, ids=lambda o: o.operation_id)
+def test_a_scenarios_steps_are_answered_alike(twin: Twin, operation: spec.Operation) -> None:
+    """Each kind of step, on the lane and on connexion's stack: the same bytes (a scripted
+    answer is given outside both, web/scenarios.py)."""
+    token = twin.tokens["star-jobnet"]
+    admin = {"Authorization": f"Bearer {token}"}
+    now = datetime.now(DANISH_TIME).replace(microsecond=0).isoformat()
+    twin.both("PUT", "/__admin/clock", headers=admin, json={"now": now})
+    documented = operation.fejlkoder_by_status()
+    fejlkode = max(c for codes in documented.values() for c in codes)
+    status = max(documented)
+    steps = [{"fejlkode": fejlkode}, {"status": status, "latencyMs": 1}, {"pass": True}]
+    definition = {"operationId": operation.operation_id, "respond": steps}
+    created = twin.both("POST", "/__admin/scenarios", headers=admin, json=definition)
+    assert [c.status_code for c in created] == [201, 201]
+    twin.reached_flask = 0
+    for _ in steps:
+        request = documented_request(operation, token)
+        lane, full = twin.both(request.pop("method"), request.pop("path"), **request)
+        same_answer(lane, full)
+    assert twin.reached_flask == 0
+    journals = [
+        [e.get("forced", False) for e in a.json()["requests"]]
+        for a in twin.both("GET", "/__admin/requests", headers=admin)
+    ]
+    assert journals[0] == journals[1] == [False, True, True]  # a pass is the rules' answer

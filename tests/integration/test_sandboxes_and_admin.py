@@ -103,7 +103,7 @@ def test_journal_time_filter_and_clearing(client: ContractClient) -> None:
     later = admin(client, "GET", "/requests", params={"since": "2026-11-25T10:30:00+01:00"})
     assert len(later.json()["requests"]) == 1
     assert admin(client, "DELETE", "/requests").status_code == 204
-    assert admin(client, "GET", "/requests").json() == {"requests": []}
+    assert admin(client, "GET", "/requests").json() == {"requests": [], "count": 0}
 
 
 def test_journal_is_per_sandbox(client: ContractClient) -> None:
