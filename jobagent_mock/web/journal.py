@@ -109,4 +109,6 @@ class JournalMiddleware:
                 "body": answered,
                 **({"warning": redacted_capped(answer[1])} if answer[1] else {}),
             },
+            # the proxy's departures (already redacted: drift.Departure.of)
+            **({"drift": request.drift} if request.drift else {}),
         }
