@@ -51,7 +51,9 @@ class Upstream:
             if not message.get("more_body"):
                 break
         self.seen.append(
-            Seen(scope["method"], scope["path"], scope["query_string"], scope["headers"], bytes(body))
+            Seen(
+                scope["method"], scope["path"], scope["query_string"], scope["headers"], bytes(body)
+            )
         )
         if self.delay:
             await asyncio.sleep(self.delay)

@@ -539,7 +539,8 @@ class RedisStore(SeededStore):
         lines = []
         for name, count in counts.items():
             detail, example = json.loads(seen.get(name, b'["", ""]'))
-            departure = Departure(*json.loads(name), detail, example)
+            operation, place, kind = json.loads(name)
+            departure = Departure(operation, place, kind, detail, example)
             first, last = (part.get(name, b"").decode() for part in (firsts, lasts))
             lines.append(drift_row(departure, int(count), first, last))
         return lines

@@ -151,7 +151,8 @@ def test_a_request_body_and_query_are_forwarded_unchanged(proxy: str, upstream: 
     ("operation", "answer", "place", "kind"),
     [
         ("GetJobagent", (418, {}), "response.status", "undocumented-status"),
-        ("GetJobagent", (404, {"fejlkode": 4405}), "response.body/fejlkode", "undocumented-fejlkode"),
+        ("GetJobagent", (404, {"fejlkode": 4405}), "response.body/fejlkode",
+         "undocumented-fejlkode"),
         ("GetJobagent", (404, {"fejltekst": "Person not found"}), "response.body/fejltekst",
          "fejltekst-differs"),
         ("GetJobagent", (200, {"titel": 42}), "response.body/titel", "type"),
@@ -182,7 +183,10 @@ def test_every_kind_of_departure_in_the_answer_is_reported(
     assert line["operation"] == operation and line["count"] == 1
     assert line["firstSeen"] and line["lastSeen"]
     assert int(dict(got_headers)["x-mock-drift"]) >= 1
-    assert kind in dict(got_headers)["x-mock-drift-first"] or int(dict(got_headers)["x-mock-drift"]) > 1
+    assert (
+        kind in dict(got_headers)["x-mock-drift-first"]
+        or int(dict(got_headers)["x-mock-drift"]) > 1
+    )
 
 
 def _script(upstream: StandIn, operation: str, status: int, changes: dict[str, Any]) -> None:
@@ -216,7 +220,9 @@ def _script(upstream: StandIn, operation: str, status: int, changes: dict[str, A
 def test_a_request_the_contract_refuses_is_forwarded_and_its_fate_reported(
     proxy: str, upstream: StandIn
 ) -> None:
-    upstream.answers(200, json.dumps(_example("GetJobagent")).encode(), content_type="application/json")
+    upstream.answers(
+        200, json.dumps(_example("GetJobagent")).encode(), content_type="application/json"
+    )
     headers = {**HEADERS, "x-civilRegistrationIdentifier": "3207851234"}  # no such day: 1001
     status, _, _ = _raw(proxy, "GET", f"/v1/Jobagent/{AGENT}", headers)
     assert status == 200 and upstream.header("x-civilRegistrationIdentifier") == "3207851234"
@@ -292,7 +298,9 @@ def test_the_mocks_own_paths_stay_the_mocks(proxy: str, upstream: StandIn) -> No
 
 
 def test_an_upstream_too_slow_is_a_504_and_health_says_so(proxy: str, upstream: StandIn) -> None:
-    upstream.answers(200, json.dumps(_example("GetJobagent")).encode(), content_type="application/json")
+    upstream.answers(
+        200, json.dumps(_example("GetJobagent")).encode(), content_type="application/json"
+    )
     upstream.delay = 3.0  # past the proxy's 1 s
     answer = httpx.get(f"{proxy}/v1/Jobagent/{AGENT}", headers=HEADERS, timeout=10)
     assert answer.status_code == 504
@@ -301,7 +309,10 @@ def test_an_upstream_too_slow_is_a_504_and_health_says_so(proxy: str, upstream: 
     health = httpx.get(f"{proxy}/__admin/health").json()
     assert health["status"] == "ok"
     assert health["upstream"]["url"] == upstream.url
-    assert health["upstream"]["answering"] is False and "timed out" in health["upstream"]["lastFailure"]["why"]
+    assert (
+        health["upstream"]["answering"] is False
+        and "timed out" in health["upstream"]["lastFailure"]["why"]
+    )
     upstream.delay = 0.0
     assert httpx.get(f"{proxy}/v1/Jobagent/{AGENT}", headers=HEADERS).status_code == 200
     assert httpx.get(f"{proxy}/__admin/health").json()["upstream"]["answering"] is True
@@ -318,7 +329,7 @@ def test_an_unreachable_upstream_is_a_502() -> None:
         assert httpx.get(f"{proxy}/__admin/health").json()["upstream"]["answering"] is False
 
 
-def test_an_upstream_with_a_certificate_nobody_signed_is_refused(tmp_path: Path) -> None:
+def test_an_upstream_that_speaks_no_tls_is_refused_over_https() -> None:
     # TLS is verified: a plain-HTTP server spoken to as https fails the handshake, a 502
     with upstream_server() as stand_in:
         https = stand_in.url.replace("http://", "https://")
@@ -337,7 +348,11 @@ def test_recordings_are_candidates_with_cprs_masked(
     candidates = [json.loads(path.read_text()) for path in recorded.glob("*.json")]
     persona = next(c["persona"] for c in candidates if "010101" in json.dumps(c))
     fejltekst = spec.fejlkode_catalogue()[1010][0]
-    assert persona == {"cpr": "010101-xxxx", "description": f"{fejltekst}: 1010", "fejlkoder": [1010]}
+    assert persona == {
+        "cpr": "010101-xxxx",
+        "description": f"{fejltekst}: 1010",
+        "fejlkoder": [1010],
+    }
     text = json.dumps(candidates)
     assert "0101013333" not in text and CPR not in text and "eyJ" not in text
     assert not list(recorded.glob("*.tmp"))
