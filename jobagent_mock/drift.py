@@ -119,10 +119,7 @@ def report(rows: list[dict[str, Any]], upstream: str | None) -> dict[str, Any]:
         key=lambda row: (row["operation"], row["place"], row["kind"]),
     )
     for line in lines:
-        ids = [r["id"] for r in line["readings"] if r["id"] != "x-provisional"]
-        provisional = any(r["id"] == "x-provisional" for r in line["readings"])
-        touched = ids + (["the provisional reading"] if provisional else [])
-        line["verdict"] = f"refutes {', '.join(touched)}" if touched else "no recorded reading"
+        line["verdict"] = verdict(line["readings"])
     return {
         "upstream": upstream,
         "totals": {
@@ -134,6 +131,19 @@ def report(rows: list[dict[str, Any]], upstream: str | None) -> dict[str, Any]:
     }
 
 
+def verdict(readings: list[dict[str, str]]) -> str:
+    """What a departure says of the readings: the place's own (its `x-provisional`, the ids its
+    contract text names) it refutes; the rows that only name its field are to be looked at."""
+    own = [r["id"] for r in readings if r["relation"] == "refutes" and r["id"] != "x-provisional"]
+    if any(r["id"] == "x-provisional" for r in readings):
+        own.append("the provisional reading")
+    related = [r["id"] for r in readings if r["relation"] == "related"]
+    parts = ([f"refutes {', '.join(own)}"] if own else []) + (
+        [f"see {', '.join(related)}"] if related else []
+    )
+    return "; ".join(parts) or "no recorded reading"
+
+
 # -- the recorded readings a place touches ------------------------------------------------------
 
 
@@ -142,19 +152,23 @@ def readings_at(line: dict[str, Any]) -> list[dict[str, str]]:
     `x-provisional`, the A-n/D-n ids its own text names, and the rows of RECONSTRUCTION.md that
     name its field (`titel`) or, for a fejlkode, its number."""
     node = contract_node(line["operation"], line["place"])
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     if node.get("x-provisional"):
-        found["x-provisional"] = str(node.get("x-seed-reading") or "provisional in the contract")
+        seed_reading = str(node.get("x-seed-reading") or "provisional in the contract")
+        found["x-provisional"] = ("refutes", seed_reading)
     own_text = " ".join(
         str(node.get(k, "")) for k in ("x-seed-reading", "x-reading", "description")
     )
     for reading_id in _READING_ID.findall(own_text):
-        found.setdefault(reading_id, recorded_readings().get(reading_id, ""))
+        found.setdefault(reading_id, ("refutes", recorded_readings().get(reading_id, "")))
     for term in _terms(line):
         for reading_id, text in recorded_readings().items():
             if term in text:
-                found.setdefault(reading_id, text)
-    return [{"id": k, "reading": v[:DETAIL_CHARS]} for k, v in list(found.items())[:6]]
+                found.setdefault(reading_id, ("related", text))
+    return [
+        {"id": k, "relation": relation, "reading": text[:DETAIL_CHARS]}
+        for k, (relation, text) in list(found.items())[:6]
+    ]
 
 
 def _terms(line: dict[str, Any]) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import journal, jsontext
+from jobagent_mock import journal
 from jobagent_mock.drift import Departure
 
 # the headers a fixture or an example needs; never a credential
@@ -84,7 +84,7 @@ class Recorder:
             code, text = response_body["fejlkode"], response_body.get("fejltekst", "")
             found["persona"] = {
                 "cpr": self._text(cpr),
-                "description": f"{text}: {code}",
+                "description": self._text(f"{text}: {code}"),  # as composed, redacted
                 "fejlkoder": [code],
             }
         return found
@@ -104,6 +104,3 @@ class Recorder:
         except ValueError:
             return text
 
-
-def dumps(value: Any) -> str:
-    return jsontext.dumps(value)
