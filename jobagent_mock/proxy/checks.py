@@ -15,7 +15,7 @@ from jsonschema import Draft4Validator, ValidationError
 
 from jobagent_mock import spec
 from jobagent_mock.drift import Departure
-from jobagent_mock.errors import InvalidInput
+from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.contract_violations import (
     document_position,
     fejlkode_of,
@@ -80,7 +80,9 @@ def _parameter_refusals(
     found = []
     declared_query = {p["name"] for p in operation.parameters if p["in"] == "query"}
     for name in sorted(set(query) - declared_query):
-        found.append(Refusal(f"request.query.{name}", "unknown-parameter", 1014, query[name]))
+        found.append(
+            Refusal(f"request.query.{name}", "unknown-parameter", FAILED_TO_VALIDATE, query[name])
+        )
     # in the order the mock checks them (web/validators.ContractParameterValidator)
     order = ("path", "header", "query")
     for param in sorted(operation.parameters, key=lambda p: order.index(p["in"])):
@@ -109,13 +111,15 @@ def _body_refusals(
         return []
     if not raw:
         if declared.get("required"):
-            return [Refusal("request.body", "required", 1014, None)]
+            return [Refusal("request.body", "required", FAILED_TO_VALIDATE, None)]
         return []
     mime_type, encoding = split_content_type(headers.get("content-type"))
     content = {k.lower(): v for k, v in declared.get("content", {}).items()}
     media = content.get((mime_type or "").lower())
     if media is None:
-        return [Refusal("request.header.content-type", "content-type", 1014, mime_type)]
+        return [
+            Refusal("request.header.content-type", "content-type", FAILED_TO_VALIDATE, mime_type)
+        ]
     schema = media.get("schema", {})
     try:
         body = parse_body(raw, encoding or "utf-8", schema)

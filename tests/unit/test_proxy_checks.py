@@ -53,8 +53,9 @@ def test_an_answer_unread_is_checked_for_status_and_headers_only() -> None:
 
 
 def test_a_fejlkode_line_names_the_decisions_about_that_code() -> None:
-    line = {"operation": "CreateTilmelding", "place": "response.body/fejlkode",
-            "example": "4769", "detail": "fejlkode 4769 is not documented for this status"}  # fmt: skip
+    detail = "fejlkode 4769 is not documented for this status"
+    line = {"operation": "CreateTilmelding", "place": "response.body/fejlkode"}
+    line |= {"example": "4769", "detail": detail}
     readings = {reading["id"]: reading["relation"] for reading in drift.readings_at(line)}
     assert readings["D-9"] == "related"
 
