@@ -103,4 +103,3 @@ class Recorder:
             return json.loads(text)
         except ValueError:
             return text
-
