@@ -283,16 +283,20 @@ def _drift(args: argparse.Namespace) -> int:
     from jobagent_mock import drift
 
     found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/drift", {}))
-    rendered = drift.render(found, args.format)
-    if args.output:
-        args.output.write_text(rendered, encoding="utf-8")
-    else:
-        print(rendered)  # noqa: T201
+    _write_report(drift.render(found, args.format), args.output)
     departures = found["totals"]["departures"]
     if args.fail_on_drift and departures:
         print(f"jobagent-mock: {departures} departures from the contract", file=sys.stderr)  # noqa: T201
         return 1
     return 0
+
+
+def _write_report(rendered: str, output: Path | None) -> None:
+    """A report for CI: to the file given, else to stdout."""
+    if output:
+        output.write_text(rendered, encoding="utf-8")
+    else:
+        print(rendered)  # noqa: T201
 
 
 def _add_coverage_command(commands: Any) -> None:
@@ -325,11 +329,7 @@ def _coverage(args: argparse.Namespace) -> int:
     if args.sandbox:
         headers["x-mock-sandbox"] = args.sandbox
     found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/coverage", headers))
-    rendered = coverage.render(found, args.format)
-    if args.output:
-        args.output.write_text(rendered, encoding="utf-8")
-    else:
-        print(rendered)  # noqa: T201
+    _write_report(coverage.render(found, args.format), args.output)
     percent = found["totals"]["percent"]
     if args.fail_under is not None and percent < args.fail_under:
         missing = "\n".join(f"  {line}" for line in coverage.missing_lines(found))

@@ -13,7 +13,7 @@ import pytest
 from jobagent_mock import fixtures, spec
 from jobagent_mock.drift import Departure
 from jobagent_mock.stores import open_store
-from tests.servers import free_port, redis_server, start_mock, stop
+from tests.servers import free_port, start_mock, stop
 from tests.upstream import Upstream, upstream_server
 
 pytestmark = pytest.mark.slow
@@ -33,19 +33,16 @@ def _agent(**changes: object) -> bytes:
     return json.dumps({**body, **changes}).encode()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
-def shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "redis":
-        with redis_server() as url:
-            yield url
-    else:
-        yield f"sqlite:{tmp_path / 'mock.db'}"
+def _shared_only(store_url: str) -> None:
+    if store_url == "memory":
+        pytest.skip("the memory store is one process's: several workers need a shared one")
 
 
-def test_every_shared_store_counts_drift_across_processes(shared_store: str) -> None:
+def test_every_shared_store_counts_drift_across_processes(store_url: str) -> None:
     """The stores' own guarantee: two openers of one store see one line, counted twice."""
-    first = open_store(shared_store, fixtures.load().jobagents)
-    second = open_store(shared_store, fixtures.load().jobagents)
+    _shared_only(store_url)
+    first = open_store(store_url, fixtures.load().jobagents)
+    second = open_store(store_url, fixtures.load().jobagents)
     first.clear_drift()
     seen = Departure.of("GetJobagent", "response.body/titel", "type", "42 is no string", 42)
     first.count_drift([(seen, "2026-12-04T10:00:00+00:00")])
@@ -62,10 +59,11 @@ def test_every_shared_store_counts_drift_across_processes(shared_store: str) -> 
     assert first.drift() == []
 
 
-def test_several_workers_report_every_departure_once(shared_store: str, upstream: Upstream) -> None:
+def test_several_workers_report_every_departure_once(store_url: str, upstream: Upstream) -> None:
+    _shared_only(store_url)
     upstream.answers(200, _agent(titel=42), content_type="application/json")
     port = free_port()
-    process = start_mock(shared_store, 2, port, "k" * 32, "--upstream", upstream.url)
+    process = start_mock(store_url, 2, port, "k" * 32, "--upstream", upstream.url)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(30):  # a connection each: the kernel spreads them over the workers
