@@ -26,7 +26,7 @@ def get_health() -> Any:
 
 def get_drift() -> Any:
     upstream = engine().upstream
-    return json_body(drift.report(engine().store.drift(), upstream.url if upstream else None))
+    return json_body(drift.report(engine().store.drift(), upstream.shown if upstream else None))
 
 
 def get_drift_requests() -> Any:

@@ -80,6 +80,11 @@ class Upstream:
     _last_failure: tuple[float, str] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def shown(self) -> str:
+        """The URL as health, problems and the report show it: a password in it masked."""
+        return re.sub(r"//[^@/]*@", "//***@", self.url)
+
     def answered(self) -> None:
         with self._lock:
             self._last_answer = time.time()
@@ -94,7 +99,7 @@ class Upstream:
         with self._lock:
             answer, failure = self._last_answer, self._last_failure
         answering = answer is not None and (failure is None or answer >= failure[0])
-        found: dict[str, Any] = {"url": self.url, "answering": answering}
+        found: dict[str, Any] = {"url": self.shown, "answering": answering}
         if answer is not None:
             found["lastAnswer"] = _time(answer)
         if failure is not None:

@@ -142,11 +142,11 @@ class ProxyMiddleware:
     async def _exchange(
         self, scope: Scope, raw: bytes, operation: spec.Operation | None, send: Send
     ) -> None:
+        hop_by_hop = NOT_FORWARDED | _connection_names(scope["headers"])
         headers = [
             (name, value)
             for name, value in scope["headers"]
-            if name.decode("latin-1").lower() not in NOT_FORWARDED
-            and name.decode("latin-1").lower() not in _connection_names(scope["headers"])
+            if name.decode("latin-1").lower() not in hop_by_hop
         ]
         as_text = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in headers}
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
@@ -160,7 +160,10 @@ class ProxyMiddleware:
         ).decode("latin-1")
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
-        outgoing = httpx.Request(scope["method"], target, headers=headers, content=raw)
+        # no body sent, none forwarded: httpx would add a Content-Length: 0 the client never sent
+        sent_one = raw or any(name.lower() == b"content-length" for name, _ in scope["headers"])
+        content = raw if sent_one else None
+        outgoing = httpx.Request(scope["method"], target, headers=headers, content=content)
         response = await self._send(outgoing, self._client_now())
         try:
             await self._answer(scope, raw, as_text, operation, refused, response, send)
@@ -199,14 +202,14 @@ class ProxyMiddleware:
             self.upstream.failed(f"timed out ({type(exc).__name__})")
             raise UpstreamTimedOut(
                 None,
-                f"The upstream {self.upstream.url} did not answer within "
+                f"The upstream {self.upstream.shown} did not answer within "
                 f"{self.upstream.timeout:g} s (--upstream-timeout).",
             ) from exc
         except httpx.HTTPError as exc:
             self.upstream.failed(f"unreachable ({type(exc).__name__})")
             raise UpstreamFailed(
                 None,
-                f"The upstream {self.upstream.url} cannot be reached or broke off its answer: "
+                f"The upstream {self.upstream.shown} cannot be reached or broke off its answer: "
                 f"{type(exc).__name__}.",
             ) from exc
 
@@ -220,11 +223,11 @@ class ProxyMiddleware:
         response: httpx.Response,
         send: Send,
     ) -> None:
+        hop_by_hop = HOP_BY_HOP | _connection_names(response.headers.raw)
         head = [
             (name, value)
             for name, value in response.headers.raw
-            if name.decode("latin-1").lower() not in HOP_BY_HOP
-            and name.decode("latin-1").lower() not in _connection_names(response.headers.raw)
+            if name.decode("latin-1").lower() not in hop_by_hop
         ]
         chunks = response.aiter_raw()
         with self._upstream_failures():

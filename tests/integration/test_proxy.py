@@ -125,6 +125,7 @@ def test_the_answer_is_the_upstreams_byte_for_byte_and_the_upstream_sees_the_cli
     assert upstream.header("x-requestId") == "partner-0001"
     assert upstream.header("x-hop") is None  # named by Connection: hop-by-hop
     assert upstream.header("host") == urlsplit(upstream.url).netloc
+    assert upstream.header("content-length") is None  # a GET without a body stays one
     direct_status, direct_headers, direct = _raw(upstream.url, "GET", f"/v1/Jobagent/{AGENT}", {})
     assert (status, sent) == (direct_status, direct)  # gzip bytes as sent, never re-encoded
 

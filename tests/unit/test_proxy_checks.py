@@ -75,3 +75,10 @@ def test_the_report_says_which_reading_a_line_refutes() -> None:
     )
     markdown = drift.render(drift.report([row], None), "md")
     assert "| GetJobagent | `response.body/titel` | type | 1 |" in markdown
+
+
+def test_a_password_in_the_upstreams_url_is_never_shown() -> None:
+    upstream = drift.Upstream("https://partner:s3cret@star.example/base")
+    upstream.failed("timed out")
+    assert upstream.health()["url"] == "https://***@star.example/base"
+    assert "s3cret" not in json.dumps(upstream.health())
