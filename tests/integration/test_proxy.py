@@ -7,6 +7,7 @@ import copy
 import gzip
 import http.client
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from jobagent_mock.drift import Upstream
 from jobagent_mock.proxy.forward import ProxySettings
 from jobagent_mock.web.app import create_app
 from tests.live import live_server
+from tests.servers import require
 from tests.upstream import Upstream as StandIn
 from tests.upstream import upstream_server
 
@@ -338,6 +340,63 @@ def test_an_upstream_that_speaks_no_tls_is_refused_over_https() -> None:
         with live_server(app) as proxy:
             assert httpx.get(f"{proxy}/v1/Jobagent/{AGENT}", headers=HEADERS).status_code == 502
         assert stand_in.seen == []
+
+
+def _private_ca(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA of the test's own and a certificate it signed for 127.0.0.1 (openssl's CLI)."""
+    ca, key, cert = folder / "ca.pem", folder / "server.key", folder / "server.pem"
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=jobagent-mock test CA",
+    )
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "san.ext")  # fmt: skip
+    return ca, key, cert
+
+
+def test_tls_to_the_upstream_is_verified_against_the_ca_given(tmp_path: Path) -> None:
+    require("openssl")
+    ca, key, cert = _private_ca(tmp_path)
+    stand_in = StandIn()
+    stand_in.answers(
+        200, json.dumps(_example("GetJobagent")).encode(), content_type="application/json"
+    )
+    with live_server(stand_in, ssl_keyfile=str(key), ssl_certfile=str(cert)) as url:
+        https = url.replace("http://", "https://")
+        for ca_file, status in ((None, 502), (ca, 200)):  # the system's CAs know no such CA
+            app = create_app(proxy=ProxySettings(Upstream(https, timeout=5.0, ca_file=ca_file)))
+            with live_server(app) as proxy:
+                answer = httpx.get(f"{proxy}/v1/Jobagent/{AGENT}", headers=HEADERS)
+                assert answer.status_code == status, answer.text
+    assert len(stand_in.seen) == 1  # the unverified connection never sent the request
 
 
 def test_recordings_are_candidates_with_cprs_masked(
