@@ -112,6 +112,10 @@ def _connexion(place: Place, port: int, _setting: Setting, _index: int) -> list[
     ]
 
 
+def _proxied(_place: Place, port: int, _setting: Setting, _index: int) -> list[str]:
+    return [sys.executable, "-m", "bench.proxied", str(port), SIGNING_KEY]
+
+
 def _ceiling(_place: Place, port: int, setting: Setting, _index: int) -> list[str]:
     return [sys.executable, "-m", "bench.ceiling", str(setting.ceiling_answer), str(port)]
 
@@ -168,6 +172,13 @@ SERVERS = [
         "jobagent-mock, 2 workers, Redis",
         "`serve --workers 2 --store unix://…`: Redis on this host, reached by its unix socket",
         mock_command("--workers", "2", "--store", "{redis_local}"),
+    ),
+    Server(
+        "jobagent-mock proxy, local upstream",
+        "`serve --upstream URL` (memory store, 1 worker) in front of another `serve` on this "
+        "host (bench/proxied.py): each request forwarded, checked both ways (the mock's own "
+        "validators), answered as the upstream sent it; the two share the cores with wrk",
+        _proxied,
     ),
     Server(
         "jobagent-mock, 2 hosts, Redis",

@@ -3,9 +3,16 @@
 from datetime import date, datetime
 from typing import Any
 
-from jobagent_mock import catalogue, changelog, coverage
+from jobagent_mock import catalogue, changelog, coverage, drift
 from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
-from jobagent_mock.web.context import current, engine, sandbox, token_info
+from jobagent_mock.web.context import (
+    SANDBOX_HEADER,
+    current,
+    engine,
+    sandbox,
+    sandbox_key,
+    token_info,
+)
 from jobagent_mock.web.responses import empty, html_body, json_body, prefers_html
 
 ADMIN_SCOPE = "mock.admin"
@@ -13,7 +20,18 @@ ADMIN_SCOPE = "mock.admin"
 
 def get_health() -> Any:
     engine().store.check()  # a store that cannot be reached: 503, naming it
-    return json_body({"status": "ok"})
+    upstream = engine().upstream
+    return json_body({"status": "ok", **({"upstream": upstream.health()} if upstream else {})})
+
+
+def get_drift() -> Any:
+    upstream = engine().upstream
+    return json_body(drift.report(engine().store.drift(), upstream.shown if upstream else None))
+
+
+def get_drift_requests() -> Any:
+    unverified = sandbox_key(None, current().headers.get(SANDBOX_HEADER))
+    return json_body(engine().control.requests(unverified))
 
 
 def get_personas() -> Any:

@@ -125,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     _add_contract_commands(commands)
     _add_coverage_command(commands)
+    _add_drift_command(commands)
     serve.set_defaults(run=_serve)
     check.set_defaults(run=_check)
     docs.set_defaults(run=_docs)
@@ -223,6 +224,79 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         help="connections one worker serves at once; one beyond them is answered 503 "
         "(default: 1000)",
     )
+    # the validating proxy (jobagent_mock/proxy/): README "In front of STAR's test environment"
+    option(
+        "--upstream",
+        name="upstream",
+        metavar="URL",
+        help="forward every /v1 request to this base URL (STAR's test environment) and report "
+        "where its answers depart from the contract (/__admin/drift)",
+    )
+    option(
+        "--upstream-timeout",
+        name="upstream_timeout",
+        metavar="SECONDS",
+        default="30",
+        type=_seconds,
+        help="an upstream silent this long is answered 504 (default: 30)",
+    )
+    option(
+        "--upstream-ca",
+        name="upstream_ca",
+        metavar="FILE",
+        type=Path,
+        help="PEM file of the CA that signed the upstream's certificate (default: the system's)",
+    )
+    option(
+        "--record",
+        name="record",
+        metavar="DIR",
+        type=Path,
+        help="write each proxied exchange to DIR as a candidate example or persona",
+    )
+    option(
+        "--record-keep-cpr",
+        name="record_keep_cpr",
+        action="store_true",
+        help="keep the upstream's CPR numbers unmasked in the recordings (a warning is printed)",
+    )
+
+
+def _add_drift_command(commands: Any) -> None:
+    from jobagent_mock.drift import FORMATS
+
+    drift = commands.add_parser(
+        "drift",
+        help="where the proxied upstream departed from the contract (serve --upstream); "
+        "exit 1 under --fail-on-drift",
+    )
+    drift.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
+    drift.add_argument("--format", choices=FORMATS, default="md", help="default: md")
+    drift.add_argument("--output", type=Path, help="write the report here (default: stdout)")
+    drift.add_argument(
+        "--fail-on-drift", action="store_true", help="exit 1 when any departure was seen"
+    )
+    drift.set_defaults(run=_drift)
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from jobagent_mock import drift
+
+    found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/drift", {}))
+    _write_report(drift.render(found, args.format), args.output)
+    departures = found["totals"]["departures"]
+    if args.fail_on_drift and departures:
+        print(f"jobagent-mock: {departures} departures from the contract", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
+def _write_report(rendered: str, output: Path | None) -> None:
+    """A report for CI: to the file given, else to stdout."""
+    if output:
+        output.write_text(rendered, encoding="utf-8")
+    else:
+        print(rendered)  # noqa: T201
 
 
 def _add_coverage_command(commands: Any) -> None:
@@ -260,11 +334,7 @@ def _coverage(args: argparse.Namespace) -> int:
     if args.sandbox:
         headers["x-mock-sandbox"] = args.sandbox
     found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/coverage", headers))
-    rendered = coverage.render(found, args.format)
-    if args.output:
-        args.output.write_text(rendered, encoding="utf-8")
-    else:
-        print(rendered)  # noqa: T201
+    _write_report(coverage.render(found, args.format), args.output)
     percent = found["totals"]["percentNatural" if args.natural_only else "percent"]
     if args.fail_under is not None and percent < args.fail_under:
         lines = coverage.missing_lines(found, args.natural_only)
@@ -346,6 +416,28 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+def _proxy_settings(args: argparse.Namespace) -> dict[str, str | None]:
+    """serve's proxy options as their variables; an upstream that is no http(s) URL, a CA file
+    that cannot be read, stop it before it serves."""
+    if not args.upstream:
+        return {}
+    if not re.match(r"https?://[^/\s]+", args.upstream):
+        raise StartupError(f"--upstream {args.upstream!r} is no http:// or https:// URL")
+    if args.upstream_ca and not args.upstream_ca.is_file():
+        raise StartupError(f"--upstream-ca {args.upstream_ca}: no such file")
+    if args.record_keep_cpr:
+        from jobagent_mock.proxy.record import KEEP_CPR_WARNING
+
+        print(f"jobagent-mock: warning: {KEEP_CPR_WARNING}", file=sys.stderr)  # noqa: T201
+    return {
+        "upstream": args.upstream,
+        "upstream_timeout": str(args.upstream_timeout),
+        "upstream_ca": str(args.upstream_ca) if args.upstream_ca else None,
+        "record": str(args.record) if args.record else None,
+        "record_keep_cpr": "1" if args.record_keep_cpr else "0",
+    }
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -366,6 +458,7 @@ def _serve(args: argparse.Namespace) -> int:
         "max_sandboxes": str(args.max_sandboxes),
         "header_timeout": str(args.header_timeout),
         "max_connections": str(args.max_connections),
+        **_proxy_settings(args),
     }
     # the workers (and, with one, this process) build the app from these variables
     for name, value in settings.items():
@@ -452,8 +545,20 @@ def _banner(base: str, args: argparse.Namespace) -> str:
             f"-d client_secret=star-jobnet-secret {base}/connect/token",
             "  access log       "
             + ("method path status fejlkode ms, on stdout" if args.access_log else "off"),
+            *_proxy_banner(base, args),
         ]
     )
+
+
+def _proxy_banner(base: str, args: argparse.Namespace) -> list[str]:
+    if not args.upstream:
+        return []
+    upstream = re.sub(r"//[^@/]*@", "//***@", args.upstream)
+    return [
+        f"  PROXY to         {upstream}  (/v1 forwarded; /connect/token is the mock's, not STAR's)",
+        f"  drift            {base}/__admin/drift  (jobagent-mock drift --url {base})",
+        f"  recording to     {args.record}" if args.record else "  recording        off",
+    ]
 
 
 def _docs(args: argparse.Namespace) -> int:

@@ -20,6 +20,12 @@ ENVIRONMENT = {
     "max_sandboxes": "JOBAGENT_MOCK_MAX_SANDBOXES",
     "header_timeout": "JOBAGENT_MOCK_HEADER_TIMEOUT",
     "max_connections": "JOBAGENT_MOCK_MAX_CONNECTIONS",
+    # the validating proxy (proxy/forward.py)
+    "upstream": "JOBAGENT_MOCK_UPSTREAM",
+    "upstream_timeout": "JOBAGENT_MOCK_UPSTREAM_TIMEOUT",
+    "upstream_ca": "JOBAGENT_MOCK_UPSTREAM_CA",
+    "record": "JOBAGENT_MOCK_RECORD",
+    "record_keep_cpr": "JOBAGENT_MOCK_RECORD_KEEP_CPR",
 }
 OFF = ("0", "false", "no", "off")
 

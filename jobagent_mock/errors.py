@@ -132,6 +132,18 @@ class Unavailable(Fejl):
     status = 503
 
 
+class UpstreamFailed(Fejl):
+    """The proxy's upstream (`serve --upstream`) could not be reached or broke off its answer."""
+
+    status = 502
+
+
+class UpstreamTimedOut(Fejl):
+    """The proxy's upstream did not answer within `--upstream-timeout`."""
+
+    status = 504
+
+
 # how long a client should wait before trying a 503 again (Retry-After)
 RETRY_AFTER_SECONDS = 5
 _BY_STATUS: dict[int, type[Fejl]] = {

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from jobagent_mock import booking, idempotency, jobagenter, journal, scenarios, tilmelding
 from jobagent_mock.control import ControlPlane
+from jobagent_mock.drift import Upstream
 from jobagent_mock.errors import NotFound, Refusals
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
@@ -54,6 +55,8 @@ class Mock:
         self.options = {o["moedetilbudId"]: o for o in fixtures.moedetilbud}
         self.store = store or MemoryStore(fixtures.jobagents)
         self.control = ControlPlane(self.store)
+        # set when serving as a proxy (`serve --upstream`): health names it, drift reports on it
+        self.upstream: Upstream | None = None
 
     # Jobagent
     def get_jobagenter(self, caller: Caller) -> dict[str, Any]:

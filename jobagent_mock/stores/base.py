@@ -17,6 +17,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 from jobagent_mock import jsontext
 from jobagent_mock.clock import Clock
+from jobagent_mock.drift import Departure
 from jobagent_mock.errors import Fejl, Unavailable
 
 DEFAULT_SANDBOX = "default"
@@ -250,6 +251,17 @@ class Store(Protocol):
 
     def steps_taken(self, key: str) -> dict[str, int]:
         """The hits of the sandbox's scenarios, by id (cleared by reset)."""
+
+    # the proxy's drift report (drift.py): one line an (operation, place, kind), across every
+    # worker and host, never capped (it has no more lines than the contract has places)
+    def count_drift(self, seen: list[tuple[Departure, str]]) -> None:
+        """Count departures, each seen at an RFC 3339 time: first and last seen, the newest
+        example."""
+
+    def drift(self) -> list[dict[str, Any]]:
+        """Every drift line (drift.drift_row)."""
+
+    def clear_drift(self) -> None: ...
 
 
 def step_taken(hits: int, steps: int, repeat: bool) -> int | None:

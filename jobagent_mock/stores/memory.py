@@ -4,6 +4,7 @@ journal at most JOURNAL_SIZE entries and JOURNAL_BYTES of them."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict, deque
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobagent_mock import jsontext
+from jobagent_mock.drift import Departure, drift_row
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
@@ -161,3 +163,23 @@ class MemoryStore(SeededStore):
     def steps_taken(self, key: str) -> dict[str, int]:
         with self._lock:
             return dict(self._steps.get(key, {}))
+
+    # the proxy's drift report: this process's lines (one worker: the memory store's only use)
+    @functools.cached_property
+    def _drift(self) -> dict[tuple[str, str, str], tuple[Departure, int, str, str]]:
+        return {}
+
+    def count_drift(self, seen: list[tuple[Departure, str]]) -> None:
+        with self._lock:
+            for departure, at in seen:
+                _, count, first, _ = self._drift.get(departure.key, (departure, 0, at, at))
+                self._drift[departure.key] = (departure, count + 1, first, at)
+
+    def drift(self) -> list[dict[str, Any]]:
+        with self._lock:
+            lines = list(self._drift.values())
+        return [drift_row(departure, count, first, last) for departure, count, first, last in lines]
+
+    def clear_drift(self) -> None:
+        with self._lock:
+            self._drift.clear()

@@ -22,6 +22,7 @@ from typing import Any
 
 from jobagent_mock import jsontext
 from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.drift import Departure, drift_row
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
@@ -535,3 +536,39 @@ class RedisStore(SeededStore):
         with self.reachable():
             found = self.redis.hgetall(f"{self._prefix(key)}steps")
         return {scenario.decode(): int(hits) for scenario, hits in found.items()}
+
+    # the proxy's drift report: four hashes keyed by the line's (operation, place, kind), apart
+    # from every sandbox's keys (a reset leaves them; clear_drift empties them)
+    DRIFT = "jobagent-mock-drift:"
+
+    def count_drift(self, seen: list[tuple[Departure, str]]) -> None:
+        pipe = self.redis.pipeline()  # one round trip, applied at once (MULTI)
+        for departure, at in seen:
+            name = json.dumps(departure.key)
+            pipe.hincrby(f"{self.DRIFT}count", name, 1)
+            pipe.hsetnx(f"{self.DRIFT}first", name, at)
+            pipe.hset(f"{self.DRIFT}last", name, at)
+            pipe.hset(f"{self.DRIFT}seen", name, json.dumps([departure.detail, departure.example]))
+        with self.reachable():
+            pipe.execute()
+
+    def drift(self) -> list[dict[str, Any]]:
+        pipe = self.redis.pipeline()
+        for part in ("count", "first", "last", "seen"):
+            pipe.hgetall(f"{self.DRIFT}{part}")
+        with self.reachable():
+            counts, firsts, lasts, seen = pipe.execute()
+        lines = []
+        for name, count in counts.items():
+            detail, example = json.loads(seen.get(name, b'["", ""]'))
+            operation, place, kind = json.loads(name)
+            departure = Departure(operation, place, kind, detail, example)
+            first, last = (part.get(name, b"").decode() for part in (firsts, lasts))
+            lines.append(drift_row(departure, int(count), first, last))
+        return lines
+
+    def clear_drift(self) -> None:
+        with self.reachable():
+            self.redis.delete(
+                *(f"{self.DRIFT}{part}" for part in ("count", "first", "last", "seen"))
+            )

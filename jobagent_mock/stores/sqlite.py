@@ -21,6 +21,7 @@ from typing import Any
 
 from jobagent_mock import jsontext
 from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.drift import Departure, drift_row
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
@@ -369,3 +370,51 @@ class SqliteStore(SeededStore):
                 .fetchall()
             )
         return dict(rows)
+
+    # the proxy's drift report: a table of its own, made when first used (no sandbox: reset
+    # leaves it, clear_drift empties it)
+    DRIFT_SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS drift (operation TEXT, place TEXT, kind TEXT, detail TEXT, "
+        "example TEXT, count INTEGER, first_seen TEXT, last_seen TEXT, "
+        "PRIMARY KEY (operation, place, kind))"
+    )
+
+    def _drift_table(self) -> sqlite3.Connection:
+        db = self._db()
+        if not getattr(self._local, "drift_table", False):
+            db.execute(self.DRIFT_SCHEMA)
+            self._local.drift_table = True
+        return db
+
+    def count_drift(self, seen: list[tuple[Departure, str]]) -> None:
+        with self.reachable(), self._exclusive():
+            db = self._drift_table()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT INTO drift VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
+                    "ON CONFLICT (operation, place, kind) DO UPDATE SET count = count + 1, "
+                    "detail = excluded.detail, example = excluded.example, "
+                    "last_seen = excluded.last_seen",
+                    [(*d.key, d.detail, d.example, at, at) for d, at in seen],
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def drift(self) -> list[dict[str, Any]]:
+        with self.reachable():
+            rows = (
+                self._drift_table()
+                .execute(
+                    "SELECT operation, place, kind, detail, example, count, first_seen, "
+                    "last_seen FROM drift"
+                )
+                .fetchall()
+            )
+        return [drift_row(Departure(*row[:5]), *row[5:]) for row in rows]
+
+    def clear_drift(self) -> None:
+        with self.reachable(), self._exclusive():
+            self._drift_table().execute("DELETE FROM drift")

@@ -18,6 +18,7 @@ from jobagent_mock import fixtures, spec
 from jobagent_mock.auth import Authority
 from jobagent_mock.environment import setting, switched_on
 from jobagent_mock.naming import handler_name
+from jobagent_mock.proxy.forward import ProxyMiddleware, ProxySettings
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import DEFAULT_MAX_SANDBOXES, open_store
 from jobagent_mock.web import console, problems
@@ -74,9 +75,10 @@ def create_app(
     fast_lane: bool = True,
     access_log: bool = False,
     max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
+    proxy: ProxySettings | None = None,
 ) -> connexion.FlaskApp:
     """The mock; `store` is `memory` (default, at most `max_sandboxes`), `sqlite:PATH` or
-    `redis://HOST:PORT`."""
+    `redis://HOST:PORT`; with `proxy`, business requests go to its upstream (proxy/)."""
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
     jsonifier = CompactJsonifier()
@@ -106,6 +108,15 @@ def create_app(
     )
     # outside the error handlers, so the journal sees every answer, rendered errors included
     app.add_middleware(JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, mock=mock)
+    if proxy is not None:  # inside the journal, which keeps each exchange and its departures
+        mock.upstream = proxy.upstream
+        app.add_middleware(
+            ProxyMiddleware,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            mock=mock,
+            settings=proxy,
+            max_body_bytes=max_body_bytes,
+        )
     # inside the journal, which keeps the header; outside the fast lane, whose answers need it
     app.add_middleware(ReadingsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     # outside the fast lane and connexion's stack: a scenario's step, the same for both
@@ -167,4 +178,5 @@ def app_from_environment() -> connexion.FlaskApp:
         fast_lane=switched_on("fast_lane", True),
         access_log=switched_on("access_log", False),
         max_sandboxes=int(setting("max_sandboxes") or DEFAULT_MAX_SANDBOXES),
+        proxy=ProxySettings.from_environment(),
     )

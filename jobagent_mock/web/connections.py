@@ -19,7 +19,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from jobagent_mock.environment import ENVIRONMENT
+from jobagent_mock.environment import ENVIRONMENT, setting
 
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONNECTIONS = 1000
@@ -178,4 +178,6 @@ def options_from_environment() -> dict[str, Any]:
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         # uvicorn refuses a request once its connections reach the limit, its own included
         "limit_concurrency": (int(connections) if connections else DEFAULT_MAX_CONNECTIONS) + 1,
+        # a proxy answers the upstream's Date and Server, not uvicorn's beside them
+        **({"server_header": False, "date_header": False} if setting("upstream") else {}),
     }

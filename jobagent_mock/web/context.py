@@ -41,6 +41,8 @@ class RequestContext:
     operation: spec.Operation | None = None
     # the token's claims with its scopes expanded (security.authorize), once it was accepted
     token_info: dict[str, Any] | None = None
+    # the proxy's departures of this exchange (proxy/forward.py), kept by the journal
+    drift: list[dict[str, str]] | None = None
     _claims: Any = field(default=_UNVERIFIED, repr=False)
 
     @property

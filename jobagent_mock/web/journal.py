@@ -115,4 +115,6 @@ class JournalMiddleware:
                 **({"warning": redacted_capped(answer[1])} if answer[1] else {}),
                 **({"fault": memo.fault} if memo.fault else {}),
             },
+            # the proxy's departures (already redacted: drift.Departure.of)
+            **({"drift": request.drift} if request.drift else {}),
         }

@@ -19,6 +19,8 @@ from jobagent_mock.errors import (
     RuleViolation,
     TooLarge,
     Unavailable,
+    UpstreamFailed,
+    UpstreamTimedOut,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +55,8 @@ def test_each_kind_of_refusal_carries_its_status() -> None:
         RuleViolation: 422,
         HeadersTooLarge: 431,
         Unavailable: 503,
+        UpstreamFailed: 502,
+        UpstreamTimedOut: 504,
     }
     assert {kind: kind(None).status for kind in statuses} == statuses
     assert set(Fejl.__subclasses__()) == set(statuses)

@@ -1,0 +1,1 @@
+"""The validating proxy: `serve --upstream URL` forwards, checks both ways, reports drift."""
