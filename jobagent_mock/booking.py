@@ -51,6 +51,7 @@ def check_slot(
     table: Refusals,
 ) -> tuple[str, str]:
     """The interview option and slot asked for; returns the slot's key once every rule holds."""
+    option: dict[str, Any] | None = None
     if body.get("moedetilbudId") is None:
         option = _option_with_free_slot(sandbox, body, options, table)
     else:
@@ -100,7 +101,9 @@ def _option_with_free_slot(
                 f" ({option['navn']}), the first with bookingStartTime free"
             )
             return option
-    if caseworker is not None and not any(caseworker in o["sagsbehandlere"] for o in options.values()):
+    if caseworker is not None and not any(
+        caseworker in o["sagsbehandlere"] for o in options.values()
+    ):
         raise table.refuse(Fejlkode.CASEWORKER_UNKNOWN)
     if day < sandbox.clock.today():
         raise table.refuse(Fejlkode.BOOKING_IN_PAST)

@@ -291,7 +291,9 @@ def _wrapped_list(key: str, value: dict[str, Any], member: str) -> Any:
     x-wraps): its member, said; anything else stays for the validator to refuse."""
     for name, inner in value.items():
         if name.lower() == member.lower():
-            readings.note(f"{key}: {{{name}: [...]}} read as the list (the seed's collection shape)")
+            readings.note(
+                f"{key}: {{{name}: [...]}} read as the list (the seed's collection shape)"
+            )
             return inner
     return value
 
@@ -308,7 +310,9 @@ def _unwrapped(value: Any, member: str | None) -> Any:
 # date-time without an offset is read in or None), built once
 _SCALARS: dict[int, tuple[dict[str, Any], list[Any] | None, ZoneInfo | None]] = {}
 # a date, or a date and time, without an offset: what .NET writes for DateTime of kind Unspecified
-_OFFSETLESS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,7})?)?)?")
+_OFFSETLESS = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,7})?)?)?"
+)
 
 
 def _scalar(value: Any, schema: dict[str, Any], name: str) -> Any:

@@ -4,13 +4,14 @@ rule is said in x-mock-warning; GetJobagent's x-requestId and a body on a read."
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 import pytest
 
 from jobagent_mock.clock import DANISH_TIME
-from tests.helpers import ORDINARY, OTHER, ContractClient, problem
+from tests.helpers import OTHER, ContractClient, problem
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=DANISH_TIME)  # a Wednesday
 AARHUS = "3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60"
@@ -101,7 +102,8 @@ def test_summer_time_is_danish_summer_time(client: ContractClient, engine: Any) 
 
 
 @pytest.mark.parametrize(
-    "value", ["2026-11-25T07:00:00Z", "2026-11-25T08:00:00+01:00", "2026-11-25T08:00:00.1234567+01:00"]
+    "value",
+    ["2026-11-25T07:00:00Z", "2026-11-25T08:00:00+01:00", "2026-11-25T08:00:00.1234567+01:00"],
 )
 def test_offsets_stay_accepted_and_unsaid(client: ContractClient, value: str) -> None:
     answer = client.post(ENROLL, json=enrollment(tilmeldingsdato=value))
@@ -153,7 +155,10 @@ def test_without_moedetilbud_id_a_time_no_option_has_free_is_4819(client: Contra
 def test_a_booking_job_wish_without_year_and_months_is_accepted_and_said(
     client: ContractClient,
 ) -> None:
-    wish = {"conceptUriDa": "http://data.star.dk/esco/occupation/lagermedarbejder", "HasEducation": True}
+    wish = {
+        "conceptUriDa": "http://data.star.dk/esco/occupation/lagermedarbejder",
+        "HasEducation": True,
+    }
     answer = client.post(BOOK, json=booking(joboensker=[wish]))
     assert answer.status_code == 201, answer.text
     said = warning(answer)
@@ -189,12 +194,23 @@ def test_a_refusal_by_an_invented_rule_says_so(client: ContractClient) -> None:
 # 4. the seed's collection shape
 @pytest.mark.parametrize("path", [ENROLL, BOOK])
 def test_the_seeds_collection_shape_binds(client: ContractClient, path: str) -> None:
-    wishes = enrollment()["joboensker"] if path == ENROLL else [
-        {"conceptUriDa": "http://data.star.dk/esco/occupation/lagermedarbejder", "harUddannelse": True,
-         "aarSidstBrugt": 2024, "maanederMedErfaring": 1}
-    ]
+    wishes = (
+        enrollment()["joboensker"]
+        if path == ENROLL
+        else [
+            {
+                "conceptUriDa": "http://data.star.dk/esco/occupation/lagermedarbejder",
+                "harUddannelse": True,
+                "aarSidstBrugt": 2024,
+                "maanederMedErfaring": 1,
+            }
+        ]
+    )
     base = enrollment() if path == ENROLL else booking()
-    body = {**{k: v for k, v in base.items() if k != "joboensker"}, "Joboensker": {"JoboenskeDto": wishes}}
+    body = {
+        **{k: v for k, v in base.items() if k != "joboensker"},
+        "Joboensker": {"JoboenskeDto": wishes},
+    }
     answer = client.post(path, json=body)
     assert answer.status_code == 201, answer.text
     assert "Joboensker: {JoboenskeDto: [...]} read as the list" in warning(answer)
@@ -224,7 +240,9 @@ def test_get_jobagent_answers_412_to_a_repeated_request_id(client: ContractClien
 def test_get_jobagent_without_request_id_says_the_seed_has_one(client: ContractClient) -> None:
     answer = client.get(agent_path(client))
     assert answer.status_code == 200
-    assert "x-requestId absent: GetJobagent's seed row (lines 21-24, occurrence 1)" in warning(answer)
+    assert "x-requestId absent: GetJobagent's seed row (lines 21-24, occurrence 1)" in warning(
+        answer
+    )
 
 
 def test_a_request_id_claimed_by_a_read_is_claimed_for_writes_too(client: ContractClient) -> None:
@@ -234,7 +252,7 @@ def test_a_request_id_claimed_by_a_read_is_claimed_for_writes_too(client: Contra
 
 def test_a_body_on_a_read_is_said(client: ContractClient) -> None:
     path = agent_path(client)
-    body = '{"jobagentidentifier": "%s"}' % path.rsplit("/", 1)[1]
+    body = json.dumps({"jobagentidentifier": path.rsplit("/", 1)[1]})
     answer = client.get(path, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 200, answer.text
     assert "the body of this GET ignored" in warning(answer)
@@ -243,5 +261,3 @@ def test_a_body_on_a_read_is_said(client: ContractClient) -> None:
 
 def test_a_longer_request_id_than_the_seeds_46_is_refused_on_a_read(client: ContractClient) -> None:
     problem(client.get(agent_path(client), headers={"x-requestId": "x" * 47}), 400, 1014)
-
-
