@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from jobagent_mock.clock import DANISH_TIME
-from tests.helpers import OTHER, ContractClient, problem
+from tests.helpers import ORDINARY, OTHER, ContractClient, problem
+from tests.integration.test_shared_stores import (  # noqa: F401 (fixtures)
+    _close_sessions,
+    in_parallel,
+    session,
+    two_workers,
+)
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=DANISH_TIME)  # a Wednesday
 AARHUS = "3a1f5e2d-6b7c-4d8e-9f0a-1b2c3d4e5f60"
@@ -261,3 +267,73 @@ def test_a_body_on_a_read_is_said(client: ContractClient) -> None:
 
 def test_a_longer_request_id_than_the_seeds_46_is_refused_on_a_read(client: ContractClient) -> None:
     problem(client.get(agent_path(client), headers={"x-requestId": "x" * 47}), 400, 1014)
+
+
+# Done means: a client written from the seed's tables alone, as .NET writes JSON
+def test_a_create_tilmelding_written_from_the_seeds_rows_alone_enrolls(
+    client: ContractClient,
+) -> None:
+    # lines 59-121: the seed's names, its collection shape, DateTime of kind Unspecified ("o")
+    body = {
+        "KlientKategori": 2,
+        "Tilmeldingsdato": "2026-11-25T08:00:00.0000000",
+        "Ledighedsgrad": 1,
+        "Haendelsesdato": "2026-11-25T07:30:00.0000000",
+        "Emailadresse": "borger.eksempel@example.dk",
+        "Joboensker": {
+            "JoboenskeDto": [
+                {
+                    "ConceptUriDa": "http://data.star.dk/esco/occupation/lagermedarbejder",
+                    "HarUddannelse": True,
+                    "AarSidstBrugt": 2024,
+                    "maanederMedErfaring": 12,
+                    "jobTargetIdentifier": "0d5e4c3b-2a19-4f8e-b7d6-c5b4a3928170",
+                }
+            ]
+        },
+    }
+    answer = client.post(ENROLL, json=body)
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_tilmeld_og_book_written_from_the_seeds_rows_alone_books(client: ContractClient) -> None:
+    # lines 453-485: the legacy names, no moedetilbudId, BookingStartTime without an offset
+    body = {
+        "Klientkategori": 2,
+        "EnrollmentDate": "2026-11-25T00:00:00",
+        "CurrentUnemploymentStatusTypeIdentifier": 1,
+        "Profession": {
+            "ProfessionType": [
+                {
+                    "ConceptUriDa": "http://data.star.dk/esco/occupation/lagermedarbejder",
+                    "HasEducation": False,
+                    "YearLastUsed": 2024,
+                    "MonthsOfExperience": 12,
+                }
+            ]
+        },
+        "BookingStartTime": "2026-11-26T09:00:00",
+        "sagsbehandlerEksterntId": "CVR:12345678-RID:87654321",
+        "SamtaleformType": 1,
+    }
+    answer = client.post(BOOK, json=body)
+    assert answer.status_code == 201, answer.text
+    said = warning(answer)
+    assert "EnrollmentDate read as tilmeldingsdato" in said
+    assert "bookingStartTime 2026-11-26T09:00:00 read as Danish local time (+01:00)" in said
+    assert "moedetilbudId absent: booked on interview option" in said
+
+
+@pytest.mark.slow
+def test_a_read_claims_its_request_id_once_across_workers(two_workers: str) -> None:  # noqa: F811
+    """GetJobagent's x-requestId is claimed through the write path: on two workers sharing
+    SQLite or Redis, one of a burst of reads with one id answers, the others are 412."""
+    http = session(two_workers)
+    cpr = {"x-civilRegistrationIdentifier": ORDINARY}
+    first = http.get("/v1/Jobagent", headers=cpr).json()["jobagenter"][0]
+    path = f"/v1/Jobagent/{first['jobagentIdentifier']}"
+
+    def read(_: int) -> int:
+        return http.get(path, headers={**cpr, "x-requestId": "raced-read"}).status_code
+
+    assert sorted(in_parallel(12, read)) == [200] + [412] * 11
