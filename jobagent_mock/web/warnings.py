@@ -42,6 +42,7 @@ class ReadingsMiddleware:
 
 def _has_body(scope: Scope) -> bool:
     for name, value in scope["headers"]:
+        # a Content-Length other than 0 (which, stripped of zeros and spaces, leaves a digit)
         if name == b"transfer-encoding" or (name == b"content-length" and value.strip(b" 0")):
             return True
     return False

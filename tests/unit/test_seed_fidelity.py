@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from jobagent_mock import spec
-from jobagent_mock.web.contract_violations import BOUNDS, provisional_bound
+from jobagent_mock import readings, spec
+from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.web.contract_violations import BOUNDS, canonical, provisional_bound
 
 SEED = (Path(spec.SPEC_DIR) / "seed" / "star-wiki-draft.txt").read_text(encoding="utf-8")
 SEED_LINES = SEED.splitlines()
@@ -173,3 +177,35 @@ def test_the_revisited_decisions_are_flagged() -> None:
     assert every_write["required"] and "D-49" in every_write["x-seed-reading"]
     update = [p.get("x-seed-reading") for p in spec.operation("UpdateJobagent").parameters]
     assert every_write["x-seed-reading"] in update
+
+
+# D-45: the binder gives a date-time without an offset Danish time's offset, whatever its form
+ENROLLMENT = spec.resolved(spec.BUSINESS)["components"]["schemas"]["CreateTilmeldingRequestDto"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    wall=st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(9999, 12, 30)),
+    seconds=st.booleans(),
+    decimals=st.integers(0, 7),
+)
+def test_a_wall_time_without_an_offset_keeps_its_wall_time(
+    wall: datetime, seconds: bool, decimals: int
+) -> None:
+    """Any form .NET writes (minutes; seconds; 1 to 7 decimals) keeps its Danish wall time,
+    but for the hour summer time skips; and the reading is said."""
+    fraction = f"{wall.microsecond:06d}0"[:decimals]
+    text = wall.strftime("%Y-%m-%dT%H:%M") + (
+        wall.strftime(":%S") + (f".{fraction}" if decimals else "") if seconds else ""
+    )
+    noted = readings.collect()
+    bound = canonical({"tilmeldingsdato": text}, ENROLLMENT)["tilmeldingsdato"]
+    instant = datetime.fromisoformat(bound)
+    assert instant.tzinfo is not None
+    sent = wall.replace(second=wall.second if seconds else 0, microsecond=0)
+    sent += timedelta(microseconds=int(fraction.ljust(6, "0")[:6]) if seconds and decimals else 0)
+    danish = instant.astimezone(DANISH_TIME).replace(tzinfo=None)
+    as_written = sent.replace(tzinfo=DANISH_TIME)
+    skipped = as_written.astimezone(UTC).astimezone(DANISH_TIME).replace(tzinfo=None) != sent
+    assert danish == sent or skipped, (text, bound)
+    assert f"tilmeldingsdato {text} read as Danish local time" in noted[0]
