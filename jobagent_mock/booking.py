@@ -87,7 +87,7 @@ def _option_with_free_slot(
 ) -> dict[str, Any]:
     """The seed makes moedetilbudId 0-1 (line 477): without one, the first interview option
     (in the fixtures' order) with a working booking system, the caseworker allowed (when one is
-    named) and `bookingStartTime` a free slot (RECONSTRUCTION.md D-51). None has it: the
+    named) and `bookingStartTime` a free slot (RECONSTRUCTION.md D-55). None has it: the
     refusals a named option would get for that time, else 4819."""
     start = local_time(body["bookingStartTime"])
     caseworker = body.get("sagsbehandlerEksterntId")

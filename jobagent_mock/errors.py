@@ -176,7 +176,7 @@ class Refusals:
 
     def refuse(self, fejlkode: int, detail: str | None = None) -> Fejl:
         """The refusal; one by a rule the seed does not state says so, in its detail and in
-        x-mock-warning (RECONSTRUCTION.md D-52)."""
+        x-mock-warning (RECONSTRUCTION.md D-56)."""
         refused = refusal(self.statuses[fejlkode], fejlkode, detail)
         if reason := self.provisional.get(fejlkode):
             readings.note(f"{fejlkode} refused by a provisional rule, not the seed's")

@@ -169,7 +169,7 @@ def provisional_bound(schema: dict[str, Any], keyword: str) -> str | None:
 
 def _said(error: ValidationError, location: str) -> str:
     """The violation's message; a refusal by a bound the seed does not give says so, in the
-    detail and in x-mock-warning (D-52)."""
+    detail and in x-mock-warning (D-56)."""
     reason = provisional_bound(error.schema, str(error.validator))
     if reason is None:
         return error.message
@@ -334,7 +334,7 @@ def _scalar(value: Any, schema: dict[str, Any], name: str) -> Any:
 
 def _in_local_time(value: str, zone: ZoneInfo, name: str) -> str:
     """A date-time without an offset, read as the contract's local time (x-local-time-zone,
-    D-50), as an ASP.NET server reads a DateTime of kind Unspecified: with that offset."""
+    D-54), as an ASP.NET server reads a DateTime of kind Unspecified: with that offset."""
     try:
         local = datetime.fromisoformat(value).replace(tzinfo=zone)
         offset = local.strftime("%z")

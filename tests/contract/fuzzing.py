@@ -15,7 +15,7 @@ from jobagent_mock import fixtures, spec
 
 FUZZ_CLIENT = "star-jobnet"
 WRITES = ("POST", "PUT", "DELETE")
-# a read that takes an x-requestId claims it too (GetJobagent, RECONSTRUCTION.md D-53)
+# a read that takes an x-requestId claims it too (GetJobagent, RECONSTRUCTION.md D-57)
 CLAIMS_REQUEST_ID = (*WRITES, "GET")
 
 

@@ -163,23 +163,23 @@ def parameter(name: str) -> dict[str, Any]:
 
 def test_the_revisited_decisions_are_flagged() -> None:
     assert "A-3" in schema("CreateJobagentRequestDto")["x-seed-reading"]  # soegeparametre 1
-    on_read = parameter("RequestIdOnRead")  # A-11, revised by D-53
+    on_read = parameter("RequestIdOnRead")  # A-11, revised by D-57
     assert on_read["x-provisional"] and not on_read["required"]
     assert "A-13" in schema("JobagentDto")["properties"]["email"]["x-provisional"]
-    booking = schema("TilmeldOgBookRequestDto")  # A-27, revised by D-51
+    booking = schema("TilmeldOgBookRequestDto")  # A-27, revised by D-55
     assert "moedetilbudId" not in booking["required"]
     assert booking["properties"]["moedetilbudId"]["x-seed-line"] == 477
     relaxed = schema("TilmeldOgBookJoboenskeDto")["x-relaxed-required"]
     assert set(relaxed) == {"aarSidstBrugt", "maanederMedErfaring"}
     for operation_id in ("CreateTilmelding", "TilmeldOgBook"):  # D-14
         assert "D-14" in spec.operation(operation_id).spec["x-provisional-rules"]["7062"]
-    every_write = parameter("RequestIdEveryWrite")  # UpdateJobagent's x-requestId: D-54
-    assert every_write["required"] and "D-54" in every_write["x-seed-reading"]
+    every_write = parameter("RequestIdEveryWrite")  # UpdateJobagent's x-requestId: D-58
+    assert every_write["required"] and "D-58" in every_write["x-seed-reading"]
     update = [p.get("x-seed-reading") for p in spec.operation("UpdateJobagent").parameters]
     assert every_write["x-seed-reading"] in update
 
 
-# D-50: the binder gives a date-time without an offset Danish time's offset, whatever its form
+# D-54: the binder gives a date-time without an offset Danish time's offset, whatever its form
 ENROLLMENT = spec.resolved(spec.BUSINESS)["components"]["schemas"]["CreateTilmeldingRequestDto"]
 
 
