@@ -10,6 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from jobagent_mock import readings
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import Fejlkode, Refusals
 from jobagent_mock.persons import Person
@@ -50,7 +51,11 @@ def check_slot(
     table: Refusals,
 ) -> tuple[str, str]:
     """The interview option and slot asked for; returns the slot's key once every rule holds."""
-    option = options.get(body["moedetilbudId"].lower())
+    option: dict[str, Any] | None = None
+    if body.get("moedetilbudId") is None:
+        option = _option_with_free_slot(sandbox, body, options, table)
+    else:
+        option = options.get(body["moedetilbudId"].lower())
     if option is None or not option["aktiv"]:
         raise table.refuse(Fejlkode.OPTION_UNKNOWN)
     if option["bookingsystem"] in BOOKING_SYSTEM_FAILURES:
@@ -75,6 +80,39 @@ def check_slot(
             Fejlkode.SLOT_TAKEN, f"{start.isoformat()} is booked already: choose another slot."
         )
     return slot
+
+
+def _option_with_free_slot(
+    sandbox: Sandbox, body: dict[str, Any], options: dict[str, dict[str, Any]], table: Refusals
+) -> dict[str, Any]:
+    """The seed makes moedetilbudId 0-1 (line 477): without one, the first interview option
+    (in the fixtures' order) with a working booking system, the caseworker allowed (when one is
+    named) and `bookingStartTime` a free slot (RECONSTRUCTION.md D-55). None has it: the
+    refusals a named option would get for that time, else 4819."""
+    start = local_time(body["bookingStartTime"])
+    caseworker = body.get("sagsbehandlerEksterntId")
+    day = start.date()
+    for option in options.values():
+        usable = option["aktiv"] and option["bookingsystem"] not in BOOKING_SYSTEM_FAILURES
+        allowed = caseworker is None or caseworker in option["sagsbehandlere"]
+        if usable and allowed and start in free_slots(sandbox, option, day, day):
+            readings.note(
+                f"moedetilbudId absent: booked on interview option {option['moedetilbudId']}"
+                f" ({option['navn']}), the first with bookingStartTime free"
+            )
+            return option
+    if caseworker is not None and not any(
+        caseworker in o["sagsbehandlere"] for o in options.values()
+    ):
+        raise table.refuse(Fejlkode.CASEWORKER_UNKNOWN)
+    if day < sandbox.clock.today():
+        raise table.refuse(Fejlkode.BOOKING_IN_PAST)
+    readings.note("moedetilbudId absent: no interview option has bookingStartTime free")
+    raise table.refuse(
+        Fejlkode.SLOT_TAKEN,
+        f"No interview option has {start.isoformat()} free (moedetilbudId absent). "
+        "GET /__admin/slots lists an option's free ones.",
+    )
 
 
 def free_slots(

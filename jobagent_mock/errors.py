@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import ClassVar
 
-from jobagent_mock import spec
+from jobagent_mock import readings, spec
 
 
 class Fejlkode(IntEnum):
@@ -164,6 +164,8 @@ class Refusals:
     def __init__(self, operation_id: str) -> None:
         self.operation_id = operation_id
         self.statuses = spec.rule_statuses(operation_id)
+        # code -> why the rule that refuses with it is the mock's reading (x-provisional-rules)
+        self.provisional = spec.provisional_rules(operation_id)
 
     def lists(self, fejlkode: int) -> bool:
         return fejlkode in self.statuses
@@ -173,4 +175,10 @@ class Refusals:
         return next(code for code in fejlkoder if code in self.statuses)
 
     def refuse(self, fejlkode: int, detail: str | None = None) -> Fejl:
-        return refusal(self.statuses[fejlkode], fejlkode, detail)
+        """The refusal; one by a rule the seed does not state says so, in its detail and in
+        x-mock-warning (RECONSTRUCTION.md D-56)."""
+        refused = refusal(self.statuses[fejlkode], fejlkode, detail)
+        if reason := self.provisional.get(fejlkode):
+            readings.note(f"{fejlkode} refused by a provisional rule, not the seed's")
+            refused.detail = f"{refused.detail} (A provisional rule: {reason}.)"
+        return refused

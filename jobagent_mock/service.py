@@ -64,6 +64,13 @@ class Mock:
             return {"jobagenter": jobagenter.list_for(sandbox, person.cpr)}
 
     def get_jobagent(self, caller: Caller, jobagent_id: str) -> dict[str, Any]:
+        if caller.request_id is not None:
+            # a read that claims an x-requestId is a write: a repeat is 412 (seed lines 21-24)
+            return self._write(
+                caller,
+                lambda sandbox, person: jobagenter.get(sandbox, _known(person).cpr, jobagent_id),
+                looked_up=jobagent_id,
+            )
         with self._citizen(caller) as (sandbox, person):
             return jobagenter.get(sandbox, person.cpr, jobagent_id)
 

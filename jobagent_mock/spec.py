@@ -174,6 +174,14 @@ _CONTRACT_STATUSES = (400, 413, 415)
 
 
 @cache
+def provisional_rules(operation_id: str) -> dict[int, str]:
+    """The fejlkoder whose rule is the mock's reading of the seed, and why
+    (x-provisional-rules on the operation)."""
+    found = operation(operation_id)
+    assert found is not None, operation_id
+    return {int(code): str(why) for code, why in found.spec.get("x-provisional-rules", {}).items()}
+
+
 def rule_statuses(operation_id: str) -> dict[int, int]:
     """Each fejlkode an operation documents for refusals past the contract (404, 409, 422, 503,
     …) and its status there: what the rules may answer with, and how."""

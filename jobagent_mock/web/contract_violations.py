@@ -11,7 +11,9 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import fastjsonschema
 from connexion.json_schema import Draft4RequestValidator
@@ -142,10 +144,40 @@ def violation(errors: list[ValidationError], location: str, document: Any = None
     ordered = sorted(errors, key=lambda e: document_position(document, e.absolute_path))
     by_place: dict[str, list[str]] = {}
     for error in ordered:
-        by_place.setdefault(place(location, error.absolute_path), []).append(error.message)
+        by_place.setdefault(place(location, error.absolute_path), []).append(_said(error, location))
     first = ordered[0]
-    detail = f"{place(location, first.absolute_path)}: {first.message}"
+    detail = f"{place(location, first.absolute_path)}: {_said(first, location)}"
     return InvalidInput(fejlkode_of(first), detail, by_place)
+
+
+# the keywords whose bounds the contract traces to a seed line (x-seed-line) or flags as the
+# mock's own (x-provisional); tests/unit/test_seed_fidelity.py holds every one to it
+BOUNDS = ("maximum", "maxLength", "maxItems", "minimum", "pattern", "enum")
+
+
+def provisional_bound(schema: dict[str, Any], keyword: str) -> str | None:
+    """Why a bound is the mock's own, or None where the seed gives it: a schema's
+    x-provisional (its reason, when a text) unless its x-seed-line names the keyword."""
+    if keyword not in BOUNDS or not schema.get("x-provisional"):
+        return None
+    seed_line = schema.get("x-seed-line")
+    if seed_line is not None and (not isinstance(seed_line, dict) or keyword in seed_line):
+        return None
+    reason = schema["x-provisional"]
+    return reason if isinstance(reason, str) else "a provisional code list or value"
+
+
+def _said(error: ValidationError, location: str) -> str:
+    """The violation's message; a refusal by a bound the seed does not give says so, in the
+    detail and in x-mock-warning (D-56)."""
+    reason = provisional_bound(error.schema, str(error.validator))
+    if reason is None:
+        return error.message
+    readings.note(
+        f"{place(location, error.absolute_path)} refused by a provisional bound "
+        f"({error.validator}), not the seed's"
+    )
+    return f"{error.message} (a provisional bound, not the seed's: {reason})"
 
 
 def document_position(document: Any, path: Any) -> tuple[int, ...]:
@@ -216,8 +248,7 @@ def canonical(instance: Any, schema: dict[str, Any], name: str = "body") -> Any:
             return instance
         return [canonical(item, items, name) for item in instance]
     if not isinstance(instance, dict):
-        _note_provisional(instance, schema, name)
-        return instance
+        return _scalar(instance, schema, name)
     binding = _binding(schema)
     if not binding.declared:
         return instance
@@ -250,7 +281,21 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> Non
     schema = binding.declared[name]
     if reading := schema.get("x-reading"):
         readings.note(reading)
+    if isinstance(value, dict) and (member := binding.wrapped.get(name)):
+        value = _wrapped_list(key, value, member)
     bound[name] = canonical(value, schema, name)
+
+
+def _wrapped_list(key: str, value: dict[str, Any], member: str) -> Any:
+    """A list sent in the seed's collection shape (`"Joboensker": {"JoboenskeDto": [...]}`,
+    x-wraps): its member, said; anything else stays for the validator to refuse."""
+    for name, inner in value.items():
+        if name.lower() == member.lower():
+            readings.note(
+                f"{key}: {{{name}: [...]}} read as the list (the seed's collection shape)"
+            )
+            return inner
+    return value
 
 
 def _unwrapped(value: Any, member: str | None) -> Any:
@@ -261,17 +306,48 @@ def _unwrapped(value: Any, member: str | None) -> Any:
     return next((v for k, v in value.items() if k.lower() == member.lower()), [])
 
 
-# id(schema) -> (schema, the values of its provisional code list, or None), built once
-_PROVISIONAL: dict[int, tuple[dict[str, Any], list[Any] | None]] = {}
+# id(schema) -> (schema, the values of its provisional code list or None, the time zone a
+# date-time without an offset is read in or None), built once
+_SCALARS: dict[int, tuple[dict[str, Any], list[Any] | None, ZoneInfo | None]] = {}
+# a date, or a date and time, without an offset: what .NET writes for DateTime of kind Unspecified
+_OFFSETLESS = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,7})?)?)?"
+)
 
 
-def _note_provisional(value: Any, schema: dict[str, Any], name: str) -> None:
-    cached = _PROVISIONAL.get(id(schema))
+def _scalar(value: Any, schema: dict[str, Any], name: str) -> Any:
+    cached = _SCALARS.get(id(schema))
     if cached is None or cached[0] is not schema:
-        cached = _PROVISIONAL[id(schema)] = (schema, _provisional_enum(schema))
-    enum = cached[1]
+        zone = _inherited(schema, "x-local-time-zone")
+        cached = _SCALARS[id(schema)] = (
+            schema,
+            _provisional_enum(schema),
+            ZoneInfo(zone) if zone else None,
+        )
+    _, enum, zone = cached
     if enum is not None and value in enum and not isinstance(value, bool):
         readings.note(f"{name}={value} is a provisional code")
+    if zone is not None and isinstance(value, str) and _OFFSETLESS.fullmatch(value):
+        return _in_local_time(value, zone, name)
+    return value
+
+
+def _in_local_time(value: str, zone: ZoneInfo, name: str) -> str:
+    """A date-time without an offset, read as the contract's local time (x-local-time-zone,
+    D-54), as an ASP.NET server reads a DateTime of kind Unspecified: with that offset."""
+    try:
+        local = datetime.fromisoformat(value).replace(tzinfo=zone)
+        offset = local.strftime("%z")
+    except (ValueError, OverflowError):
+        return value  # no such date: the validator says so
+    readings.note(f"{name} {value} read as Danish local time ({offset[:3]}:{offset[3:]})")
+    return local.isoformat()
+
+
+def _inherited(schema: dict[str, Any], keyword: str) -> Any:
+    if keyword in schema:
+        return schema[keyword]
+    return next((v for p in schema.get("allOf", []) if (v := _inherited(p, keyword))), None)
 
 
 def _provisional_enum(schema: dict[str, Any]) -> list[Any] | None:
@@ -285,9 +361,12 @@ class _Binding:
     names: dict[str, str]  # lower-case spelling -> property
     aliases: dict[str, tuple[str, str | None]]  # lower-case alias -> (alias, member it wraps)
     declared: dict[str, Any]  # writable property -> its schema
-    # property -> the reading noted when it is absent: the default the mock assumes
+    # property -> the reading noted when it is absent: the default the mock assumes, or a
+    # requirement of the seed it relaxes (x-relaxed-required)
     defaults: dict[str, str]
     read_only: frozenset[str]  # lower-case names the server sets, dropped on input
+    # property -> the member its list may come wrapped in (x-wraps: the seed's collection shape)
+    wrapped: dict[str, str]
 
 
 # id(schema) -> (schema, its binding), built once
@@ -312,10 +391,12 @@ def _binding(schema: dict[str, Any]) -> _Binding:
                 n: f"{n} absent: {json.dumps(s['default'])} assumed"
                 for n, s in writable.items()
                 if "default" in s
-            },
+            }
+            | dict(schema.get("x-relaxed-required", {})),
             read_only=frozenset(
                 n.lower() for n, sub in properties(schema).items() if _read_only(sub)
             ),
+            wrapped={n: s["x-wraps"] for n, s in writable.items() if "x-wraps" in s},
         )
         cached = _BINDINGS[id(schema)] = (schema, binding)
     return cached[1]

@@ -255,7 +255,9 @@ class FastLane:
         store = self.mock.store
         if not store.shared:
             return route.handler(**kwargs)
-        if route.operation.method == "get" and (store.reads_in_loop or store.reads_ahead):
+        # a GET that claims an x-requestId writes (GetJobagent's, service.Mock.get_jobagent)
+        reads = route.operation.method == "get" and "x-requestid" not in context.current().headers
+        if reads and (store.reads_in_loop or store.reads_ahead):
             # A read that waits for nobody saves the thread hop. Should it have to wait, the
             # store stops it before it did anything, saying which snapshot it wanted: read
             # ahead without blocking the loop (Redis), it is made again with it; else in a thread.
@@ -269,7 +271,7 @@ class FastLane:
                 with contextlib.suppress(WouldWait), without_waiting(read):
                     return route.handler(**kwargs)
         # a shared store can wait (a lock, the network): never in the event loop
-        if route.operation.method == "get":
+        if reads:
             return await asyncio.to_thread(route.handler, **kwargs)
         call = functools.partial(contextvars.copy_context().run, route.handler, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._writes, call)

@@ -11,6 +11,7 @@ from connexion.lifecycle import ConnexionRequest
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from starlette.types import Scope
 
+from jobagent_mock import readings
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.contract_violations import (
     canonical,
@@ -94,6 +95,8 @@ def check_parameter(where: str, param: dict[str, Any], value: str | None) -> Non
             raise InvalidInput(
                 declared_fejlkode(schema, "required"), f"{name} {why}", {name: [why]}
             )
+        if relaxed := param.get("x-relaxed-required"):  # the seed requires it, the mock not
+            readings.note(relaxed)
         return
     if is_valid_for(schema)(value):
         return

@@ -15,6 +15,8 @@ from jobagent_mock import fixtures, spec
 
 FUZZ_CLIENT = "star-jobnet"
 WRITES = ("POST", "PUT", "DELETE")
+# a read that takes an x-requestId claims it too (GetJobagent, RECONSTRUCTION.md D-57)
+CLAIMS_REQUEST_ID = (*WRITES, "GET")
 
 
 @st.composite
@@ -65,6 +67,6 @@ def install_auth(schema: Any, fetch_token: Any) -> None:
         def set(self, case: Any, data: str, ctx: Any) -> None:  # noqa: ARG002
             case.headers = case.headers or {}
             case.headers["Authorization"] = f"Bearer {data}"
-            if case.method.upper() in WRITES and "x-requestId" in case.headers:
+            if case.method.upper() in CLAIMS_REQUEST_ID and "x-requestId" in case.headers:
                 # replayed ids are 412 by design; the fuzzer must not trip over its own repeats
                 case.headers["x-requestId"] = str(uuid.uuid4())

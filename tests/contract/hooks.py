@@ -8,12 +8,12 @@ from typing import Any
 
 import schemathesis
 
-from tests.contract.fuzzing import WRITES, register_formats
+from tests.contract.fuzzing import CLAIMS_REQUEST_ID, register_formats
 
 register_formats()
 
 
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:  # noqa: ARG001
-    if case.method.upper() in WRITES and case.headers and "x-requestId" in case.headers:
+    if case.method.upper() in CLAIMS_REQUEST_ID and case.headers and "x-requestId" in case.headers:
         case.headers["x-requestId"] = str(uuid.uuid4())
