@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Final, Protocol, TypeVar
 
 from jobagent_mock import jsontext
+from jobagent_mock.batches import Batches
 from jobagent_mock.clock import Clock
 from jobagent_mock.drift import Departure
 from jobagent_mock.errors import Fejl, Unavailable
@@ -200,6 +201,11 @@ class Store(Protocol):
     reads_in_loop: bool
     # True when `read_ahead` reads a snapshot without blocking the loop (Redis, asynchronously)
     reads_ahead: bool
+    # what the store's client raises when the store cannot be reached
+    outages: tuple[type[BaseException], ...]
+    # the thread of this process that group-commits the store's writes, if it has one (SQLite):
+    # a job submitted runs in its next transaction, so the journal joins the business writes
+    batches: Batches[Callable[[], Any]] | None
 
     async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
         """The snapshot `snapshot(key, citizen)` would read, read in the event loop without
@@ -279,6 +285,7 @@ class SeededStore(ABC):
     shared = False
     reads_in_loop = False
     reads_ahead = False
+    batches: Batches[Callable[[], Any]] | None = None
     # what the store's client raises when the store cannot be reached: a 503 (reachable())
     outages: tuple[type[BaseException], ...] = ()
     # the store as health and a 503 name it (no password)

@@ -270,8 +270,9 @@ class FastLane:
                 read = {wanted: await store.read_ahead(*wanted)}
                 with contextlib.suppress(WouldWait), without_waiting(read):
                     return route.handler(**kwargs)
-        # a shared store can wait (a lock, the network): never in the event loop
-        if reads:
+        # a shared store can wait (a lock, the network): never in the event loop. A store that
+        # group-commits (SQLite) takes writes side by side: each waits for its batch in a thread
+        if reads or store.batches is not None:
             return await asyncio.to_thread(route.handler, **kwargs)
         call = functools.partial(contextvars.copy_context().run, route.handler, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._writes, call)

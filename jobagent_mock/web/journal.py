@@ -53,7 +53,9 @@ class JournalMiddleware:
             await self.app(scope, receive, send)
             return
         asked, answered = _Body(), _Body()
-        status, warning = 0, None
+        status, warning, journaled = 0, None, False
+        head: Message | None = None  # the answer's head, until its body goes
+        clock = watch_clock()
 
         async def receive_() -> Message:
             message = await receive()
@@ -62,32 +64,53 @@ class JournalMiddleware:
             return message
 
         async def send_(message: Message) -> None:
-            nonlocal status, warning
+            nonlocal status, warning, journaled, head
             if message["type"] == "http.response.start":
                 status = message["status"]
                 warning = Headers(raw=message.get("headers", [])).get(readings.HEADER)
-            elif message["type"] == "http.response.body":
+                head = message  # held: a head saying "no body" would be the whole answer
+                return
+            if message["type"] == "http.response.body":
                 answered.add(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # the answer's last part waits for its entry: whoever the client asks next
+                    # (another worker, a reset) finds the request journaled
+                    journaled = True
+                    await self._journal(scope, asked, (status, warning), answered, clock)
+            if head is not None:
+                await send(head)
+                head = None
             await send(message)
 
-        clock = watch_clock()
         try:
             await self.app(scope, receive_, send_)
         finally:
-            try:
-                answer = (status, warning)
-                sandbox, entry = self._entry(scope, asked.shown(), answer, answered.shown())
-                await self._record(sandbox, entry, clock.get(sandbox))
-            except Exception:  # the journal must never break an answer
-                log.exception("could not journal %s %s", scope["method"], scope["path"])
+            if head is not None:  # an answer begun and never finished (the app failed)
+                await send(head)
+            if not journaled:  # no complete answer (the app failed, or the client left)
+                await self._journal(scope, asked, (status, warning), answered, clock)
+
+    async def _journal(
+        self,
+        scope: Scope,
+        asked: _Body,
+        answer: tuple[int, str | None],
+        answered: _Body,
+        clock: dict[str, datetime],
+    ) -> None:
+        try:
+            sandbox, entry = self._entry(scope, asked.shown(), answer, answered.shown())
+            await self._record(sandbox, entry, clock.get(sandbox))
+        except Exception:  # the journal must never break an answer
+            log.exception("could not journal %s %s", scope["method"], scope["path"])
 
     async def _record(self, sandbox: str, entry: dict[str, Any], now: datetime | None) -> None:
         control = self.mock.control
         if not self.mock.store.shared:
             control.record(sandbox, entry, now)
-        # a shared store can wait: written by the journal writer's thread, behind the answer
-        elif not control.record_later(sandbox, entry, now):
-            await asyncio.to_thread(control.journal_written)  # a full backlog: wait, off the loop
+            return
+        # written by this process's next batch; shielded: a cancelled request still journals
+        await asyncio.shield(asyncio.wrap_future(control.record_soon(sandbox, entry, now)))
 
     @staticmethod
     def _entry(
