@@ -83,7 +83,7 @@ class Batches(Generic[Job]):
                 queued, self._queue = self._queue, []
             # a job whose caller gave up (a cancelled future) is not run; the rest cannot be
             # cancelled from here on
-            batch = [(job, future) for job, future in queued if future.set_running_or_notify_cancel()]
+            batch = [(job, f) for job, f in queued if f.set_running_or_notify_cancel()]
             try:
                 self._run(batch)
             except BaseException as exc:  # noqa: BLE001 (the writer outlives whatever a batch raises)

@@ -13,7 +13,7 @@ from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, NotFound
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.recorder import Recorder
 from jobagent_mock.stores import Sandbox, Store
-from jobagent_mock.stores.base import Outcome, StoreUnavailable
+from jobagent_mock.stores.base import Counted, Entry, Outcome, StoreUnavailable
 
 # a journal entry to write: sandbox, entry, the mock time the operation read (None: unread)
 Exchange = tuple[str, dict[str, Any], datetime | None]
@@ -56,7 +56,8 @@ class ControlPlane:
         return sum(row["count"] for row in counted) + self._recorder.dropped
 
     def _record_all(self, exchanges: list[Exchange], dropped: int = 0) -> None:
-        entries, outcomes = [], [(DROPS_SANDBOX, DROPPED, None)] * dropped
+        entries: list[Entry] = []
+        outcomes: list[Counted] = [(DROPS_SANDBOX, DROPPED, None)] * dropped
         for sandbox, entry, now in exchanges:
             if now is None:
                 with self._store.snapshot(sandbox) as state:

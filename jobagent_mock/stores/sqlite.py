@@ -169,7 +169,7 @@ class SqliteStore(SeededStore):
         self._since_trim: dict[str, int] = {}
         # One thread of this process writes whatever has queued as one transaction (a batch):
         # one flock, one BEGIN IMMEDIATE and one COMMIT for many writes, each in a savepoint.
-        self.batches: Batches[Job] = Batches(self._commit, "sqlite writer")
+        self.batches: Batches[Job] | None = Batches(self._commit, "sqlite writer")
         self._in_batch = threading.local()  # set on that thread while its transaction is open
         self._lock_file = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         with self._exclusive():
@@ -266,8 +266,8 @@ class SqliteStore(SeededStore):
         """`write`, answered through a future when its batch has committed: the sandbox as
         `work` left it is kept on success and on a refusal (Fejl), dropped on anything else. It
         runs in the caller's context (the journal's clock reading)."""
-        run_work = functools.partial(contextvars.copy_context().run, work)
-        return self.soon(functools.partial(self._write_here, key, run_work))
+        context = contextvars.copy_context()
+        return self.soon(lambda: self._write_here(key, lambda sandbox: context.run(work, sandbox)))
 
     def soon(self, job: Job) -> Future[Any]:
         """Run `job` in this process's next batch, in its open transaction: kept when it returns
@@ -275,6 +275,7 @@ class SqliteStore(SeededStore):
         calls it makes run in that transaction."""
         if self._writing():
             raise RuntimeError("a batch's job queued another: it would wait for itself")
+        assert self.batches is not None
         return self.batches.submit(job)
 
     def _wait(self, future: Future[Result]) -> Result:

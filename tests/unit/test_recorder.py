@@ -19,7 +19,7 @@ def test_every_item_is_written_once_in_order_and_its_future_answers_after() -> N
     written: list[int] = []
     gate = threading.Event()
 
-    def write(batch: list[int], dropped: int) -> None:
+    def write(batch: list[int], _dropped: int) -> None:
         gate.wait(10)
         written.extend(batch)
 
@@ -77,7 +77,7 @@ def test_an_outage_drops_the_rest_of_the_batch_and_the_count_reaches_the_store()
 
 
 def test_the_writer_outlives_any_exception_and_a_stopped_one_is_a_503() -> None:
-    def write(batch: list[str], dropped: int) -> None:
+    def write(batch: list[str], _dropped: int) -> None:
         if batch == ["boom"]:
             raise KeyboardInterrupt  # not even an Exception: the writer goes on
         written.extend(batch)
