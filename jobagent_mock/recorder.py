@@ -3,6 +3,7 @@ else this process queued; a failed batch retried entry by entry, and what still 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -36,6 +37,8 @@ class Recorder(Generic[Item]):
         self._lock = threading.Condition()
         self._added = self._settled = 0
         self._dropped = 0  # dropped by this process and not yet counted in the store
+        # items for the store's next batch: one job writes them all, in one savepoint
+        self._gathered: list[tuple[Item, Future[None]]] = []
 
     @property
     def dropped(self) -> int:
@@ -53,7 +56,7 @@ class Recorder(Generic[Item]):
                     lambda written: self._settle(settled, written)
                 )
             else:
-                self._in_store_batch(item, settled, retried=False)
+                self._gather(item, settled)
         except Exception:  # a stopped writer: the answer still leaves, and the entry is counted
             log.exception("could not queue a journal entry")
             self._drop(1)
@@ -102,22 +105,63 @@ class Recorder(Generic[Item]):
             self._drop(dropped)
             raise
 
-    def _in_store_batch(self, item: Item, settled: Future[None], retried: bool) -> None:
+    def _gather(self, item: Item, mine: Future[None]) -> None:
+        """Into the store's next batch, with the items gathered beside it: one job (and one
+        savepoint) writes them all; should it fail, each is written again alone."""
+        assert self._store_batches is not None
+        with self._lock:
+            self._gathered.append((item, mine))
+            if len(self._gathered) > 1:
+                return  # the job queued for the first of them takes this one too
+        taken: list[tuple[Item, Future[None]]] = []
+
+        def job() -> None:
+            self._written([each for each, _ in self._take(taken)])
+
+        try:
+            self._store_batches.submit(job).add_done_callback(
+                functools.partial(self._gathered_done, taken)
+            )
+        except Exception:
+            for _, settled in self._take(taken):
+                if settled is not mine:  # `add` counts its own
+                    self._drop(1)
+                    self._settle(settled)
+            raise
+
+    def _gathered_done(self, taken: list[tuple[Item, Future[None]]], written: Future[Any]) -> None:
+        failure = written.exception()
+        for item, settled in taken or self._take(taken):  # none taken: the job never ran
+            if failure is None:
+                self._settle(settled)
+            else:
+                self._alone(item, settled)
+
+    def _take(self, taken: list[tuple[Item, Future[None]]]) -> list[tuple[Item, Future[None]]]:
+        with self._lock:
+            taken.extend(self._gathered)
+            self._gathered = []
+        return taken
+
+    def _alone(self, item: Item, settled: Future[None]) -> None:
+        """An item whose batch failed, once more in a job (a savepoint) of its own; should that
+        fail too, dropped and counted."""
         assert self._store_batches is not None
 
         def done(written: Future[Any]) -> None:
-            failure = written.exception()
-            if failure is None:
+            if written.exception() is None:
                 self._settle(settled)
-            elif not retried and not isinstance(failure, WriterStopped):
-                # its savepoint or its batch failed: once more, alone in its savepoint
-                self._in_store_batch(item, settled, retried=True)
             else:
-                log.error("could not journal a request (%r): dropped, counted", failure)
+                log.error("could not journal a request (%r): dropped", written.exception())
                 self._drop(1)
                 self._settle(settled)
 
-        self._store_batches.submit(lambda: self._written([item])).add_done_callback(done)
+        try:
+            self._store_batches.submit(lambda: self._written([item])).add_done_callback(done)
+        except Exception as exc:  # noqa: BLE001 (a stopped writer: counted, and answered)
+            log.error("could not journal a request (%r): dropped", exc)
+            self._drop(1)
+            self._settle(settled)
 
     def _write_batch(self, batch: list[Queued[Item]]) -> None:
         """This recorder's thread: the batch in one write; failing that, each item alone."""

@@ -45,6 +45,7 @@ from jobagent_mock.stores.base import (
     WouldWait,
     outcome_row,
     waiting_forbidden,
+    written_ahead,
 )
 
 LOCK_TIMEOUT_SECONDS = 30
@@ -253,7 +254,13 @@ class SqliteStore(SeededStore):
 
     def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:
         if waiting_forbidden():
-            raise WouldWait(f"a write to {self.description} waits for its batch")
+            written = written_ahead()
+            if written is None:  # queued now; the caller awaits it, then calls again
+                queued = self.write_soon(key, work, ahead)
+                raise WouldWait(f"a write to {self.description} waits for its batch", None, queued)
+            with self.reachable():
+                result: Result = written.result()
+                return result
         with self.reachable():
             return self._wait(self.write_soon(key, work, ahead))
 
