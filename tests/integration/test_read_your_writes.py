@@ -7,29 +7,19 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.helpers import token_for
-from tests.servers import free_port, mock_server, redis_server, start_redis
+from tests.integration import test_shared_stores
+from tests.servers import free_port, mock_server, start_redis
 
 ORDINARY = "1507851234"
 ALTERNATIONS = 500
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
-def two_workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "redis":
-        with redis_server() as url, mock_server(url) as (base, _):
-            yield base
-    else:
-        with mock_server(f"sqlite:{tmp_path / 'mock.db'}") as (base, _):
-            yield base
+two_workers = test_shared_stores.two_workers  # the fixture: two workers on SQLite, on Redis
 
 
 def fresh_connections(base: str, token: str | None = None) -> httpx.Client:
