@@ -262,7 +262,7 @@ class SqliteStore(SeededStore):
                 result: Result = written.result()
                 return result
         with self.reachable():
-            return self._wait(self.write_soon(key, work, ahead))
+            return self.write_soon(key, work, ahead).result()
 
     def write_soon(
         self,
@@ -285,9 +285,6 @@ class SqliteStore(SeededStore):
         assert self.batches is not None
         return self.batches.submit(job)
 
-    def _wait(self, future: Future[Result]) -> Result:
-        return future.result()
-
     def _writing(self) -> bool:
         """True on the writer's thread while its batch's transaction is open."""
         return getattr(self._in_batch, "open", False)
@@ -297,7 +294,8 @@ class SqliteStore(SeededStore):
         if self._writing():
             return job()
         with self.reachable():
-            return self._wait(self.soon(job))
+            result: Result = self.soon(job).result()
+            return result
 
     def _write_here(self, key: str, work: Work[Result]) -> Result:
         sandbox = self._load(self._db(), key, seed=True)
