@@ -134,3 +134,19 @@ def test_in_a_store_batch_a_failed_job_is_retried_alone_then_counted() -> None:
     writer.flush()
     assert sorted(written) == ["good 1", "good 2"]
     assert writer.dropped + sum(counted) == 1  # counted here, or in the store by a later write
+
+
+def test_a_read_waiting_for_a_stopped_writer_is_a_503_not_a_hang() -> None:
+    gate = threading.Event()
+    writer: Recorder[str] = Recorder(lambda _batch, _dropped: gate.wait(10) and None)
+    writer.add("held")  # the writer holds it at the gate
+    dead = threading.Thread(target=lambda: None)
+    dead.start()
+    dead.join()
+    writer._batches._thread = dead  # noqa: SLF001 (a writer's death cannot be caused from outside)
+    try:
+        with pytest.raises(WriterStopped) as stopped:
+            writer.flush()
+        assert stopped.value.status == 503
+    finally:
+        gate.set()
