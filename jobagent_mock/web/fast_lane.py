@@ -292,8 +292,17 @@ class FastLane:
             return await asyncio.to_thread(route.handler, **kwargs)
         with contextlib.suppress(Exception):  # the handler's to answer, as the write raised
             await asyncio.wrap_future(queued)
-        with without_waiting(written=queued):
-            return route.handler(**kwargs)
+        try:
+            with without_waiting(written=queued):
+                return route.handler(**kwargs)
+        except WouldWait:
+            # Only after a write that kept nothing (it raised, and no refusal: a scenario to
+            # decide first) does the handler go on to what would wait (the scenario's step):
+            # then all of it again, in a thread
+            failure = queued.exception()
+            if failure is None or isinstance(failure, Fejl):
+                raise
+        return await asyncio.to_thread(route.handler, **kwargs)
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""
