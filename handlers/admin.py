@@ -21,7 +21,9 @@ ADMIN_SCOPE = "mock.admin"
 def get_health() -> Any:
     engine().store.check()  # a store that cannot be reached: 503, naming it
     upstream = engine().upstream
-    return json_body({"status": "ok", **({"upstream": upstream.health()} if upstream else {})})
+    dropped = engine().control.dropped_entries()
+    shown = {"upstream": upstream.health()} if upstream else {}
+    return json_body({"status": "ok", "journalDropped": dropped, **shown})
 
 
 def get_drift() -> Any:

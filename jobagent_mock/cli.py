@@ -478,8 +478,10 @@ def _serve(args: argparse.Namespace) -> int:
     print(_banner(f"http://{args.host}:{args.port}", args), flush=True)  # noqa: T201
     if args.workers == 1:
         from jobagent_mock.web.connections import options_from_environment
+        from jobagent_mock.web.workers import exit_on_sigterm
 
         options = options_from_environment()
+        exit_on_sigterm()  # the journal's last entries written before the process ends
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
         return 0
     return _serve_workers(args)

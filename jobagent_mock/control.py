@@ -3,6 +3,7 @@ sandbox."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,15 +13,23 @@ from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, NotFound
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.recorder import Recorder
 from jobagent_mock.stores import Sandbox, Store
+from jobagent_mock.stores.base import Counted, Entry, Outcome, StoreUnavailable
 
 # a journal entry to write: sandbox, entry, the mock time the operation read (None: unread)
 Exchange = tuple[str, dict[str, Any], datetime | None]
+# Where the count of journal entries a process could not write is kept, as an outcome counted
+# in a sandbox no client can name (their keys hold no ':'): every worker's drops, in the store
+# every worker reads, cleared only by a reset of every sandbox.
+DROPS_SANDBOX = "mock:journal"
+DROPPED: Outcome = ("journal entry dropped", 0, 0)
 
 
 class ControlPlane:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._recorder: Recorder[Exchange] = Recorder(self._record_all)
+        self._recorder: Recorder[Exchange] = Recorder(
+            self._record_all, (StoreUnavailable, *store.outages), store.batches
+        )
 
     def reset(self, sandbox: str | None) -> None:
         """One sandbox back to the fixtures, or every sandbox when None."""
@@ -32,20 +41,23 @@ class ControlPlane:
         read here."""
         self._record_all([(sandbox, entry, now)])
 
-    def record_later(
+    def record_soon(
         self, sandbox: str, entry: dict[str, Any], now: datetime | None = None
-    ) -> bool:
-        """As `record`, by this process's journal writer, with the entries queued beside it;
-        this process's reads of the journal wait for it. False when the backlog is full: the
-        caller then waits for `journal_written`."""
+    ) -> Future[None]:
+        """As `record`, in this process's next batch of writes (a shared store's); the future
+        is answered once the entry is written or, retried alone and failed again, counted as
+        dropped (`dropped_entries`). It never fails."""
         return self._recorder.add((sandbox, entry, now))
 
-    def journal_written(self) -> None:
-        """Wait until every entry queued by `record_later` is written."""
-        self._recorder.flush()
+    def dropped_entries(self) -> int:
+        """Journal entries the mock could not write: every worker's counted in the store, and
+        this process's not yet counted there."""
+        counted = self._store.outcomes(DROPS_SANDBOX)
+        return sum(row["count"] for row in counted) + self._recorder.dropped
 
-    def _record_all(self, exchanges: list[Exchange]) -> None:
-        entries, outcomes = [], []
+    def _record_all(self, exchanges: list[Exchange], dropped: int = 0) -> None:
+        entries: list[Entry] = []
+        outcomes: list[Counted] = [(DROPS_SANDBOX, DROPPED, None)] * dropped
         for sandbox, entry, now in exchanges:
             if now is None:
                 with self._store.snapshot(sandbox) as state:

@@ -9,6 +9,7 @@ import functools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import Any, Final, Protocol, TypeVar
 
 from jobagent_mock import jsontext
+from jobagent_mock.batches import Batches
 from jobagent_mock.clock import Clock
 from jobagent_mock.drift import Departure
 from jobagent_mock.errors import Fejl, Unavailable
@@ -60,11 +62,20 @@ Work = Callable[["Sandbox"], Result]
 class WouldWait(Exception):
     """A store call made where nothing may wait (the event loop, `without_waiting`) would have
     waited for another process: nothing was done, make the call again in a thread, or read
-    `snapshot` (key, citizen) ahead (`Store.read_ahead`) and make it again in the loop."""
+    `snapshot` (key, citizen) ahead (`Store.read_ahead`) and make it again in the loop; or the
+    write was queued (`queued`), to be awaited before the call is made again."""
 
-    def __init__(self, why: str, snapshot: tuple[str, Rows] | None = None) -> None:
+    def __init__(
+        self,
+        why: str,
+        snapshot: tuple[str, Rows] | None = None,
+        queued: Future[Any] | None = None,
+    ) -> None:
         super().__init__(why)
         self.snapshot = snapshot
+        # a write the store queued instead (SQLite's group commit): await it, then make the
+        # call again under `without_waiting(written=queued)`, where the write answers from it
+        self.queued = queued
 
 
 # set where nothing may wait: the snapshots read ahead for it, by (key, citizen)
@@ -73,15 +84,29 @@ _WAITING_FORBIDDEN: ContextVar[dict[tuple[str, Rows], Sandbox] | None] = Context
 )
 
 
+# set with it: a write queued ahead for this call (WouldWait.queued), done
+_WRITTEN_AHEAD: ContextVar[Future[Any] | None] = ContextVar("store_written_ahead", default=None)
+
+
 @contextmanager
-def without_waiting(read: dict[tuple[str, Rows], Sandbox] | None = None) -> Iterator[None]:
+def without_waiting(
+    read: dict[tuple[str, Rows], Sandbox] | None = None, written: Future[Any] | None = None
+) -> Iterator[None]:
     """Store calls in here raise WouldWait where they would wait (a lock, the network); a
-    snapshot `read` ahead by (key, citizen) is answered from it."""
+    snapshot `read` ahead by (key, citizen) is answered from it, a write from the one
+    `written` ahead."""
     token = _WAITING_FORBIDDEN.set(read or {})
+    written_token = _WRITTEN_AHEAD.set(written)
     try:
         yield
     finally:
+        _WRITTEN_AHEAD.reset(written_token)
         _WAITING_FORBIDDEN.reset(token)
+
+
+def written_ahead() -> Future[Any] | None:
+    """The write queued ahead for this context (`without_waiting(written=...)`), if any."""
+    return _WRITTEN_AHEAD.get()
 
 
 def waiting_forbidden() -> bool:
@@ -200,6 +225,11 @@ class Store(Protocol):
     reads_in_loop: bool
     # True when `read_ahead` reads a snapshot without blocking the loop (Redis, asynchronously)
     reads_ahead: bool
+    # what the store's client raises when the store cannot be reached
+    outages: tuple[type[BaseException], ...]
+    # the thread of this process that group-commits the store's writes, if it has one (SQLite):
+    # a job submitted runs in its next transaction, so the journal joins the business writes
+    batches: Batches[Callable[[], Any]] | None
 
     async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
         """The snapshot `snapshot(key, citizen)` would read, read in the event loop without
@@ -279,6 +309,7 @@ class SeededStore(ABC):
     shared = False
     reads_in_loop = False
     reads_ahead = False
+    batches: Batches[Callable[[], Any]] | None = None
     # what the store's client raises when the store cannot be reached: a 503 (reachable())
     outages: tuple[type[BaseException], ...] = ()
     # the store as health and a 503 name it (no password)

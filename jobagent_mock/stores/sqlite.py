@@ -1,4 +1,5 @@
-"""The SQLite store, for several workers on one machine: WAL, writers queued on flock.
+"""The SQLite store, for several workers on one machine: WAL, a process's writes group-committed
+by one thread of its own, processes queued on flock.
 
 A sandbox's small parts are one JSON value (codec.py); the parts that grow with use are rows:
 job agents (JSON, one per agent), request ids and the journal, so a write costs the same however
@@ -7,21 +8,26 @@ full a sandbox is.
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
+import functools
 import itertools
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jobagent_mock import jsontext
+from jobagent_mock.batches import Batches, Queued
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.drift import Departure, drift_row
+from jobagent_mock.errors import Fejl
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
@@ -31,12 +37,15 @@ from jobagent_mock.stores.base import (
     Counted,
     Entry,
     Outcome,
+    Result,
     Rows,
     Sandbox,
     SeededStore,
+    Work,
     WouldWait,
     outcome_row,
     waiting_forbidden,
+    written_ahead,
 )
 
 LOCK_TIMEOUT_SECONDS = 30
@@ -46,6 +55,7 @@ JOURNAL_TRIM_EVERY = 64
 # a sandbox's request ids are cut back to the newest `keep` about this often (per claim)
 REQUEST_ID_TRIM_EVERY = 64
 _CLAIMS = itertools.count(1)  # this process's claims, for the cut
+Job = Callable[[], Any]
 
 
 class SqliteSandbox(Sandbox):
@@ -158,6 +168,10 @@ class SqliteStore(SeededStore):
         # where the kernel wakes the next writer at once (and frees a killed writer's flock).
         self._writer = threading.Lock()
         self._since_trim: dict[str, int] = {}
+        # One thread of this process writes whatever has queued as one transaction (a batch):
+        # one flock, one BEGIN IMMEDIATE and one COMMIT for many writes, each in a savepoint.
+        self.batches: Batches[Job] | None = Batches(self._commit, "sqlite writer")
+        self._in_batch = threading.local()  # set on that thread while its transaction is open
         self._lock_file = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         with self._exclusive():
             db = self._db()
@@ -224,16 +238,106 @@ class SqliteStore(SeededStore):
                     db.execute("ROLLBACK")
 
     def _keep(self, key: str, sandbox: Sandbox) -> None:
+        self._save_core(key, sandbox)
+        self._db().execute("COMMIT")
+
+    def _save_core(self, key: str, sandbox: Sandbox) -> None:
         assert isinstance(sandbox, SqliteSandbox)
         state = codec.encode(sandbox)
         if state != sandbox.stored:
             self._db().execute(
                 "INSERT OR REPLACE INTO core (sandbox, state) VALUES (?, ?)", (key, state)
             )
-        self._db().execute("COMMIT")
 
     def _drop(self, key: str) -> None:  # noqa: ARG002 (one connection a thread: no key needed)
         self._db().execute("ROLLBACK")
+
+    def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:
+        if waiting_forbidden():
+            written = written_ahead()
+            if written is None:  # queued now; the caller awaits it, then calls again
+                queued = self.write_soon(key, work, ahead)
+                raise WouldWait(f"a write to {self.description} waits for its batch", None, queued)
+            with self.reachable():
+                result: Result = written.result()
+                return result
+        with self.reachable():
+            return self.write_soon(key, work, ahead).result()
+
+    def write_soon(
+        self,
+        key: str,
+        work: Work[Result],
+        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+    ) -> Future[Result]:
+        """`write`, answered through a future when its batch has committed: the sandbox as
+        `work` left it is kept on success and on a refusal (Fejl), dropped on anything else. It
+        runs in the caller's context (the journal's clock reading)."""
+        context = contextvars.copy_context()
+        return self.soon(lambda: self._write_here(key, lambda sandbox: context.run(work, sandbox)))
+
+    def soon(self, job: Job) -> Future[Any]:
+        """Run `job` in this process's next batch, in its open transaction: kept when it returns
+        or raises a Fejl, rolled back alone (its savepoint) when it raises anything else. Store
+        calls it makes run in that transaction."""
+        if self._writing():
+            raise RuntimeError("a batch's job queued another: it would wait for itself")
+        assert self.batches is not None
+        return self.batches.submit(job)
+
+    def _writing(self) -> bool:
+        """True on the writer's thread while its batch's transaction is open."""
+        return getattr(self._in_batch, "open", False)
+
+    def _here_or_soon(self, job: Callable[[], Result]) -> Result:
+        """`job` in the open batch when called from one, else in the next batch, waited for."""
+        if self._writing():
+            return job()
+        with self.reachable():
+            result: Result = self.soon(job).result()
+            return result
+
+    def _write_here(self, key: str, work: Work[Result]) -> Result:
+        sandbox = self._load(self._db(), key, seed=True)
+        try:
+            result = work(sandbox)
+        except Fejl:
+            self._save_core(key, sandbox)  # a refusal keeps what it claimed (an x-requestId)
+            raise
+        self._save_core(key, sandbox)
+        return result
+
+    def _commit(self, batch: list[Queued[Job]]) -> None:
+        """The writer's thread: the batch as one transaction, each job in a savepoint; each
+        future answered once it committed (or failed with the commit)."""
+        answers: list[tuple[Future[Any], Any, BaseException | None]] = []
+        with self._exclusive():
+            db = self._db()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                self._in_batch.open = True
+                for job, future in batch:
+                    db.execute("SAVEPOINT job")
+                    try:
+                        answers.append((future, job(), None))
+                    except Fejl as refusal:
+                        answers.append((future, None, refusal))
+                    except Exception as exc:  # noqa: BLE001 (answered to its caller)
+                        db.execute("ROLLBACK TO job")
+                        answers.append((future, None, exc))
+                    db.execute("RELEASE job")
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise  # every future of the batch fails with it (batches.py)
+            finally:
+                self._in_batch.open = False
+        for future, result, failure in answers:
+            if failure is None:
+                future.set_result(result)
+            else:
+                future.set_exception(failure)
 
     def _ping(self) -> None:
         self._db().execute("SELECT 1 FROM core LIMIT 1").fetchall()
@@ -244,6 +348,9 @@ class SqliteStore(SeededStore):
         key: str = DEFAULT_SANDBOX,
         citizen: Rows = None,  # noqa: ARG002 (rows are read lazily, in the same transaction)
     ) -> Iterator[Sandbox]:
+        if self._writing():  # a batch's job reads in the batch's transaction
+            yield self._load(self._db(), key, seed=False)
+            return
         # one read transaction: every row the reader asks for is of the same moment (WAL)
         with self.reachable(), self._unless_busy():
             db = self._reader() if waiting_forbidden() else self._db()
@@ -254,43 +361,35 @@ class SqliteStore(SeededStore):
                 db.execute("COMMIT")
 
     def reset(self, key: str | None = None) -> None:
-        with self.reachable():
-            self._reset(key)
+        # in the writer's order: what this process queued before the reset is written before it
+        self._here_or_soon(functools.partial(self._reset, key))
 
     def _reset(self, key: str | None) -> None:
-        db = self._db()
         where, args = ("", ()) if key is None else (" WHERE sandbox = ?", (key,))
-        with self._exclusive():
-            db.execute("BEGIN IMMEDIATE")
-            for table in self.TABLES:
-                db.execute(f"DELETE FROM {table}{where}", args)  # noqa: S608 (our own tables)
-            db.execute("COMMIT")
+        for table in self.TABLES:
+            self._db().execute(f"DELETE FROM {table}{where}", args)  # noqa: S608 (our own tables)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         self.record_all([(key, entry)], [])
 
     def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
-        # one lock and one commit for the lot: each costs as much as several rows
-        with self.reachable(), self._exclusive():
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany(
-                    "INSERT INTO journal (sandbox, entry) VALUES (?, ?)",
-                    [(key, jsontext.dumps(entry)) for key, entry in entries],
-                )
-                for key in {key for key, _ in entries}:
-                    self._trim_journal(db, key, sum(k == key for k, _ in entries))
-                db.executemany(
-                    "INSERT INTO outcome VALUES (?, ?, ?, ?, 1, ?) "
-                    "ON CONFLICT (sandbox, operation, status, fejlkode) DO UPDATE SET "
-                    "count = count + 1, last_request_id = coalesce(?, last_request_id)",
-                    [(key, *outcome, rid, rid) for key, outcome, rid in outcomes],
-                )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        # in the writer's batch: one lock and one commit with the writes queued beside it
+        self._here_or_soon(functools.partial(self._record_here, entries, outcomes))
+
+    def _record_here(self, entries: list[Entry], outcomes: list[Counted]) -> None:
+        db = self._db()
+        db.executemany(
+            "INSERT INTO journal (sandbox, entry) VALUES (?, ?)",
+            [(key, jsontext.dumps(entry)) for key, entry in entries],
+        )
+        for key in {key for key, _ in entries}:
+            self._trim_journal(db, key, sum(k == key for k, _ in entries))
+        db.executemany(
+            "INSERT INTO outcome VALUES (?, ?, ?, ?, 1, ?) "
+            "ON CONFLICT (sandbox, operation, status, fejlkode) DO UPDATE SET "
+            "count = count + 1, last_request_id = coalesce(?, last_request_id)",
+            [(key, *outcome, rid, rid) for key, outcome, rid in outcomes],
+        )
 
     def _trim_journal(self, db: sqlite3.Connection, key: str, added: int) -> None:
         self._since_trim[key] = self._since_trim.get(key, 0) + added
@@ -315,8 +414,9 @@ class SqliteStore(SeededStore):
         return [json.loads(entry) for (entry,) in rows]
 
     def clear_journal(self, key: str) -> None:
-        with self.reachable(), self._exclusive():
-            self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
+        self._here_or_soon(
+            lambda: self._db().execute("DELETE FROM journal WHERE sandbox = ?", (key,))
+        )
 
     def count_outcome(self, key: str, outcome: Outcome, request_id: str | None) -> None:
         self.record_all([], [(key, outcome, request_id)])

@@ -270,11 +270,39 @@ class FastLane:
                 read = {wanted: await store.read_ahead(*wanted)}
                 with contextlib.suppress(WouldWait), without_waiting(read):
                     return route.handler(**kwargs)
+        if store.batches is not None and not reads:  # a write (a GET claiming an x-requestId too)
+            return await self._group_committed(route, kwargs)
         # a shared store can wait (a lock, the network): never in the event loop
         if reads:
             return await asyncio.to_thread(route.handler, **kwargs)
         call = functools.partial(contextvars.copy_context().run, route.handler, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._writes, call)
+
+    @staticmethod
+    async def _group_committed(route: Route, kwargs: dict[str, Any]) -> Any:
+        """A write to a store that group-commits (SQLite): the store queues the write the
+        handler makes and says so; awaited here, the handler is called again, answered from it.
+        No thread hop: the write's work runs in the store's writer, the rest in the loop."""
+        try:
+            with without_waiting():
+                return route.handler(**kwargs)
+        except WouldWait as would:
+            queued = would.queued
+        if queued is None:  # it would wait for something else (a busy read): in a thread
+            return await asyncio.to_thread(route.handler, **kwargs)
+        with contextlib.suppress(Exception):  # the handler's to answer, as the write raised
+            await asyncio.wrap_future(queued)
+        try:
+            with without_waiting(written=queued):
+                return route.handler(**kwargs)
+        except WouldWait:
+            # Only after a write that kept nothing (it raised, and no refusal: a scenario to
+            # decide first) does the handler go on to what would wait (the scenario's step):
+            # then all of it again, in a thread
+            failure = queued.exception()
+            if failure is None or isinstance(failure, Fejl):
+                raise
+        return await asyncio.to_thread(route.handler, **kwargs)
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""

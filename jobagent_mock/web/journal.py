@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,47 @@ class _Body:
         return redacted_capped(text, KEPT_BODY_BYTES, self.length)
 
 
+class _Exchange:
+    """One request as the journal follows it: what was asked and answered, and the answer's
+    head, held until its last part: that part waits for the entry."""
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive, self._send = receive, send
+        self.asked, self.answered = _Body(), _Body()
+        self.status: int = 0
+        self.warning: str | None = None
+        self.head: Message | None = None  # the answer's head, until its body goes
+        self.journaled = False
+        self.journal: Callable[[], Awaitable[None]] | None = None
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.asked.add(message.get("body", b""))
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.warning = Headers(raw=message.get("headers", [])).get(readings.HEADER)
+            self.head = message  # held: a head saying "no body" would be the whole answer
+            return
+        if message["type"] == "http.response.body":
+            self.answered.add(message.get("body", b""))
+            if not message.get("more_body", False) and self.journal is not None:
+                # the answer's last part waits for its entry: whoever the client asks next
+                # (another worker, a reset) finds the request journaled
+                self.journaled = True
+                await self.journal()
+        await self.release_head()
+        await self._send(message)
+
+    async def release_head(self) -> None:
+        if self.head is not None:
+            head, self.head = self.head, None
+            await self._send(head)
+
+
 class JournalMiddleware:
     def __init__(self, app: ASGIApp, mock: Mock) -> None:
         self.app, self.mock = app, mock
@@ -52,42 +94,32 @@ class JournalMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(BUSINESS_PREFIX):
             await self.app(scope, receive, send)
             return
-        asked, answered = _Body(), _Body()
-        status, warning = 0, None
-
-        async def receive_() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                asked.add(message.get("body", b""))
-            return message
-
-        async def send_(message: Message) -> None:
-            nonlocal status, warning
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                warning = Headers(raw=message.get("headers", [])).get(readings.HEADER)
-            elif message["type"] == "http.response.body":
-                answered.add(message.get("body", b""))
-            await send(message)
-
+        exchange = _Exchange(receive, send)
         clock = watch_clock()
+        exchange.journal = lambda: self._journal(scope, exchange, clock)
         try:
-            await self.app(scope, receive_, send_)
+            await self.app(scope, exchange.receive, exchange.send)
         finally:
-            try:
-                answer = (status, warning)
-                sandbox, entry = self._entry(scope, asked.shown(), answer, answered.shown())
-                await self._record(sandbox, entry, clock.get(sandbox))
-            except Exception:  # the journal must never break an answer
-                log.exception("could not journal %s %s", scope["method"], scope["path"])
+            await exchange.release_head()  # an answer begun and never finished (the app failed)
+            if not exchange.journaled:  # no complete answer (the app failed, the client left)
+                await self._journal(scope, exchange, clock)
+
+    async def _journal(self, scope: Scope, exchange: _Exchange, clock: dict[str, datetime]) -> None:
+        try:
+            answer = (exchange.status, exchange.warning)
+            asked, answered = exchange.asked.shown(), exchange.answered.shown()
+            sandbox, entry = self._entry(scope, asked, answer, answered)
+            await self._record(sandbox, entry, clock.get(sandbox))
+        except Exception:  # the journal must never break an answer
+            log.exception("could not journal %s %s", scope["method"], scope["path"])
 
     async def _record(self, sandbox: str, entry: dict[str, Any], now: datetime | None) -> None:
         control = self.mock.control
         if not self.mock.store.shared:
             control.record(sandbox, entry, now)
-        # a shared store can wait: written by the journal writer's thread, behind the answer
-        elif not control.record_later(sandbox, entry, now):
-            await asyncio.to_thread(control.journal_written)  # a full backlog: wait, off the loop
+            return
+        # written by this process's next batch; shielded: a cancelled request still journals
+        await asyncio.shield(asyncio.wrap_future(control.record_soon(sandbox, entry, now)))
 
     @staticmethod
     def _entry(

@@ -103,7 +103,15 @@ def _worker(listener: socket.socket) -> None:
         backlog=BACKLOG,
         **options_from_environment(),
     )
+    exit_on_sigterm()
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def exit_on_sigterm() -> None:
+    """uvicorn stops gracefully on SIGTERM, then raises it again, which by default ends the
+    process before its exit handlers run (the journal writer's last flush): a handler that
+    exits instead lets them run. uvicorn puts its own in place while it serves."""
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -164,7 +164,7 @@ def test_personas_and_health_need_no_token(client: ContractClient) -> None:
     }
     assert dead in personas
     assert all(p["descriptionEn"] for p in personas)  # every persona in Danish and English
-    assert client.http.get("/__admin/health").json() == {"status": "ok"}
+    assert client.http.get("/__admin/health").json() == {"status": "ok", "journalDropped": 0}
 
 
 def test_swagger_ui_authorize_flow_token_request(client: ContractClient) -> None:
