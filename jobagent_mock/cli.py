@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 import yaml
 
 from jobagent_mock.auth import SigningKeyError
-from jobagent_mock.environment import ENVIRONMENT, setting, switched_on
+from jobagent_mock.environment import ENVIRONMENT, SettingError, setting, switched_on
 from jobagent_mock.fixtures import FixtureError
 
 # the mock that `serve` would start here, on $JOBAGENT_MOCK_PORT too
@@ -35,12 +35,29 @@ class StartupError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)  # a switch's variable is read as the parser is made
         return int(args.run(args))
-    except (FixtureError, SigningKeyError, StartupError) as exc:
+    except (FixtureError, SigningKeyError, StartupError, SettingError) as exc:
         print(f"jobagent-mock: {exc}", file=sys.stderr)  # noqa: T201
         return 2
+    except BrokenPipeError:  # `jobagent-mock … | head`: the reader had enough
+        _quiet_stdout()
+        return EXIT_CLOSED_PIPE
+    except OSError as exc:  # a file to write or read that is not there: one line, no traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"jobagent-mock: {exc.strerror or exc}{where}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+# what a shell reports for a program that a closed pipe stopped (128 + SIGPIPE)
+EXIT_CLOSED_PIPE = 141
+
+
+def _quiet_stdout() -> None:
+    """stdout pointed at /dev/null, so that Python's flush at exit raises no second error."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,7 +164,13 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         serve.add_argument(*flags, dest=name, help=f"{help} [${variable}]", **kwargs)
 
     option("--host", name="host", default="127.0.0.1", help="address to listen on")
-    option("--port", name="port", default="8080", type=_whole_number(1, 65535), help="TCP port")
+    option(
+        "--port",
+        name="port",
+        default="8080",
+        type=_whole_number(0, 65535),
+        help="TCP port; 0 picks a free one, printed in the banner",
+    )
     option("--fixtures", name="fixtures_dir", metavar="DIR", type=Path, help=FIXTURES_HELP)
     option(
         "--closed-world",
@@ -445,7 +468,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise StartupError(
             "several workers need a shared store: --store sqlite:PATH or --store redis://HOST:PORT"
         )
-    _require_free_port(args.host, args.port)
+    args.port = _require_free_port(args.host, args.port)
     settings = {
         "fixtures_dir": str(args.fixtures_dir) if args.fixtures_dir else None,
         "closed_world": "1" if args.closed_world else "0",
@@ -474,7 +497,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (FixtureError, SigningKeyError):
         raise
     except Exception as exc:  # a contract connexion cannot load, a store it cannot open
-        raise StartupError(f"cannot start: {type(exc).__name__}: {exc}") from exc
+        raise StartupError(f"cannot start: {exc or type(exc).__name__}") from exc
     print(_banner(f"http://{args.host}:{args.port}", args), flush=True)  # noqa: T201
     if args.workers == 1:
         from jobagent_mock.web.connections import options_from_environment
@@ -520,13 +543,15 @@ def _preflight(fixtures_dir: Path | None, signing_key: str | None, store: str) -
     open_store(store, loaded.jobagents)
 
 
-def _require_free_port(host: str, port: int) -> None:
+def _require_free_port(host: str, port: int) -> int:
+    """The port to serve on: `port` if it is free, a free one the system picks for 0."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
             raise StartupError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+        return int(probe.getsockname()[1])
 
 
 def _banner(base: str, args: argparse.Namespace) -> str:

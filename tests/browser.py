@@ -35,7 +35,9 @@ def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
         if os.environ.get("CI"):
-            pytest.fail("CI must have Chromium (Debian's chromium package; `make test` installs it)")
+            pytest.fail(
+                "CI must have Chromium (Debian's chromium package; `make test` installs it)"
+            )
         pytest.skip("no Chromium here (apt-get install chromium)")
     return found
 
