@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from jobagent_mock.auth import TokenError
-from jobagent_mock.web.context import authority, basic_credentials
+from jobagent_mock.auth import TokenError, discovery
+from jobagent_mock.web.context import authority, base_url, basic_credentials
 
 Response = tuple[Any, ...]
 
@@ -19,3 +19,7 @@ def issue_token(body: dict[str, Any]) -> Response:
         )
         return answer, refused.status, headers
     return token, 200, {"Cache-Control": "no-store"}
+
+
+def get_openid_configuration() -> Response:
+    return discovery(base_url()), 200, {"Cache-Control": "max-age=300"}

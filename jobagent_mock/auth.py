@@ -10,6 +10,8 @@ from typing import Any
 
 import jwt
 
+from jobagent_mock import spec
+
 ISSUER = "jobagent-mock"
 ALGORITHM = "HS256"
 TOKEN_LIFETIME_SECONDS = 3600
@@ -141,3 +143,26 @@ class Authority:
         if not all(isinstance(claims.get(name), kind) for name, kind in READ_CLAIMS.items()):
             return None
         return claims if claims["sub"] in self._clients else None
+
+
+def discovery(base_url: str) -> dict[str, Any]:
+    """The OAuth2 discovery document of the mock at `base_url` (token.yaml's
+    GetOpenidConfiguration): its token endpoint, and every scope the contracts name."""
+    token = spec.raw(spec.TOKEN)
+    connect = str(token["servers"][0]["url"]).rstrip("/")
+    endpoint = next(path for path, item in token["paths"].items() if "post" in item)
+    scopes = [
+        scope
+        for contract in spec.CONTRACTS
+        for scheme in spec.raw(contract).get("components", {}).get("securitySchemes", {}).values()
+        for flow in scheme.get("flows", {}).values()
+        for scope in flow.get("scopes", {})
+    ]
+    return {
+        "issuer": base_url,
+        "token_endpoint": base_url + connect + endpoint,
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": list(dict.fromkeys(scopes)),
+        "response_types_supported": ["token"],
+    }

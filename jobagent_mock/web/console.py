@@ -1,6 +1,6 @@
 """Serves the console's flavour of the business contract (console.py) to Swagger UI at /ui/, and
 the contract itself at /openapi.yaml, byte for byte as published, and at /openapi.json, the same
-tree as JSON ($refs and servers kept)."""
+tree as JSON ($refs and servers kept); OAuth2 discovery at the root is token.yaml's."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ PUBLISHED = "/openapi.yaml"
 # connexion would serve its own dereferenced copy here, which generators make hundreds of
 # duplicate models from
 PUBLISHED_JSON = "/openapi.json"
+# where OAuth2 clients look for discovery (issuer + /.well-known/…): token.yaml's document
+DISCOVERY = "/connect/.well-known/openid-configuration"
+DISCOVERY_ALIASES = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
 # what Swagger UI's page loads (relative to /ui/) in place of /openapi.json
 SPEC_URL = "console.json"
 
@@ -39,6 +42,10 @@ class ConsoleMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
+            return
+        if scope["path"] in DISCOVERY_ALIASES:
+            moved = {**scope, "path": DISCOVERY, "raw_path": DISCOVERY.encode()}
+            await self.app(moved, receive, send)
             return
         if scope["path"] == PUBLISHED:  # connexion would dump it again, keys sorted
             published = Response(spec.source(spec.BUSINESS), media_type="text/yaml")

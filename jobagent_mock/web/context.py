@@ -175,6 +175,13 @@ def caller() -> Caller:
     return current().caller()
 
 
+def base_url() -> str:
+    """The mock's address as the caller reached it (a proxy's X-Forwarded-Proto kept)."""
+    headers = current().headers
+    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip() or "http"
+    return f"{scheme}://{headers.get('host', 'localhost')}"
+
+
 def basic_credentials() -> tuple[str, str] | None:
     """Client id and secret from an HTTP Basic Authorization header, if one was sent."""
     kind, _, value = current().headers.get("Authorization", "").partition(" ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
@@ -31,6 +32,8 @@ def problem(
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> ConnexionResponse:
+    if request.url.path in token_endpoints() and status < 500:
+        return oauth2_error(status, detail or title or HTTPStatus(status).phrase, headers)
     fejltekst = spec.fejlkode_catalogue()[fejlkode][0] if fejlkode else None
     body: dict[str, Any] = {
         "type": f"urn:star:fejlkode:{fejlkode}" if fejlkode else "about:blank",
@@ -49,6 +52,29 @@ def problem(
         content_type=PROBLEM_JSON,
         body=jsontext.dumps(body),
         headers=headers or {},
+    )
+
+
+@cache
+def token_endpoints() -> frozenset[str]:
+    """The token endpoint's paths (token.yaml's, under its server's base path)."""
+    document = spec.raw(spec.TOKEN)
+    base = str(document["servers"][0]["url"]).rstrip("/")
+    return frozenset(base + path for path, item in document["paths"].items() if "post" in item)
+
+
+def oauth2_error(
+    status: int, description: str, headers: dict[str, str] | None = None
+) -> ConnexionResponse:
+    """A refusal at the token endpoint as OAuth2 says it (RFC 6749 section 5.2), which client
+    libraries read, never a Problem: a malformed request (a body of the wrong type or
+    shape included) is 400 invalid_request; a wrong method keeps its 405 and Allow."""
+    return ConnexionResponse(
+        status_code=405 if status == 405 else 400,
+        mimetype="application/json",
+        content_type="application/json",
+        body=jsontext.dumps({"error": "invalid_request", "error_description": description}),
+        headers={**(headers or {}), "Cache-Control": "no-store"},
     )
 
 
