@@ -11,7 +11,9 @@ Response = tuple[Any, ...]
 def issue_token(body: dict[str, Any]) -> Response:
     client_id, secret = basic_credentials() or (body.get("client_id"), body.get("client_secret"))
     try:
-        token = authority().issue(body["grant_type"], client_id, secret, body.get("scope"))
+        token = authority().issue(
+            body["grant_type"], client_id, secret, body.get("scope"), body.get("audience")
+        )
     except TokenError as refused:
         answer = {"error": refused.error, "error_description": refused.description}
         headers = (

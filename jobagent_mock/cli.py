@@ -127,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
     token.add_argument("--scope", help="space-separated scopes (default: all of the client's)")
     token.add_argument(
+        "--audience",
+        help="the API the token is for (default: the mock's own); another is refused with 401, "
+        "which coverage counts for the client",
+    )
+    token.add_argument(
         "--wait",
         type=_whole_number(0),
         default=0,
@@ -327,19 +332,32 @@ def _add_coverage_command(commands: Any) -> None:
 
     cover = commands.add_parser(
         "coverage",
-        help="which documented statuses and fejlkoder a sandbox's requests received; "
-        "exit 1 under --fail-under",
+        help="which documented statuses and fejlkoder a suite's sandboxes received; "
+        "exit 1 under --fail-under, 2 for a sandbox that received nothing",
     )
     cover.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
-    cover.add_argument("--client", default="star-jobnet", help="the client_id your suite used")
+    cover.add_argument(
+        "--client",
+        action="append",
+        help="a client_id your suite used; repeat it for several, merged into one report "
+        "(default: star-jobnet)",
+    )
     cover.add_argument("--sandbox", help="the x-mock-sandbox your suite sent, if any")
+    cover.add_argument(
+        "--suite",
+        type=Path,
+        metavar="FILE",
+        help="a YAML or JSON list of the suite's sandboxes, each {client: ID, sandbox: NAME}, "
+        "merged into one report (instead of --client and --sandbox)",
+    )
     cover.add_argument("--format", choices=FORMATS, default="md", help="default: md")
     cover.add_argument("--output", type=Path, help="write the report here (default: stdout)")
     cover.add_argument(
         "--fail-under",
-        type=float,
+        type=_percent,
         metavar="PERCENT",
-        help="exit 1, listing what is missing, when fewer documented outcomes were exercised",
+        help="exit 1, listing what is missing, when fewer documented outcomes (0 to 100) were "
+        "exercised",
     )
     cover.add_argument(
         "--natural-only",
@@ -350,16 +368,61 @@ def _add_coverage_command(commands: Any) -> None:
     cover.set_defaults(run=_coverage)
 
 
+def _percent(text: str) -> float:
+    """An argparse type: a percentage from 0 to 100."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= number <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: from 0 to 100")
+    return number
+
+
+def _suite(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """The (client, sandbox) pairs the report covers: --suite's, or each --client's."""
+    if args.suite is None:
+        return [(client, args.sandbox) for client in args.client or ["star-jobnet"]]
+    if args.client or args.sandbox:
+        raise StartupError("give --suite, or --client and --sandbox, not both")
+    try:
+        listed = yaml.safe_load(args.suite.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise StartupError(f"{args.suite} is no YAML or JSON: {exc}") from None
+    if (
+        not isinstance(listed, list)
+        or not listed
+        or not all(
+            isinstance(entry, dict) and isinstance(entry.get("client"), str) for entry in listed
+        )
+    ):
+        raise StartupError(f"{args.suite} must list the suite's sandboxes as {{client, sandbox}}")
+    return [(str(e["client"]), str(e["sandbox"]) if e.get("sandbox") else None) for e in listed]
+
+
 def _coverage(args: argparse.Namespace) -> int:
     from jobagent_mock import coverage
 
-    headers = {"Authorization": f"Bearer {_fetch_token(args.url, args.client, args.fixtures)}"}
-    if args.sandbox:
-        headers["x-mock-sandbox"] = args.sandbox
-    found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/coverage", headers))
+    reports, empty = [], []
+    for client, sandbox in _suite(args):
+        headers = {"Authorization": f"Bearer {_fetch_token(args.url, client, args.fixtures)}"}
+        if sandbox:
+            headers["x-mock-sandbox"] = sandbox
+        found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/coverage", headers))
+        reports.append(found)
+        if found["totals"]["requests"] == 0:
+            empty.append(found["sandbox"])
+    found = coverage.merge(reports)
     _write_report(coverage.render(found, args.format), args.output)
+    for sandbox in empty:  # a mistyped --client or --sandbox reads as 0 %: say so
+        print(  # noqa: T201
+            f"jobagent-mock: warning: sandbox {sandbox} received no requests; is its client "
+            "and x-mock-sandbox what the suite sent?",
+            file=sys.stderr,
+        )
     percent = found["totals"]["percentNatural" if args.natural_only else "percent"]
-    if args.fail_under is not None and percent < args.fail_under:
+    under = args.fail_under is not None and percent < args.fail_under
+    if under:
         lines = coverage.missing_lines(found, args.natural_only)
         missing = "\n".join(f"  {line}" for line in lines)
         print(  # noqa: T201
@@ -367,8 +430,7 @@ def _coverage(args: argparse.Namespace) -> int:
             f"{missing}",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    return 2 if empty else 1 if under else 0
 
 
 def _add_contract_commands(commands: Any) -> None:
@@ -607,11 +669,17 @@ def _docs(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     _wait_for_health(args.url, args.wait)
-    print(_fetch_token(args.url, args.client, args.fixtures, args.scope))  # noqa: T201
+    print(_fetch_token(args.url, args.client, args.fixtures, args.scope, args.audience))  # noqa: T201
     return 0
 
 
-def _fetch_token(url: str, client: str, fixtures_dir: Path | None, scope: str | None = None) -> str:
+def _fetch_token(
+    url: str,
+    client: str,
+    fixtures_dir: Path | None,
+    scope: str | None = None,
+    audience: str | None = None,
+) -> str:
     """A bearer token from a running mock for a client of clients.json (its secret read there)."""
     from jobagent_mock import fixtures
 
@@ -625,6 +693,8 @@ def _fetch_token(url: str, client: str, fixtures_dir: Path | None, scope: str | 
     }
     if scope:
         form["scope"] = scope
+    if audience:
+        form["audience"] = audience
     answer = _get(f"{url.rstrip('/')}/connect/token", {}, urllib.parse.urlencode(form).encode())
     return str(json.loads(answer)["access_token"])
 

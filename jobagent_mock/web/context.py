@@ -49,13 +49,18 @@ class RequestContext:
     def claims(self) -> dict[str, Any] | None:
         """The bearer token's claims, verified once a request, or None (none, or not valid)."""
         if self._claims is _UNVERIFIED:
-            # read as connexion reads it (security.get_auth_header_value), so both agree
-            try:
-                kind, token = self.headers.get("authorization", "").split(maxsplit=1)
-            except ValueError:
-                kind, token = "", ""
-            self._claims = self.authority.verify(token) if kind.lower() == "bearer" else None
+            token = self.bearer_token()
+            self._claims = self.authority.verify(token) if token else None
         return self._claims
+
+    def bearer_token(self) -> str | None:
+        """The bearer token sent, read as connexion reads it (security.get_auth_header_value),
+        so both agree."""
+        try:
+            kind, token = self.headers.get("authorization", "").split(maxsplit=1)
+        except ValueError:
+            return None
+        return token if kind.lower() == "bearer" else None
 
     def sandbox(self) -> str:
         """The caller's sandbox; a malformed x-mock-sandbox header is a 400."""
@@ -77,11 +82,15 @@ class RequestContext:
 
     def journal_sandbox(self) -> str:
         """Where the journal files this request: its sandbox, or the client's own when the
-        x-mock-sandbox header itself was what the request got wrong."""
+        x-mock-sandbox header itself was what the request got wrong. A token this mock signed
+        but refuses (expired, for another audience) files its 401 with the client it names."""
+        client = (self.claims or {}).get("sub")
+        if client is None and (token := self.bearer_token()):
+            client = self.authority.signed_subject(token)
         try:
-            return self.sandbox()
+            return sandbox_key(client, self.headers.get(SANDBOX_HEADER))
         except Fejl:
-            return sandbox_key((self.claims or {}).get("sub"), None)
+            return sandbox_key(client, None)
 
 
 _REQUEST: ContextVar[RequestContext] = ContextVar("jobagent_mock_request")
