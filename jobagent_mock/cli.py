@@ -288,6 +288,14 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the upstream's CPR numbers unmasked in the recordings (a warning is printed)",
     )
+    # partner experience (issue 26)
+    option(
+        "--reload",
+        name="reload",
+        action="store_true",
+        help="watch the contracts and the fixtures: a change that passes `check` is served at "
+        "once, state and connections kept; one that fails is refused in one line (one worker)",
+    )
 
 
 def _add_drift_command(commands: Any) -> None:
@@ -526,6 +534,8 @@ def _proxy_settings(args: argparse.Namespace) -> dict[str, str | None]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.reload and args.workers > 1:
+        raise StartupError("--reload serves one worker: leave out --workers")
     if args.workers > 1 and args.store == "memory":
         raise StartupError(
             "several workers need a shared store: --store sqlite:PATH or --store redis://HOST:PORT"
@@ -550,7 +560,12 @@ def _serve(args: argparse.Namespace) -> int:
         if value is not None:
             os.environ[ENVIRONMENT[name]] = value
     try:
-        if args.workers == 1:
+        if args.reload:
+            from jobagent_mock.web.app import app_from_environment
+            from jobagent_mock.web.reload import ReloadingApp
+
+            app = ReloadingApp(app_from_environment, args.fixtures_dir)
+        elif args.workers == 1:
             from jobagent_mock.web.app import app_from_environment
 
             app = app_from_environment()
@@ -567,7 +582,13 @@ def _serve(args: argparse.Namespace) -> int:
 
         options = options_from_environment()
         exit_on_sigterm()  # the journal's last entries written before the process ends
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
+        if args.reload:
+            app.start()
+        try:
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
+        finally:
+            if args.reload:
+                app.stopped.set()
         return 0
     return _serve_workers(args)
 

@@ -26,6 +26,7 @@ ENVIRONMENT = {
     "upstream_ca": "JOBAGENT_MOCK_UPSTREAM_CA",
     "record": "JOBAGENT_MOCK_RECORD",
     "record_keep_cpr": "JOBAGENT_MOCK_RECORD_KEEP_CPR",
+    "reload": "JOBAGENT_MOCK_RELOAD",
 }
 # what a yes/no setting may say (any case); the Danish ja/nej too, as a partner here may write
 ON = ("1", "true", "yes", "on", "ja")
