@@ -532,8 +532,6 @@ def _proxy_settings(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     if args.reload and args.workers > 1:
         raise StartupError("--reload serves one worker: leave out --workers")
     if args.workers > 1 and args.store == "memory":
@@ -559,38 +557,51 @@ def _serve(args: argparse.Namespace) -> int:
     for name, value in settings.items():
         if value is not None:
             os.environ[ENVIRONMENT[name]] = value
+    app = _built(args, settings["signing_key"])
+    print(_banner(f"http://{args.host}:{args.port}", args), flush=True)  # noqa: T201
+    if args.workers == 1:
+        return _serve_one(args, app)
+    return _serve_workers(args)
+
+
+def _built(args: argparse.Namespace, signing_key: str) -> Any:
+    """The app this process serves (None with several workers, which build their own), or a
+    StartupError saying in one line why it cannot be."""
     try:
         if args.reload:
             from jobagent_mock.web.app import app_from_environment
             from jobagent_mock.web.reload import ReloadingApp
 
-            app = ReloadingApp(app_from_environment, args.fixtures_dir)
-        elif args.workers == 1:
+            return ReloadingApp(app_from_environment, args.fixtures_dir)
+        if args.workers == 1:
             from jobagent_mock.web.app import app_from_environment
 
-            app = app_from_environment()
-        else:  # what could stop every worker, proved once here; the workers build the app
-            _preflight(args.fixtures_dir, settings["signing_key"], args.store)
+            return app_from_environment()
+        # what could stop every worker, proved once here; the workers build the app
+        _preflight(args.fixtures_dir, signing_key, args.store)
+        return None
     except (FixtureError, SigningKeyError):
         raise
     except Exception as exc:  # a contract connexion cannot load, a store it cannot open
         raise StartupError(f"cannot start: {exc or type(exc).__name__}") from exc
-    print(_banner(f"http://{args.host}:{args.port}", args), flush=True)  # noqa: T201
-    if args.workers == 1:
-        from jobagent_mock.web.connections import options_from_environment
-        from jobagent_mock.web.workers import exit_on_sigterm
 
-        options = options_from_environment()
-        exit_on_sigterm()  # the journal's last entries written before the process ends
+
+def _serve_one(args: argparse.Namespace, app: Any) -> int:
+    import uvicorn
+
+    from jobagent_mock.web.connections import options_from_environment
+    from jobagent_mock.web.workers import exit_on_sigterm
+
+    options = options_from_environment()
+    exit_on_sigterm()  # the journal's last entries written before the process ends
+    if args.reload:
+        app.start()
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
+    finally:
         if args.reload:
-            app.start()
-        try:
-            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
-        finally:
-            if args.reload:
-                app.stopped.set()
-        return 0
-    return _serve_workers(args)
+            app.stopped.set()
+    return 0
 
 
 def _serve_workers(args: argparse.Namespace) -> int:

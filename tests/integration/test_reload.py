@@ -8,6 +8,8 @@ import http.client
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -44,15 +46,22 @@ def test_a_changed_fixture_is_served_and_state_and_connections_are_kept(tmp_path
         agent = create_agent(connection, auth)
         assert status_of(connection, auth, OUR_PERSONA["cpr"]) == 200  # an ordinary citizen
 
-        personas.write_text(json.dumps([OUR_PERSONA]), encoding="utf-8")
-        wait_until(lambda: "reloaded (personas.json)" in said.read_text(), "the reload")
         socket = connection.sock
-        assert status_of(connection, auth, OUR_PERSONA["cpr"]) == 404  # the new persona: 1010
+        personas.write_text(json.dumps([OUR_PERSONA]), encoding="utf-8")
+        # asked on the one connection, which stays busy (an idle one uvicorn closes in 5 s)
+        until(lambda: status_of(connection, auth, OUR_PERSONA["cpr"]) == 404, "1010 served")
+        assert "reloaded (personas.json)" in said.read_text()
         assert connection.sock is socket  # the same connection, and the same token
         assert get_agent(connection, auth, agent) == 200  # made before the change
 
         personas.write_text('[{"cpr": ', encoding="utf-8")  # a typo: not JSON
-        wait_until(lambda: "not reloaded (personas.json)" in said.read_text(), "the refusal")
+        until(
+            lambda: (
+                get_agent(connection, auth, agent) == 200
+                and "not reloaded (personas.json)" in said.read_text()
+            ),
+            "the refusal",
+        )
         refusal = next(line for line in said.read_text().splitlines() if "not reloaded" in line)
         assert "personas.json" in refusal and "still serving the last good version" in refusal
         assert status_of(connection, auth, OUR_PERSONA["cpr"]) == 404  # the last good one
@@ -61,6 +70,15 @@ def test_a_changed_fixture_is_served_and_state_and_connections_are_kept(tmp_path
         connection.close()
     finally:
         stop(process)
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    """A bounded wait (60 s: a reload runs `check` in a process of its own), not a timing."""
+    for _ in range(300):
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"never happened: {what}")
 
 
 def healthy(base: str) -> bool:
