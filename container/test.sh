@@ -32,7 +32,7 @@ block = re.search(r"<!-- recipe:offline-image .*?-->\n```sh\n(.*?)```", readme, 
 block = re.sub(r"^pip ", ".venv/bin/pip --disable-pip-version-check --quiet ", block, flags=re.M)
 block = block.replace("docker build -t jobagent-mock ",
                       f"podman build --quiet --format docker --build-arg BASE={base} -t {image} ")
-assert "docker " not in block, block
+assert "docker build" not in block, block
 print(block)
 PY
 )

@@ -8,8 +8,6 @@ import http.client
 import json
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,6 +18,7 @@ from tests.servers import free_port, stop, wait_until
 MOCK = str(Path(sys.executable).parent / "jobagent-mock")
 OUR_PERSONA = {"cpr": "0101901234", "description": "Ukendt hos os", "fejlkoder": [1010]}
 CITIZEN = "1212801234"  # open world: a living resident, no persona
+RELOAD_SECONDS = 60  # a bound, not a timing: a reload runs `check` in a process of its own
 
 
 @pytest.mark.slow
@@ -49,18 +48,20 @@ def test_a_changed_fixture_is_served_and_state_and_connections_are_kept(tmp_path
         socket = connection.sock
         personas.write_text(json.dumps([OUR_PERSONA]), encoding="utf-8")
         # asked on the one connection, which stays busy (an idle one uvicorn closes in 5 s)
-        until(lambda: status_of(connection, auth, OUR_PERSONA["cpr"]) == 404, "1010 served")
+        served = lambda: status_of(connection, auth, OUR_PERSONA["cpr"]) == 404  # noqa: E731
+        wait_until(served, "1010 served", RELOAD_SECONDS)
         assert "reloaded (personas.json)" in said.read_text()
         assert connection.sock is socket  # the same connection, and the same token
         assert get_agent(connection, auth, agent) == 200  # made before the change
 
         personas.write_text('[{"cpr": ', encoding="utf-8")  # a typo: not JSON
-        until(
+        wait_until(
             lambda: (
                 get_agent(connection, auth, agent) == 200
                 and "not reloaded (personas.json)" in said.read_text()
             ),
             "the refusal",
+            RELOAD_SECONDS,
         )
         refusal = next(line for line in said.read_text().splitlines() if "not reloaded" in line)
         assert "personas.json" in refusal and "still serving the last good version" in refusal
@@ -70,15 +71,6 @@ def test_a_changed_fixture_is_served_and_state_and_connections_are_kept(tmp_path
         connection.close()
     finally:
         stop(process)
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    """A bounded wait (60 s: a reload runs `check` in a process of its own), not a timing."""
-    for _ in range(300):
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"never happened: {what}")
 
 
 def healthy(base: str) -> bool:
