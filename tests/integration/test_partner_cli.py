@@ -115,3 +115,17 @@ def test_a_missing_file_is_one_line(
     assert cli.main([part.format(missing=missing) for part in command]) == 2
     said = capsys.readouterr().err.strip().splitlines()
     assert len(said) == 1 and "nowhere" in said[0] and "Error" not in said[0], said
+
+
+def test_a_start_up_failure_names_no_python_exception(tmp_path: Path) -> None:
+    store = f"sqlite:{tmp_path}/no/such/dir/x.db"
+    run = subprocess.run(
+        [MOCK, "serve", "--port", "0", "--workers", "2", "--store", store],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("jobagent-mock: cannot start: ") and "Error" not in line, line
