@@ -11,9 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jobagent_mock import cli, spec
-from jobagent_mock.environment import ENVIRONMENT, SettingError, switched_on
+from jobagent_mock.environment import ENVIRONMENT, OFF, ON, SettingError, switched_on
 from tests.servers import stop
 
 MOCK = str(Path(sys.executable).parent / "jobagent-mock")
@@ -40,6 +42,26 @@ def test_any_other_word_is_refused_not_read_as_on(
     monkeypatch.setenv(ENVIRONMENT["fast_lane"], value)
     with pytest.raises(SettingError, match="JOBAGENT_MOCK_FAST_LANE"):
         switched_on("fast_lane", True)
+
+
+# what an environment variable can hold: no NUL, no lone surrogate
+VARIABLE_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1
+)
+
+
+@given(VARIABLE_TEXT)
+def test_a_switch_is_on_off_or_refused_never_guessed(value: str) -> None:
+    word = value.strip().lower()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ENVIRONMENT["closed_world"], value)
+        if not word:
+            assert switched_on("closed_world", True) is True  # unset, in effect: the default
+        elif word in ON + OFF:
+            assert switched_on("closed_world", word in OFF) is (word in ON)
+        else:
+            with pytest.raises(SettingError):
+                switched_on("closed_world", False)
 
 
 def test_serve_refuses_a_switch_it_cannot_read_in_one_line() -> None:
