@@ -100,19 +100,9 @@ def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> 
         for key, r in sorted(got.items())
         if key not in documented_keys
     ]
-    documented = sum(o["documented"] for o in operations)
-    exercised = sum(o["exercised"] for o in operations)
-    natural = sum(o["exercisedNaturally"] for o in operations)
     return {
         "sandbox": sandbox,
-        "totals": {
-            "documented": documented,
-            "exercised": exercised,
-            "percent": percent(exercised, documented),
-            "exercisedNaturally": natural,
-            "percentNatural": percent(natural, documented),
-            "requests": sum(r["count"] for r in received),
-        },
+        "totals": _totals(operations, sum(r["count"] for r in received)),
         "operations": operations,
         "undocumented": undocumented,
     }
@@ -156,6 +146,20 @@ def own_trigger(
     }
 
 
+def _totals(operations: list[dict[str, Any]], requests: int) -> dict[str, Any]:
+    documented = sum(o["documented"] for o in operations)
+    exercised = sum(o["exercised"] for o in operations)
+    natural = sum(o["exercisedNaturally"] for o in operations)
+    return {
+        "documented": documented,
+        "exercised": exercised,
+        "percent": percent(exercised, documented),
+        "exercisedNaturally": natural,
+        "percentNatural": percent(natural, documented),
+        "requests": requests,
+    }
+
+
 def percent(exercised: int, documented: int) -> float:
     return round(100 * exercised / documented, 1) if documented else 100.0
 
@@ -194,19 +198,9 @@ def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
             kept = undocumented.setdefault(key, {**row, "count": 0})
             kept["count"] += row["count"]
             kept["lastRequestId"] = row["lastRequestId"] or kept["lastRequestId"]
-    documented = sum(o["documented"] for o in operations)
-    exercised = sum(o["exercised"] for o in operations)
-    natural = sum(o["exercisedNaturally"] for o in operations)
     return {
         "sandbox": ", ".join(r["sandbox"] for r in reports),
-        "totals": {
-            "documented": documented,
-            "exercised": exercised,
-            "percent": percent(exercised, documented),
-            "exercisedNaturally": natural,
-            "percentNatural": percent(natural, documented),
-            "requests": sum(r["totals"]["requests"] for r in reports),
-        },
+        "totals": _totals(operations, sum(r["totals"]["requests"] for r in reports)),
         "operations": operations,
         "undocumented": [undocumented[key] for key in sorted(undocumented)],
     }
