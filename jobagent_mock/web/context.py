@@ -184,6 +184,12 @@ def caller() -> Caller:
     return current().caller()
 
 
+def prefers_html(accept: str) -> bool:
+    """A browser's Accept header: text/html named before any JSON type."""
+    html, json = accept.find("text/html"), accept.find("json")
+    return html >= 0 and (json < 0 or html < json)
+
+
 def base_url() -> str:
     """The mock's address as the caller reached it (a proxy's X-Forwarded-Proto kept)."""
     headers = current().headers

@@ -17,8 +17,7 @@ from starlette.exceptions import HTTPException
 from jobagent_mock import jsontext, spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
 from jobagent_mock.scenarios import Scripted
-from jobagent_mock.web.context import current
-from jobagent_mock.web.responses import prefers_html
+from jobagent_mock.web.context import current, prefers_html
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
