@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-packages run test test-fast container-test check lint lint-contract typecheck fuzz fuzz-long docs publish bench profile clean
+.PHONY: install system-packages run test test-fast wheel container-test check lint lint-contract typecheck fuzz fuzz-long docs publish bench profile clean
 
 install: $(STAMP)
 
@@ -24,6 +24,18 @@ test: install system-packages
 # unit and integration tests without the slow ones (live servers, workers, a browser): a minute
 test-fast: install
 	$(BIN)/pytest -q -m "not slow" tests/unit tests/integration
+
+# The wheel in dist/, built from a copy of the sources: setuptools leaves build/ and *.egg-info
+# where it builds (and a stale build/lib would go into the next wheel). Needs no .venv.
+WHEEL_PIP := $(if $(wildcard $(BIN)/pip),$(BIN)/pip,$(PYTHON) -m pip)
+wheel:
+	rm -rf dist
+	tmp=$$(mktemp -d) && \
+	tar -c --exclude-vcs --exclude=./.venv --exclude=./.tools --exclude=./build \
+	  --exclude='*.egg-info' --exclude=./site --exclude=./reports --exclude=./dist \
+	  --exclude=./container/wheelhouse --exclude=__pycache__ . | tar -x -C "$$tmp" && \
+	$(WHEEL_PIP) wheel --quiet --disable-pip-version-check --no-deps -w dist "$$tmp"; \
+	status=$$?; rm -rf "$$tmp"; exit $$status
 
 # The Containerfile built and run with podman (installed from Debian as root), on a base made
 # from Debian's packages, as no registry of base images may be reachable: BASE=python:3.11-slim
@@ -94,4 +106,4 @@ check: lint lint-contract typecheck test
 	$(BIN)/jobagent-mock check
 
 clean:
-	rm -rf $(VENV) .tools reports site .pytest_cache .mypy_cache .ruff_cache *.egg-info container/wheelhouse
+	rm -rf $(VENV) .tools reports site dist .pytest_cache .mypy_cache .ruff_cache *.egg-info container/wheelhouse

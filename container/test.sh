@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make container-test`: build the Containerfile and run the image as a partner would: the
-# README's recipe (run, a token with curl), its health check, the smoke flow, `token` inside it,
-# and fixtures overlaid by a volume.
+# README's offline route (wheel, wheelhouse, image), its run recipe (run, a token with curl),
+# its health check, the smoke flow, `token` inside it, and fixtures overlaid by a volume.
 # Where no registry of base images can be reached, the base is made locally from Debian's
 # packages (container/base-image.sh); BASE=python:3.11-slim uses the official image instead.
 set -euo pipefail
@@ -17,15 +17,27 @@ if [ -n "$missing" ]; then
 fi
 case $BASE in localhost/*) container/base-image.sh "$BASE" ;; esac
 
-# the wheel and its dependencies, from pip's cache or the package registry: the build reads them
-# from the context and needs no network of its own (async-timeout: redis needs it on the base's
-# Python 3.11.2, and the host's pip, on a newer 3.11, would leave it out). build/ goes first:
-# setuptools would put a stale build/lib into the wheel.
-rm -rf container/wheelhouse build
-.venv/bin/pip wheel --quiet --disable-pip-version-check -c constraints.txt \
-    -w container/wheelhouse '.[redis]' async-timeout
+# 0. The README's offline route as written (needs a clone): the wheel built clean, a wheelhouse
+# of it and its dependencies at the pinned versions (from pip's cache or the package registry;
+# async-timeout: redis needs it on the base's Python 3.11.2, which the host's pip, on a newer
+# 3.11, would leave out), and an image built from those wheels alone, with no network of its
+# own (podman for docker, the local base, this image's tag).
+rm -rf container/wheelhouse
 trap 'rm -rf container/wheelhouse' EXIT
-podman build --quiet --format docker --build-arg BASE="$BASE" -t "$IMAGE" -f Containerfile . >/dev/null
+OFFLINE=$(.venv/bin/python - "$BASE" "$IMAGE" <<'PY'
+import re, sys
+base, image = sys.argv[1:]
+readme = open("README.md", encoding="utf-8").read()
+block = re.search(r"<!-- recipe:offline-image .*?-->\n```sh\n(.*?)```", readme, re.DOTALL).group(1)
+block = re.sub(r"^pip ", ".venv/bin/pip --disable-pip-version-check --quiet ", block, flags=re.M)
+block = block.replace("docker build -t jobagent-mock ",
+                      f"podman build --quiet --format docker --build-arg BASE={base} -t {image} ")
+assert "docker build" not in block, block
+print(block)
+PY
+)
+bash -euo pipefail -c "$OFFLINE" >/dev/null
+[ ! -e build ] || { echo "FAIL: the wheel's build left build/ in the checkout"; exit 1; }
 
 free_port() {
     .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

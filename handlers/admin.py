@@ -9,11 +9,12 @@ from jobagent_mock.web.context import (
     SANDBOX_HEADER,
     current,
     engine,
+    prefers_html,
     sandbox,
     sandbox_key,
     token_info,
 )
-from jobagent_mock.web.responses import empty, html_body, json_body, prefers_html
+from jobagent_mock.web.responses import empty, html_body, json_body
 
 ADMIN_SCOPE = "mock.admin"
 

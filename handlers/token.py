@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from jobagent_mock.auth import TokenError
-from jobagent_mock.web.context import authority, basic_credentials
+from jobagent_mock.auth import TokenError, discovery
+from jobagent_mock.web.context import authority, base_url, basic_credentials
 
 Response = tuple[Any, ...]
 
@@ -11,7 +11,9 @@ Response = tuple[Any, ...]
 def issue_token(body: dict[str, Any]) -> Response:
     client_id, secret = basic_credentials() or (body.get("client_id"), body.get("client_secret"))
     try:
-        token = authority().issue(body["grant_type"], client_id, secret, body.get("scope"))
+        token = authority().issue(
+            body["grant_type"], client_id, secret, body.get("scope"), body.get("audience")
+        )
     except TokenError as refused:
         answer = {"error": refused.error, "error_description": refused.description}
         headers = (
@@ -19,3 +21,7 @@ def issue_token(body: dict[str, Any]) -> Response:
         )
         return answer, refused.status, headers
     return token, 200, {"Cache-Control": "no-store"}
+
+
+def get_openid_configuration() -> Response:
+    return discovery(base_url()), 200, {"Cache-Control": "max-age=300"}

@@ -10,7 +10,12 @@ from typing import Any
 
 import jwt
 
+from jobagent_mock import spec
+
 ISSUER = "jobagent-mock"
+# the audience (aud) of the tokens the business API takes; a client may ask the token endpoint
+# for another one, the way to a 401 its own sandbox counts (coverage)
+AUDIENCE = "jobagent-mock"
 ALGORITHM = "HS256"
 TOKEN_LIFETIME_SECONDS = 3600
 VERIFIED_TOKENS_KEPT = 4096
@@ -54,7 +59,12 @@ class Authority:
         self._verified: dict[str, dict[str, Any]] = {}
 
     def issue(
-        self, grant_type: str, client_id: str | None, client_secret: str | None, scope: str | None
+        self,
+        grant_type: str,
+        client_id: str | None,
+        client_secret: str | None,
+        scope: str | None,
+        audience: str | None = None,
     ) -> dict[str, Any]:
         """The token response for valid client credentials; TokenError otherwise."""
         if grant_type != "client_credentials":
@@ -75,6 +85,7 @@ class Authority:
             "sub": client["client_id"],
             "iat": now,
             "exp": now + self._lifetime,
+            "aud": audience or AUDIENCE,
             "scope": " ".join(asked),
             "organisationType": client["organisationType"],
             "organisationCode": client["organisationCode"],
@@ -120,12 +131,30 @@ class Authority:
                 "The token was signed by an earlier jobagent-mock: this one made a new signing "
                 f"key when it started. To fix it, {fix}."
             )
-        if isinstance(claims.get("exp"), int | float) and claims["exp"] <= time.time():
-            return "The token has expired; fetch a new one from /connect/token."
+        untimely = _untimely(claims)
+        if untimely:
+            return untimely
         subject = claims.get("sub")
         if not isinstance(subject, str) or subject not in self._clients:
             return f"The client {subject!r} (sub) is not one of this mock's clients."
         return "The token is not valid (its signature or claims); fetch one from /connect/token."
+
+    def signed_subject(self, token: str) -> str | None:
+        """The client a token names if this mock signed it, even where verify() refuses it
+        (expired, not valid yet, for another audience): its 401 counts in that client's
+        sandbox. None for a token anyone else could have made."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"verify_exp": False, "verify_nbf": False, "verify_aud": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        subject = claims.get("sub")
+        return subject if isinstance(subject, str) and subject in self._clients else None
 
     def _decode(self, token: str) -> dict[str, Any] | None:
         try:
@@ -134,10 +163,56 @@ class Authority:
                 self._key,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "scope"]},
+                # aud is checked below: a token of an earlier version has none, and is for us
+                options={"require": ["exp", "iat", "sub", "scope"], "verify_aud": False},
             )
         except jwt.PyJWTError:
             return None
         if not all(isinstance(claims.get(name), kind) for name, kind in READ_CLAIMS.items()):
             return None
+        if not _for_this_api(claims):
+            return None
         return claims if claims["sub"] in self._clients else None
+
+
+def _untimely(claims: dict[str, Any]) -> str | None:
+    """Why a token's time or audience claims refuse it, if they do."""
+    if isinstance(claims.get("exp"), int | float) and claims["exp"] <= time.time():
+        return "The token has expired; fetch a new one from /connect/token."
+    if isinstance(claims.get("nbf"), int | float) and claims["nbf"] > time.time():
+        return "The token is not valid yet (nbf); fetch one from /connect/token."
+    if not _for_this_api(claims):
+        return (
+            f"The token is for audience {claims.get('aud')!r}, not {AUDIENCE!r}; fetch one "
+            "from /connect/token without an audience."
+        )
+    return None
+
+
+def _for_this_api(claims: dict[str, Any]) -> bool:
+    """A token without an audience, or with this API's among its audiences."""
+    audience = claims.get("aud", AUDIENCE)
+    return audience == AUDIENCE or (isinstance(audience, list) and AUDIENCE in audience)
+
+
+def discovery(base_url: str) -> dict[str, Any]:
+    """The OAuth2 discovery document of the mock at `base_url` (token.yaml's
+    GetOpenidConfiguration): its token endpoint, and every scope the contracts name."""
+    token = spec.raw(spec.TOKEN)
+    connect = str(token["servers"][0]["url"]).rstrip("/")
+    endpoint = next(path for path, item in token["paths"].items() if "post" in item)
+    scopes = [
+        scope
+        for contract in spec.CONTRACTS
+        for scheme in spec.raw(contract).get("components", {}).get("securitySchemes", {}).values()
+        for flow in scheme.get("flows", {}).values()
+        for scope in flow.get("scopes", {})
+    ]
+    return {
+        "issuer": base_url,
+        "token_endpoint": base_url + connect + endpoint,
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": list(dict.fromkeys(scopes)),
+        "response_types_supported": ["token"],
+    }

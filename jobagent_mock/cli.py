@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 import yaml
 
 from jobagent_mock.auth import SigningKeyError
-from jobagent_mock.environment import ENVIRONMENT, setting, switched_on
+from jobagent_mock.environment import ENVIRONMENT, SettingError, setting, switched_on
 from jobagent_mock.fixtures import FixtureError
 
 # the mock that `serve` would start here, on $JOBAGENT_MOCK_PORT too
@@ -35,12 +35,29 @@ class StartupError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)  # a switch's variable is read as the parser is made
         return int(args.run(args))
-    except (FixtureError, SigningKeyError, StartupError) as exc:
+    except (FixtureError, SigningKeyError, StartupError, SettingError) as exc:
         print(f"jobagent-mock: {exc}", file=sys.stderr)  # noqa: T201
         return 2
+    except BrokenPipeError:  # `jobagent-mock … | head`: the reader had enough
+        _quiet_stdout()
+        return EXIT_CLOSED_PIPE
+    except OSError as exc:  # a file to write or read that is not there: one line, no traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"jobagent-mock: {exc.strerror or exc}{where}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+# what a shell reports for a program that a closed pipe stopped (128 + SIGPIPE)
+EXIT_CLOSED_PIPE = 141
+
+
+def _quiet_stdout() -> None:
+    """stdout pointed at /dev/null, so that Python's flush at exit raises no second error."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -110,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
     token.add_argument("--scope", help="space-separated scopes (default: all of the client's)")
     token.add_argument(
+        "--audience",
+        help="the API the token is for (default: the mock's own); another is refused with 401, "
+        "which coverage counts for the client",
+    )
+    token.add_argument(
         "--wait",
         type=_whole_number(0),
         default=0,
@@ -147,7 +169,13 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         serve.add_argument(*flags, dest=name, help=f"{help} [${variable}]", **kwargs)
 
     option("--host", name="host", default="127.0.0.1", help="address to listen on")
-    option("--port", name="port", default="8080", type=_whole_number(1, 65535), help="TCP port")
+    option(
+        "--port",
+        name="port",
+        default="8080",
+        type=_whole_number(0, 65535),
+        help="TCP port; 0 picks a free one, printed in the banner",
+    )
     option("--fixtures", name="fixtures_dir", metavar="DIR", type=Path, help=FIXTURES_HELP)
     option(
         "--closed-world",
@@ -260,6 +288,14 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the upstream's CPR numbers unmasked in the recordings (a warning is printed)",
     )
+    # partner experience (issue 26)
+    option(
+        "--reload",
+        name="reload",
+        action="store_true",
+        help="watch the contracts and the fixtures: a change that passes `check` is served at "
+        "once, state and connections kept; one that fails is refused in one line (one worker)",
+    )
 
 
 def _add_drift_command(commands: Any) -> None:
@@ -304,19 +340,32 @@ def _add_coverage_command(commands: Any) -> None:
 
     cover = commands.add_parser(
         "coverage",
-        help="which documented statuses and fejlkoder a sandbox's requests received; "
-        "exit 1 under --fail-under",
+        help="which documented statuses and fejlkoder a suite's sandboxes received; "
+        "exit 1 under --fail-under, 2 for a sandbox that received nothing",
     )
     cover.add_argument("--url", default=DEFAULT_URL, help=f"the mock (default: {DEFAULT_URL})")
-    cover.add_argument("--client", default="star-jobnet", help="the client_id your suite used")
+    cover.add_argument(
+        "--client",
+        action="append",
+        help="a client_id your suite used; repeat it for several, merged into one report "
+        "(default: star-jobnet)",
+    )
     cover.add_argument("--sandbox", help="the x-mock-sandbox your suite sent, if any")
+    cover.add_argument(
+        "--suite",
+        type=Path,
+        metavar="FILE",
+        help="a YAML or JSON list of the suite's sandboxes, each {client: ID, sandbox: NAME}, "
+        "merged into one report (instead of --client and --sandbox)",
+    )
     cover.add_argument("--format", choices=FORMATS, default="md", help="default: md")
     cover.add_argument("--output", type=Path, help="write the report here (default: stdout)")
     cover.add_argument(
         "--fail-under",
-        type=float,
+        type=_percent,
         metavar="PERCENT",
-        help="exit 1, listing what is missing, when fewer documented outcomes were exercised",
+        help="exit 1, listing what is missing, when fewer documented outcomes (0 to 100) were "
+        "exercised",
     )
     cover.add_argument(
         "--natural-only",
@@ -327,16 +376,61 @@ def _add_coverage_command(commands: Any) -> None:
     cover.set_defaults(run=_coverage)
 
 
+def _percent(text: str) -> float:
+    """An argparse type: a percentage from 0 to 100."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= number <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: from 0 to 100")
+    return number
+
+
+def _suite(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """The (client, sandbox) pairs the report covers: --suite's, or each --client's."""
+    if args.suite is None:
+        return [(client, args.sandbox) for client in args.client or ["star-jobnet"]]
+    if args.client or args.sandbox:
+        raise StartupError("give --suite, or --client and --sandbox, not both")
+    try:
+        listed = yaml.safe_load(args.suite.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise StartupError(f"{args.suite} is no YAML or JSON: {exc}") from None
+    if (
+        not isinstance(listed, list)
+        or not listed
+        or not all(
+            isinstance(entry, dict) and isinstance(entry.get("client"), str) for entry in listed
+        )
+    ):
+        raise StartupError(f"{args.suite} must list the suite's sandboxes as {{client, sandbox}}")
+    return [(str(e["client"]), str(e["sandbox"]) if e.get("sandbox") else None) for e in listed]
+
+
 def _coverage(args: argparse.Namespace) -> int:
     from jobagent_mock import coverage
 
-    headers = {"Authorization": f"Bearer {_fetch_token(args.url, args.client, args.fixtures)}"}
-    if args.sandbox:
-        headers["x-mock-sandbox"] = args.sandbox
-    found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/coverage", headers))
+    reports, empty = [], []
+    for client, sandbox in _suite(args):
+        headers = {"Authorization": f"Bearer {_fetch_token(args.url, client, args.fixtures)}"}
+        if sandbox:
+            headers["x-mock-sandbox"] = sandbox
+        found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/coverage", headers))
+        reports.append(found)
+        if found["totals"]["requests"] == 0:
+            empty.append(found["sandbox"])
+    found = coverage.merge(reports)
     _write_report(coverage.render(found, args.format), args.output)
+    for sandbox in empty:  # a mistyped --client or --sandbox reads as 0 %: say so
+        print(  # noqa: T201
+            f"jobagent-mock: warning: sandbox {sandbox} received no requests; is its client "
+            "and x-mock-sandbox what the suite sent?",
+            file=sys.stderr,
+        )
     percent = found["totals"]["percentNatural" if args.natural_only else "percent"]
-    if args.fail_under is not None and percent < args.fail_under:
+    under = args.fail_under is not None and percent < args.fail_under
+    if under:
         lines = coverage.missing_lines(found, args.natural_only)
         missing = "\n".join(f"  {line}" for line in lines)
         print(  # noqa: T201
@@ -344,8 +438,7 @@ def _coverage(args: argparse.Namespace) -> int:
             f"{missing}",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    return 2 if empty else 1 if under else 0
 
 
 def _add_contract_commands(commands: Any) -> None:
@@ -439,13 +532,13 @@ def _proxy_settings(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    if args.reload and args.workers > 1:
+        raise StartupError("--reload serves one worker: leave out --workers")
     if args.workers > 1 and args.store == "memory":
         raise StartupError(
             "several workers need a shared store: --store sqlite:PATH or --store redis://HOST:PORT"
         )
-    _require_free_port(args.host, args.port)
+    args.port = _require_free_port(args.host, args.port)
     settings = {
         "fixtures_dir": str(args.fixtures_dir) if args.fixtures_dir else None,
         "closed_world": "1" if args.closed_world else "0",
@@ -464,27 +557,51 @@ def _serve(args: argparse.Namespace) -> int:
     for name, value in settings.items():
         if value is not None:
             os.environ[ENVIRONMENT[name]] = value
+    app = _built(args, settings["signing_key"])
+    print(_banner(f"http://{args.host}:{args.port}", args), flush=True)  # noqa: T201
+    if args.workers == 1:
+        return _serve_one(args, app)
+    return _serve_workers(args)
+
+
+def _built(args: argparse.Namespace, signing_key: str) -> Any:
+    """The app this process serves (None with several workers, which build their own), or a
+    StartupError saying in one line why it cannot be."""
     try:
+        if args.reload:
+            from jobagent_mock.web.app import app_from_environment
+            from jobagent_mock.web.reload import ReloadingApp
+
+            return ReloadingApp(app_from_environment, args.fixtures_dir)
         if args.workers == 1:
             from jobagent_mock.web.app import app_from_environment
 
-            app = app_from_environment()
-        else:  # what could stop every worker, proved once here; the workers build the app
-            _preflight(args.fixtures_dir, settings["signing_key"], args.store)
+            return app_from_environment()
+        # what could stop every worker, proved once here; the workers build the app
+        _preflight(args.fixtures_dir, signing_key, args.store)
+        return None
     except (FixtureError, SigningKeyError):
         raise
     except Exception as exc:  # a contract connexion cannot load, a store it cannot open
-        raise StartupError(f"cannot start: {type(exc).__name__}: {exc}") from exc
-    print(_banner(f"http://{args.host}:{args.port}", args), flush=True)  # noqa: T201
-    if args.workers == 1:
-        from jobagent_mock.web.connections import options_from_environment
-        from jobagent_mock.web.workers import exit_on_sigterm
+        raise StartupError(f"cannot start: {exc or type(exc).__name__}") from exc
 
-        options = options_from_environment()
-        exit_on_sigterm()  # the journal's last entries written before the process ends
+
+def _serve_one(args: argparse.Namespace, app: Any) -> int:
+    import uvicorn
+
+    from jobagent_mock.web.connections import options_from_environment
+    from jobagent_mock.web.workers import exit_on_sigterm
+
+    options = options_from_environment()
+    exit_on_sigterm()  # the journal's last entries written before the process ends
+    if args.reload:
+        app.start()
+    try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
-        return 0
-    return _serve_workers(args)
+    finally:
+        if args.reload:
+            app.stopped.set()
+    return 0
 
 
 def _serve_workers(args: argparse.Namespace) -> int:
@@ -520,13 +637,15 @@ def _preflight(fixtures_dir: Path | None, signing_key: str | None, store: str) -
     open_store(store, loaded.jobagents)
 
 
-def _require_free_port(host: str, port: int) -> None:
+def _require_free_port(host: str, port: int) -> int:
+    """The port to serve on: `port` if it is free, a free one the system picks for 0."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
             raise StartupError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+        return int(probe.getsockname()[1])
 
 
 def _banner(base: str, args: argparse.Namespace) -> str:
@@ -582,11 +701,17 @@ def _docs(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     _wait_for_health(args.url, args.wait)
-    print(_fetch_token(args.url, args.client, args.fixtures, args.scope))  # noqa: T201
+    print(_fetch_token(args.url, args.client, args.fixtures, args.scope, args.audience))  # noqa: T201
     return 0
 
 
-def _fetch_token(url: str, client: str, fixtures_dir: Path | None, scope: str | None = None) -> str:
+def _fetch_token(
+    url: str,
+    client: str,
+    fixtures_dir: Path | None,
+    scope: str | None = None,
+    audience: str | None = None,
+) -> str:
     """A bearer token from a running mock for a client of clients.json (its secret read there)."""
     from jobagent_mock import fixtures
 
@@ -600,6 +725,8 @@ def _fetch_token(url: str, client: str, fixtures_dir: Path | None, scope: str | 
     }
     if scope:
         form["scope"] = scope
+    if audience:
+        form["audience"] = audience
     answer = _get(f"{url.rstrip('/')}/connect/token", {}, urllib.parse.urlencode(form).encode())
     return str(json.loads(answer)["access_token"])
 

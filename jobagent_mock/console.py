@@ -47,6 +47,22 @@ def flavoured(base_url: str, today: date, free_slots: Slots) -> dict[str, Any]:
     return moved
 
 
+def fresh_values() -> dict[str, str]:
+    """The example values the console renews on each Execute when left unchanged: the citizen
+    of an enrollment (a second enrollment of one citizen conflicts) and CreateJobagent's
+    client-chosen jobagentIdentifier (a second create with it is 409)."""
+    document = spec.raw(spec.BUSINESS)
+    create = spec.operation("CreateJobagent")
+    assert create is not None
+    content = spec.resolved(spec.BUSINESS)["paths"][create.path]["post"]["requestBody"]["content"]
+    examples = content["application/json"].get("examples", {})
+    identifiers = [e["value"].get("jobagentIdentifier") for e in examples.values()]
+    return {
+        "cpr": str(document["components"]["parameters"]["Cpr"]["example"]),
+        "jobagentIdentifier": next((str(i) for i in identifiers if i), ""),
+    }
+
+
 def examples_today() -> date:
     """The day the contract's examples hold on (its info.x-examples-now, Danish time)."""
     now = datetime.fromisoformat(str(spec.raw(spec.BUSINESS)["info"]["x-examples-now"]))

@@ -16,6 +16,7 @@ FORMATS = ("json", "md", "junit", "html")
 # an answer a scenario or Prefer forced is counted under its operationId with this in front, so
 # every store counts it apart from a natural one with no table of its own
 FORCED = "forced "
+OTHER_AUDIENCE = "another-api"  # any but the mock's own (auth.AUDIENCE)
 
 
 def outcome_of(entry: dict[str, Any]) -> tuple[Outcome, str | None] | None:
@@ -66,6 +67,10 @@ def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> 
         (e["operationId"], e["status"], e["fejlkode"]): e["trigger"]
         for e in catalogue.entries(fixtures)
     }
+    # the sandbox's client (its key is "client" or "client/x-mock-sandbox")
+    client = next(
+        (c for c in fixtures.clients if c["client_id"] == sandbox.partition("/")[0]), None
+    )
     operations, documented_keys = [], set()
     for operation in spec.operations(spec.BUSINESS).values():
         outcomes = []
@@ -73,7 +78,10 @@ def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> 
             for code in codes or [0]:
                 key = (operation.operation_id, status, code)
                 documented_keys.add(key)
-                outcomes.append(_outcome(operation, key, got.get(key), triggers.get(key)))
+                trigger = triggers.get(key)
+                if client is not None:
+                    trigger = own_trigger(operation, status, client) or trigger
+                outcomes.append(_outcome(operation, key, got.get(key), trigger))
         exercised = sum(o["exercised"] for o in outcomes)
         natural = sum(o["exercisedNaturally"] for o in outcomes)
         operations.append(
@@ -92,21 +100,109 @@ def report(sandbox: str, received: list[dict[str, Any]], fixtures: Fixtures) -> 
         for key, r in sorted(got.items())
         if key not in documented_keys
     ]
+    return {
+        "sandbox": sandbox,
+        "totals": _totals(operations, sum(r["count"] for r in received)),
+        "operations": operations,
+        "undocumented": undocumented,
+    }
+
+
+def own_trigger(
+    operation: spec.Operation, status: int, client: dict[str, Any]
+) -> dict[str, Any] | None:
+    """How the sandbox's own client triggers a refusal that the catalogue gives another
+    client for: a 401 with a token of its own for another audience, a 403 with a token
+    without the operation's scope (where the client holds another scope to ask for)."""
+    client_id = client["client_id"]
+    if status == 401:
+        return {
+            "kind": "token",
+            "client_id": client_id,
+            "reason": "a token of the client for another audience",
+            "audience": OTHER_AUDIENCE,
+            "command": f"jobagent-mock token --client {client_id} --audience {OTHER_AUDIENCE}",
+        }
+    if status != 403:
+        return None
+    allowed = operation.spec.get("x-allowed-organisations")
+    if allowed is not None and client["organisationType"] not in allowed:
+        return {"kind": "token", "client_id": client_id, "reason": "any token of the client"}
+    needed = {s for r in operation.spec.get("security", []) for s in r.get("oauth2", [])}
+    aliases = spec.scope_aliases()
+    kept = [
+        scope
+        for scope in client["scopes"]
+        if scope not in needed and not needed & set(aliases.get(scope, []))
+    ]
+    if not kept:
+        return None
+    return {
+        "kind": "token",
+        "client_id": client_id,
+        "reason": f"a token of the client without {' '.join(sorted(needed))}",
+        "scope": " ".join(kept),
+        "command": f"jobagent-mock token --client {client_id} --scope '{' '.join(kept)}'",
+    }
+
+
+def _totals(operations: list[dict[str, Any]], requests: int) -> dict[str, Any]:
     documented = sum(o["documented"] for o in operations)
     exercised = sum(o["exercised"] for o in operations)
     natural = sum(o["exercisedNaturally"] for o in operations)
     return {
-        "sandbox": sandbox,
-        "totals": {
-            "documented": documented,
-            "exercised": exercised,
-            "percent": round(100 * exercised / documented, 1) if documented else 100.0,
-            "exercisedNaturally": natural,
-            "percentNatural": round(100 * natural / documented, 1) if documented else 100.0,
-            "requests": sum(r["count"] for r in received),
-        },
+        "documented": documented,
+        "exercised": exercised,
+        "percent": percent(exercised, documented),
+        "exercisedNaturally": natural,
+        "percentNatural": percent(natural, documented),
+        "requests": requests,
+    }
+
+
+def percent(exercised: int, documented: int) -> float:
+    return round(100 * exercised / documented, 1) if documented else 100.0
+
+
+def merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several sandboxes' reports (a suite's clients) as one: an outcome is exercised if any
+    sandbox got it, counts add up, and a missing one says how the first sandbox triggers it."""
+    if len(reports) == 1:
+        return reports[0]
+    first = reports[0]
+    operations = []
+    for index, operation in enumerate(first["operations"]):
+        outcomes = []
+        for place, outcome in enumerate(operation["outcomes"]):
+            alike = [r["operations"][index]["outcomes"][place] for r in reports]
+            got = [o for o in alike if o["exercised"]]
+            merged = dict(outcome)
+            if got:
+                merged = {k: v for k, v in got[-1].items() if k not in ("howToTrigger", "trigger")}
+                merged["count"] = sum(o["count"] for o in got)
+                merged["forced"] = sum(o["forced"] for o in got)
+                merged["exercisedNaturally"] = any(o["exercisedNaturally"] for o in got)
+            outcomes.append(merged)
+        operations.append(
+            {
+                **operation,
+                "outcomes": outcomes,
+                "exercised": sum(o["exercised"] for o in outcomes),
+                "exercisedNaturally": sum(o["exercisedNaturally"] for o in outcomes),
+            }
+        )
+    undocumented: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for found in reports:
+        for row in found["undocumented"]:
+            key = (row["operationId"], row["status"], row["fejlkode"])
+            kept = undocumented.setdefault(key, {**row, "count": 0})
+            kept["count"] += row["count"]
+            kept["lastRequestId"] = row["lastRequestId"] or kept["lastRequestId"]
+    return {
+        "sandbox": ", ".join(r["sandbox"] for r in reports),
+        "totals": _totals(operations, sum(r["totals"]["requests"] for r in reports)),
         "operations": operations,
-        "undocumented": undocumented,
+        "undocumented": [undocumented[key] for key in sorted(undocumented)],
     }
 
 
@@ -136,10 +232,18 @@ def _outcome(
         "lastRequestId": received["lastRequestId"] if received else None,
     }
     if received is None:
-        found["howToTrigger"] = catalogue.in_words(trigger) if trigger else found["description"]
+        found["howToTrigger"] = _in_words(trigger) if trigger else found["description"]
         if trigger:
             found["trigger"] = trigger
     return found
+
+
+def _in_words(trigger: dict[str, Any]) -> str:
+    """A trigger in words (Markdown): the catalogue's, or a token of the client's own."""
+    if trigger["kind"] != "token":
+        return catalogue.in_words(trigger)
+    command = f": `{trigger['command']}`" if "command" in trigger else ""
+    return f"{trigger['reason']} (`{trigger['client_id']}`){command}"
 
 
 def _description(operation: spec.Operation, status: int, code: int) -> str:
@@ -196,7 +300,8 @@ def _received(outcome: dict[str, Any], quote: str = "") -> str:
     """How often an outcome came, and the last x-requestId that got it (a GET may send none)."""
     last = outcome["lastRequestId"]
     shown = f" (last x-requestId {quote}{last}{quote})" if last else ""
-    return f"{outcome['count']} times{shown}"
+    count = outcome["count"]
+    return ("once" if count == 1 else f"{count} times") + shown
 
 
 def _markdown(found: dict[str, Any]) -> str:
@@ -251,8 +356,15 @@ def _junit(found: dict[str, Any]) -> str:
 
 
 def _html(found: dict[str, Any]) -> str:
+    from markdown_it import MarkdownIt
+
+    inline = MarkdownIt("commonmark").renderInline
+
     def cell(text: Any) -> str:
         return f"<td>{html.escape(str(text))}</td>"
+
+    def markdown_cell(text: str) -> str:  # a trigger, a description: Markdown (`code`)
+        return f"<td>{inline(text)}</td>"
 
     sections = []
     for operation in found["operations"]:
@@ -260,8 +372,12 @@ def _html(found: dict[str, Any]) -> str:
             f'<tr class="{"exercised" if o["exercised"] else "missing"}">'
             + cell(o["status"])
             + cell(o["fejlkode"] or "–")
-            + cell(o["description"])
-            + (cell(f"yes, {_received(o)}") if o["exercised"] else cell(f"no: {o['howToTrigger']}"))
+            + markdown_cell(o["description"])
+            + (
+                cell(f"yes, {_received(o)}")
+                if o["exercised"]
+                else markdown_cell(f"no: {o['howToTrigger']}")
+            )
             + "</tr>"
             for o in operation["outcomes"]
         )

@@ -52,7 +52,27 @@ def error_table() -> str:
 
 
 def sections() -> dict[str, str]:
-    return {"personas": persona_table(fixtures.load().personas), "fejlkoder": error_table()}
+    loaded = fixtures.load()
+    return {
+        "clients": client_table(loaded.clients),
+        "personas": persona_table(loaded.personas),
+        "fejlkoder": error_table(),
+    }
+
+
+def client_table(clients: list[dict[str, Any]]) -> str:
+    """The packaged OAuth2 clients, for a partner without the fixtures' files at hand."""
+    rows = [
+        f"| `{c['client_id']}` | `{c['client_secret']}` | {c['organisationType']} "
+        f"{c['organisationCode']} | {' '.join(f'`{s}`' for s in c['scopes'])} | "
+        f"{c.get('description', '–')} |"
+        for c in clients
+    ]
+    return (
+        "| client_id | client_secret | Organisation | Scopes | About |\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n"
+    )
 
 
 def rendered_readme(text: str) -> str:

@@ -26,8 +26,15 @@ ENVIRONMENT = {
     "upstream_ca": "JOBAGENT_MOCK_UPSTREAM_CA",
     "record": "JOBAGENT_MOCK_RECORD",
     "record_keep_cpr": "JOBAGENT_MOCK_RECORD_KEEP_CPR",
+    "reload": "JOBAGENT_MOCK_RELOAD",
 }
-OFF = ("0", "false", "no", "off")
+# what a yes/no setting may say (any case); the Danish ja/nej too, as a partner here may write
+ON = ("1", "true", "yes", "on", "ja")
+OFF = ("0", "false", "no", "off", "nej")
+
+
+class SettingError(ValueError):
+    """A JOBAGENT_MOCK_* variable whose value the setting cannot take; said in one line."""
 
 
 def setting(name: str, default: str | None = None) -> str | None:
@@ -35,8 +42,16 @@ def setting(name: str, default: str | None = None) -> str | None:
 
 
 def switched_on(name: str, default: bool) -> bool:
-    """A yes/no setting: 1, true, yes or on; 0, false, no or off (any case); else the default."""
+    """A yes/no setting: 1, true, yes, on or ja; 0, false, no, off or nej (any case); unset or
+    empty the default; anything else a SettingError (a typo must not switch a setting on)."""
     value = (setting(name) or "").strip().lower()
     if not value:
         return default
-    return value not in OFF
+    if value in ON:
+        return True
+    if value in OFF:
+        return False
+    raise SettingError(
+        f"{ENVIRONMENT[name]}={setting(name)!r} is no yes/no value: use one of "
+        f"{', '.join(ON)} or {', '.join(OFF)}"
+    )

@@ -128,9 +128,9 @@ def lock_waiters(store_url: str) -> int:
     return sum(1 for client in clients if client.get("cmd") == "blpop")
 
 
-def wait_until(condition: Callable[[], bool], what: str) -> None:
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 10) -> None:
     """A bounded wait for something the test cannot be told about directly; not a timing."""
-    for _ in range(400):
+    for _ in range(int(seconds / 0.025)):
         if condition():
             return
         time.sleep(0.025)

@@ -20,7 +20,7 @@ from jobagent_mock.environment import setting, switched_on
 from jobagent_mock.naming import handler_name
 from jobagent_mock.proxy.forward import ProxyMiddleware, ProxySettings
 from jobagent_mock.service import Mock
-from jobagent_mock.stores import DEFAULT_MAX_SANDBOXES, open_store
+from jobagent_mock.stores import DEFAULT_MAX_SANDBOXES, Store, open_store
 from jobagent_mock.web import console, problems
 from jobagent_mock.web.access_log import AccessLogMiddleware
 from jobagent_mock.web.context import (
@@ -76,9 +76,11 @@ def create_app(
     access_log: bool = False,
     max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
     proxy: ProxySettings | None = None,
+    store_instance: Store | None = None,
 ) -> connexion.FlaskApp:
     """The mock; `store` is `memory` (default, at most `max_sandboxes`), `sqlite:PATH` or
-    `redis://HOST:PORT`; with `proxy`, business requests go to its upstream (proxy/)."""
+    `redis://HOST:PORT`; with `proxy`, business requests go to its upstream (proxy/);
+    `store_instance` an open store to serve on (serve --reload's)."""
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
     jsonifier = CompactJsonifier()
@@ -90,7 +92,9 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         lifespan=_freeze_at_startup,
     )
-    mock = Mock(loaded, closed_world, open_store(store, loaded.jobagents, max_sandboxes))
+    if store_instance is None:
+        store_instance = open_store(store, loaded.jobagents, max_sandboxes)
+    mock = Mock(loaded, closed_world, store_instance)
     app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
     if access_log:  # outermost of all: its time is the whole answer's
@@ -166,8 +170,9 @@ def _console(contract: str) -> SwaggerUIOptions:
     )
 
 
-def app_from_environment() -> connexion.FlaskApp:
-    """create_app() configured by the JOBAGENT_MOCK_* variables (a factory for workers)."""
+def app_from_environment(store_instance: Store | None = None) -> connexion.FlaskApp:
+    """create_app() configured by the JOBAGENT_MOCK_* variables (a factory for workers; serve
+    --reload's, on the store it keeps)."""
     fixtures_dir = setting("fixtures_dir")
     return create_app(
         Path(fixtures_dir) if fixtures_dir else None,
@@ -179,4 +184,5 @@ def app_from_environment() -> connexion.FlaskApp:
         access_log=switched_on("access_log", False),
         max_sandboxes=int(setting("max_sandboxes") or DEFAULT_MAX_SANDBOXES),
         proxy=ProxySettings.from_environment(),
+        store_instance=store_instance,
     )

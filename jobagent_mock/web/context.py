@@ -49,13 +49,18 @@ class RequestContext:
     def claims(self) -> dict[str, Any] | None:
         """The bearer token's claims, verified once a request, or None (none, or not valid)."""
         if self._claims is _UNVERIFIED:
-            # read as connexion reads it (security.get_auth_header_value), so both agree
-            try:
-                kind, token = self.headers.get("authorization", "").split(maxsplit=1)
-            except ValueError:
-                kind, token = "", ""
-            self._claims = self.authority.verify(token) if kind.lower() == "bearer" else None
+            token = self.bearer_token()
+            self._claims = self.authority.verify(token) if token else None
         return self._claims
+
+    def bearer_token(self) -> str | None:
+        """The bearer token sent, read as connexion reads it (security.get_auth_header_value),
+        so both agree."""
+        try:
+            kind, token = self.headers.get("authorization", "").split(maxsplit=1)
+        except ValueError:
+            return None
+        return token if kind.lower() == "bearer" else None
 
     def sandbox(self) -> str:
         """The caller's sandbox; a malformed x-mock-sandbox header is a 400."""
@@ -77,11 +82,15 @@ class RequestContext:
 
     def journal_sandbox(self) -> str:
         """Where the journal files this request: its sandbox, or the client's own when the
-        x-mock-sandbox header itself was what the request got wrong."""
+        x-mock-sandbox header itself was what the request got wrong. A token this mock signed
+        but refuses (expired, for another audience) files its 401 with the client it names."""
+        client = (self.claims or {}).get("sub")
+        if client is None and (token := self.bearer_token()):
+            client = self.authority.signed_subject(token)
         try:
-            return self.sandbox()
+            return sandbox_key(client, self.headers.get(SANDBOX_HEADER))
         except Fejl:
-            return sandbox_key((self.claims or {}).get("sub"), None)
+            return sandbox_key(client, None)
 
 
 _REQUEST: ContextVar[RequestContext] = ContextVar("jobagent_mock_request")
@@ -173,6 +182,19 @@ def sandbox() -> str:
 
 def caller() -> Caller:
     return current().caller()
+
+
+def prefers_html(accept: str) -> bool:
+    """A browser's Accept header: text/html named before any JSON type."""
+    html, json = accept.find("text/html"), accept.find("json")
+    return html >= 0 and (json < 0 or html < json)
+
+
+def base_url() -> str:
+    """The mock's address as the caller reached it (a proxy's X-Forwarded-Proto kept)."""
+    headers = current().headers
+    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip() or "http"
+    return f"{scheme}://{headers.get('host', 'localhost')}"
 
 
 def basic_credentials() -> tuple[str, str] | None:

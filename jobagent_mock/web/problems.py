@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import uuid
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +17,7 @@ from starlette.exceptions import HTTPException
 from jobagent_mock import jsontext, spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
 from jobagent_mock.scenarios import Scripted
+from jobagent_mock.web.context import current, prefers_html
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -31,6 +34,8 @@ def problem(
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> ConnexionResponse:
+    if request.url.path in token_endpoints() and status < 500:
+        return oauth2_error(status, detail or title or HTTPStatus(status).phrase, headers)
     fejltekst = spec.fejlkode_catalogue()[fejlkode][0] if fejlkode else None
     body: dict[str, Any] = {
         "type": f"urn:star:fejlkode:{fejlkode}" if fejlkode else "about:blank",
@@ -49,6 +54,29 @@ def problem(
         content_type=PROBLEM_JSON,
         body=jsontext.dumps(body),
         headers=headers or {},
+    )
+
+
+@cache
+def token_endpoints() -> frozenset[str]:
+    """The token endpoint's paths (token.yaml's, under its server's base path)."""
+    document = spec.raw(spec.TOKEN)
+    base = str(document["servers"][0]["url"]).rstrip("/")
+    return frozenset(base + path for path, item in document["paths"].items() if "post" in item)
+
+
+def oauth2_error(
+    status: int, description: str, headers: dict[str, str] | None = None
+) -> ConnexionResponse:
+    """A refusal at the token endpoint as OAuth2 says it (RFC 6749 section 5.2), which client
+    libraries read, never a Problem: a malformed request (a body of the wrong type or
+    shape included) is 400 invalid_request; a wrong method keeps its 405 and Allow."""
+    return ConnexionResponse(
+        status_code=405 if status == 405 else 400,
+        mimetype="application/json",
+        content_type="application/json",
+        body=jsontext.dumps({"error": "invalid_request", "error_description": description}),
+        headers={**(headers or {}), "Cache-Control": "no-store"},
     )
 
 
@@ -75,8 +103,49 @@ def on_connexion_problem(request: ConnexionRequest, exc: Exception) -> Connexion
     headers = dict(exc.headers or {})
     if exc.status == 401:
         headers["WWW-Authenticate"] = f'{BEARER_CHALLENGE}, error="invalid_token"'
+        if _page_for_a_browser(request):
+            return ConnexionResponse(
+                status_code=401,
+                mimetype="text/html",
+                content_type="text/html",
+                body=authorize_page(str(request.base_url).rstrip("/"), request.url.path),
+                headers=headers,
+            )
     return problem(
         request, exc.status, fejlkode=fejlkode, title=exc.title, detail=exc.detail, headers=headers
+    )
+
+
+def _page_for_a_browser(request: ConnexionRequest) -> bool:
+    """A browser asks, and the operation documents a page for its 401 (GetCoverage)."""
+    operation = current().operation
+    if operation is None or not prefers_html(request.headers.get("accept", "")):
+        return False
+    refusal = spec.resolved(spec.CONTROL)["paths"].get(operation.path, {})
+    content = refusal.get(operation.method, {}).get("responses", {}).get("401", {})
+    return "text/html" in content.get("content", {})
+
+
+def authorize_page(base: str, path: str) -> str:
+    """What a browser opening an admin page without a token is told: how to get there."""
+    commands = html.escape(
+        f"jobagent-mock coverage --url {base} --client star-jobnet --format html "
+        "--output coverage.html\n\n"
+        "TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=star-jobnet \\\n"
+        f"  -d client_secret=star-jobnet-secret {base}/connect/token | jq -r .access_token)\n"
+        f'curl -H "Authorization: Bearer $TOKEN" -H "Accept: text/html" {base}{path}'
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Authorization needed'
+        "</title><style>body{font-family:sans-serif;max-width:60em;margin:2em auto}</style>"
+        "</head><body><h1>Authorization needed</h1><p>This page shows one sandbox, the one of "
+        "the OAuth2 client whose bearer token comes with the request, and a browser sends "
+        "none. Any of these works:</p><ul><li>The command line writes the page for your "
+        "suite's clients (<code>--client</code> repeats; <code>--sandbox</code> names an "
+        "<code>x-mock-sandbox</code>) or asks with a token:<pre>"
+        f'{commands}</pre></li><li>The admin console, <a href="/__admin/ui/">/__admin/ui/</a>: '
+        "<em>Authorize</em> with the client's id and secret (fixtures' clients.json), then "
+        "GetCoverage.</li></ul></body></html>"
     )
 
 

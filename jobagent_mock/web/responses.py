@@ -31,12 +31,6 @@ def json_body(body: Any, status: int = 200) -> tuple[Any, int, dict[str, str]]:
     return body, status, {"Content-Type": JSON}
 
 
-def prefers_html(accept: str) -> bool:
-    """A browser's Accept header: text/html named before any JSON type."""
-    html, json = accept.find("text/html"), accept.find("json")
-    return html >= 0 and (json < 0 or html < json)
-
-
 def html_body(page: str, status: int = 200) -> tuple[str, int, dict[str, str]]:
     return page, status, {"Content-Type": "text/html"}
 

@@ -105,3 +105,72 @@ def test_examples_keep_their_time_of_day_and_a_booking_gets_a_free_slot(
     seed_body = seed_names["requestBody"]["content"]["application/json"]["x-seed-example"]
     assert seed_body["value"]["BookingStartTime"] == "2027-03-15T10:00:00+01:00"  # the next
     assert not re.search(r"2026-1[12]-", str(body))
+
+
+def test_the_published_contract_as_json_is_the_yaml_tree(client: ContractClient) -> None:
+    served = client.http.get("/openapi.json")
+    assert served.status_code == 200
+    assert served.json() == spec.raw(spec.BUSINESS)  # $refs and servers as published
+    assert served.json()["servers"] == spec.raw(spec.BUSINESS)["servers"]
+    assert '"$ref"' in served.text and "x-mock-sandbox" not in served.text
+
+
+# run in the console's page: open an operation, Try it out, clear the last answer, Execute, and
+# the status Swagger UI shows
+EXECUTE = """
+window.until = async (found, what) => {
+  for (let i = 0; i < 600; i++) {
+    const value = found();
+    if (value) return value;
+    await new Promise(done => setTimeout(done, 100));
+  }
+  throw new Error("never: " + what);
+};
+window.execute = async (id) => {
+  const block = document.getElementById(id);
+  if (!block.classList.contains("is-open")) block.querySelector(".opblock-summary-control").click();
+  const tryOut = await until(() => block.querySelector(".try-out__btn"), "Try it out");
+  if (tryOut.textContent.trim() === "Try it out") tryOut.click();
+  const clear = block.querySelector(".btn-clear");
+  if (clear) clear.click();
+  await until(() => !block.querySelector(".live-responses-table"), "cleared");
+  (await until(() => block.querySelector(".btn.execute"), "Execute")).click();
+  const cell = await until(
+    () => block.querySelector(".live-responses-table tbody .response-col_status"), "an answer");
+  return cell.textContent.trim();
+};
+"""
+WRITES = [
+    "CreateJobagent",
+    "UpdateJobagent",
+    "UpdateJobagentVerificereEmail",
+    "TilmeldOgBook",
+    "CreateTilmelding",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.needs_chromium
+def test_every_write_in_the_console_answers_2xx_the_first_and_the_tenth_time(
+    app: Any, tmp_path: Any
+) -> None:
+    from tests.browser import browser_page
+    from tests.live import live_server
+
+    with live_server(app) as base, browser_page(f"{base}/ui/", tmp_path) as page:
+        token = ContractClient(app, "star-jobnet").token
+        page.run(EXECUTE)
+        page.wait_for("document.querySelectorAll('.opblock').length > 8", "the operations")
+        page.run(
+            "ui.authActions.authorizeOauth2({auth: {name: 'oauth2', schema: "
+            "ui.specSelectors.securityDefinitions().get('oauth2').toJS()}, "
+            f"token: {{access_token: '{token}', token_type: 'Bearer'}}}})"
+        )
+        for operation_id in WRITES:
+            tag = spec.operation(operation_id).spec["tags"][0]  # type: ignore[union-attr]
+            statuses = [page.run(f"execute('operations-{tag}-{operation_id}')") for _ in range(10)]
+            assert all(s.startswith("2") for s in statuses), (operation_id, statuses)
+        # the example job agent is gone after the first: 404, never 412
+        tag = "Jobagent"
+        statuses = [page.run(f"execute('operations-{tag}-DeleteJobagent')") for _ in range(2)]
+        assert [s[:3] for s in statuses] == ["200", "404"], statuses

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -16,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from jobagent_mock import docs, spec
+from tests.browser import chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "reports"
 CHROMIUM_FLAGS = [
@@ -96,17 +95,6 @@ def served(site: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "CI must have Chromium (Debian's chromium package; `make test` installs it)"
-            )
-        pytest.skip("no Chromium here (apt-get install chromium)")
-    return found
 
 
 @pytest.mark.slow

@@ -75,7 +75,7 @@ def test_an_unknown_store() -> None:
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["--port", "0"], "--port: 0 is out of range: from 1 to 65535"),
+        (["--port", "-1"], "--port: -1 is out of range: from 0 to 65535"),
         (["--port", "65536"], "--port: 65536 is out of range"),
         (["--port", "http"], "--port: 'http' is not a whole number"),
         (["--workers", "0"], "--workers: 0 is out of range: at least 1"),
