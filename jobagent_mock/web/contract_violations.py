@@ -238,15 +238,21 @@ def properties(schema: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def canonical(instance: Any, schema: dict[str, Any], name: str = "body") -> Any:
+def canonical(
+    instance: Any, schema: dict[str, Any], name: str = "body", where: str = "body"
+) -> Any:
     """The instance with property names bound as ASP.NET binds them: case-insensitively, the
     contract's aliases (x-aliases) accepted, unknown and read-only properties dropped. Every
-    reading the seed leaves open that the instance relies on is noted (readings.py)."""
+    reading the seed leaves open that the instance relies on is noted (readings.py). An array
+    longer than its maxItems is refused here, at `where`, before any item is bound or checked."""
     if isinstance(instance, list):
+        _refuse_too_many(instance, schema, where)
         items = _merged_items(schema)
         if not items:
             return instance
-        return [canonical(item, items, name) for item in instance]
+        return [
+            canonical(item, items, name, f"{where}[{index}]") for index, item in enumerate(instance)
+        ]
     if not isinstance(instance, dict):
         return _scalar(instance, schema, name)
     binding = _binding(schema)
@@ -254,14 +260,14 @@ def canonical(instance: Any, schema: dict[str, Any], name: str = "body") -> Any:
         return instance
     bound: dict[str, Any] = {}
     for key, value in instance.items():
-        _bind(key, value, binding, bound)
+        _bind(key, value, binding, bound, where)
     for absent, phrase in binding.defaults.items():
         if absent not in bound:
             readings.note(phrase)
     return bound
 
 
-def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> None:
+def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any], where: str) -> None:
     """One property of the instance into `bound`, under the name it binds to."""
     spelling = key.lower()
     name = binding.names.get(spelling)
@@ -283,7 +289,22 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> Non
         readings.note(reading)
     if isinstance(value, dict) and (member := binding.wrapped.get(name)):
         value = _wrapped_list(key, value, member)
-    bound[name] = canonical(value, schema, name)
+    bound[name] = canonical(value, schema, name, f"{where}.{name}")
+
+
+def _refuse_too_many(instance: list[Any], schema: dict[str, Any], where: str) -> None:
+    """An array past its maxItems, refused before its items cost anything: jsonschema would
+    check every item (uniqueItems of objects in quadratic time) and quote the whole array."""
+    limit = _max_items(schema)
+    if limit is not None and len(instance) > limit:
+        why = f"{len(instance)} items, more than the {limit} allowed"
+        raise InvalidInput(declared_fejlkode(schema, "maxItems"), f"{where}: {why}", {where: [why]})
+
+
+def _max_items(schema: dict[str, Any]) -> int | None:
+    limits = [schema["maxItems"]] if "maxItems" in schema else []
+    limits += [m for part in schema.get("allOf", []) if (m := _max_items(part)) is not None]
+    return min(limits, default=None)
 
 
 def _wrapped_list(key: str, value: dict[str, Any], member: str) -> Any:

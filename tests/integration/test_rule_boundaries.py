@@ -4,7 +4,6 @@ edge, so that `>` written for `>=` (or `<` for `<=`) cannot pass."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 
@@ -94,9 +93,7 @@ def test_4783_a_booking_from_today_on(
         ("2026-12-24T10:00:00+01:00", 8109),  # 29 days ahead: the day after the last
     ],
 )
-def test_8109_option_window_edges(
-    client: ContractClient, start: str, fejlkode: int | None
-) -> None:
+def test_8109_option_window_edges(client: ContractClient, start: str, fejlkode: int | None) -> None:
     answer = book(
         client,
         moedetilbudId=ODENSE,
@@ -107,5 +104,3 @@ def test_8109_option_window_edges(
         problem(answer, 422, fejlkode)
     else:
         assert answer.status_code == 201, answer.text
-
-
