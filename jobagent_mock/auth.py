@@ -17,7 +17,13 @@ VERIFIED_TOKENS_KEPT = 4096
 MIN_KEY_BYTES = 32  # RFC 7518 section 3.2: an HS256 key at least as long as the hash
 # the claims the mock reads, and their JSON type: a token signed with the right key but another
 # shape (a key shared with `--signing-key` can sign anything) is no valid token, never a 500
-READ_CLAIMS = {"sub": str, "scope": str, "organisationType": str, "organisationCode": str}
+READ_CLAIMS: dict[str, type | tuple[type, ...]] = {
+    "sub": str,
+    "scope": str,
+    "organisationType": str,
+    "organisationCode": str,
+    "exp": (int, float),  # PyJWT reads "exp": "9999999999" too; the cache compares it with a time
+}
 
 
 class SigningKeyError(ValueError):

@@ -74,7 +74,8 @@ class ControlPlane:
     ) -> dict[str, Any]:
         """The journal, newest first, and how many entries the filters selected; `since` and
         `until` are RFC 3339 times (the contract's); `cpr` is matched masked, as kept."""
-        window = [datetime.fromisoformat(t) if t else None for t in (since, until)]
+        # RFC 3339 lets `t` and `z` be lower case; Python reads them in upper case only
+        window = [datetime.fromisoformat(t.upper()) if t else None for t in (since, until)]
         self._recorder.flush()
         entries = self._store.journal(sandbox)
         found = journal.select(entries, operation_id, status, *window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from http import HTTPStatus
@@ -31,6 +32,8 @@ def problem(
     errors: dict[str, list[str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> ConnexionResponse:
+    if status in OAUTH2_INVALID_REQUEST and request.url.path in _token_paths():
+        return _invalid_request(detail or title or HTTPStatus(status).phrase)
     fejltekst = spec.fejlkode_catalogue()[fejlkode][0] if fejlkode else None
     body: dict[str, Any] = {
         "type": f"urn:star:fejlkode:{fejlkode}" if fejlkode else "about:blank",
@@ -49,6 +52,28 @@ def problem(
         content_type=PROBLEM_JSON,
         body=jsontext.dumps(body),
         headers=headers or {},
+    )
+
+
+# a request the token endpoint cannot read (no grant_type, a form it cannot decode, another
+# media type) is OAuth2's invalid_request (RFC 6749 section 5.2), the error body token.yaml
+# documents, never a Problem
+OAUTH2_INVALID_REQUEST = (400, 415)
+
+
+@functools.cache
+def _token_paths() -> frozenset[str]:
+    base = spec.raw(spec.TOKEN)["servers"][0]["url"].rstrip("/")
+    return frozenset(base + operation.path for operation in spec.operations(spec.TOKEN).values())
+
+
+def _invalid_request(description: str) -> ConnexionResponse:
+    return ConnexionResponse(
+        status_code=400,
+        mimetype="application/json",
+        content_type="application/json",
+        body=jsontext.dumps({"error": "invalid_request", "error_description": description}),
+        headers={"Cache-Control": "no-store"},
     )
 
 
