@@ -60,9 +60,15 @@ class Authority:
         self._verified: dict[str, dict[str, Any]] = {}
 
     def issue(
-        self, grant_type: str, client_id: str | None, client_secret: str | None, scope: str | None
+        self, grant_type: Any, client_id: Any, client_secret: Any, scope: Any
     ) -> dict[str, Any]:
-        """The token response for valid client credentials; TokenError otherwise."""
+        """The token response for valid client credentials; TokenError otherwise. The form is
+        read leniently: a field its bytes hid (no UTF-8) or gave twice is invalid_request."""
+        fields = (grant_type, client_id, client_secret, scope)
+        if not all(field is None or isinstance(field, str) for field in fields):
+            raise TokenError("invalid_request", "Each form field must be given once.")
+        if grant_type is None:
+            raise TokenError("invalid_request", "grant_type is missing or could not be decoded.")
         if grant_type != "client_credentials":
             raise TokenError("unsupported_grant_type", f"grant_type {grant_type} is not supported")
         client = self._clients.get(client_id or "")

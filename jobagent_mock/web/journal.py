@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jobagent_mock import readings, scenarios
 from jobagent_mock.journal import (
     CUT_MARGIN,
+    decoded_json,
     redacted_capped,
     redacted_headers,
     redacted_target,
@@ -41,7 +42,7 @@ class _Body:
 
     def shown(self) -> str:
         text = self.kept.decode("utf-8", errors="replace")
-        return redacted_capped(text, KEPT_BODY_BYTES, self.length)
+        return redacted_capped(decoded_json(text), KEPT_BODY_BYTES, self.length)
 
 
 class JournalMiddleware:
