@@ -11,6 +11,7 @@ from jobagent_mock.clock import Clock, OutOfRange
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, NotFound
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.recorder import Recorder
+from jobagent_mock.sandboxes import Admissions
 from jobagent_mock.stores import Sandbox, Store
 
 # a journal entry to write: sandbox, entry, the mock time the operation read (None: unread)
@@ -18,14 +19,17 @@ Exchange = tuple[str, dict[str, Any], datetime | None]
 
 
 class ControlPlane:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, sandboxes: Admissions | None = None) -> None:
         self._store = store
+        self._sandboxes = sandboxes or Admissions(store)
         self._recorder: Recorder[Exchange] = Recorder(self._record_all)
 
     def reset(self, sandbox: str | None) -> None:
-        """One sandbox back to the fixtures, or every sandbox when None."""
+        """One sandbox back to the fixtures, or every sandbox when None; either frees its place
+        among the admitted sandboxes."""
         self._recorder.flush()  # what was answered before the reset is journaled before it
         self._store.reset(sandbox)
+        self._sandboxes.release(sandbox)
 
     def record(self, sandbox: str, entry: dict[str, Any], now: datetime | None = None) -> None:
         """Journal an exchange at the sandbox's mock time: `now` as the operation read it, else
@@ -148,10 +152,12 @@ class ControlPlane:
                 raise InvalidInput(FAILED_TO_VALIDATE, str(exc), {where: [str(exc)]}) from None
             state.clock = changed
 
+        self._sandboxes.admit(sandbox)  # a write: it may create the sandbox (429 at a cap)
         self._store.write(sandbox, change)
         return self.clock(sandbox)
 
     def release_clock(self, sandbox: str) -> dict[str, Any]:
+        self._sandboxes.admit(sandbox)
         self._store.write(sandbox, lambda state: state.clock.release())
         return self.clock(sandbox)
 

@@ -43,6 +43,8 @@ class RequestContext:
     token_info: dict[str, Any] | None = None
     # the proxy's departures of this exchange (proxy/forward.py), kept by the journal
     drift: list[dict[str, str]] | None = None
+    # the sandbox this request was admitted to (security.admit): only such a request is journaled
+    admitted: str | None = None
     _claims: Any = field(default=_UNVERIFIED, repr=False)
 
     @property
@@ -74,6 +76,17 @@ class RequestContext:
             ),
             operation_id=self.operation.operation_id if self.operation else None,
         )
+
+    def journaled(self) -> bool:
+        """Whether the journal keeps this request: its sandbox was admitted (by this request, or
+        known admitted without a round trip). A refused token or organisation (401, 403), a
+        sandbox past a cap (429) create no sandbox, and so no journal."""
+        if self.admitted is not None:
+            return True
+        if self.claims is None:
+            return False
+        key, sandboxes = self.journal_sandbox(), self.mock.sandboxes
+        return sandboxes.known(key) or (not self.mock.store.shared and sandboxes.is_admitted(key))
 
     def journal_sandbox(self) -> str:
         """Where the journal files this request: its sandbox, or the client's own when the

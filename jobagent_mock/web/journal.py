@@ -76,11 +76,22 @@ class JournalMiddleware:
             await self.app(scope, receive_, send_)
         finally:
             try:
-                answer = (status, warning)
-                sandbox, entry = self._entry(scope, asked.shown(), answer, answered.shown())
-                await self._record(sandbox, entry, clock.get(sandbox))
+                await self._journal(scope, asked, (status, warning), answered, clock)
             except Exception:  # the journal must never break an answer
                 log.exception("could not journal %s %s", scope["method"], scope["path"])
+
+    async def _journal(
+        self,
+        scope: Scope,
+        asked: _Body,
+        answer: tuple[int, str | None],
+        answered: _Body,
+        clock: dict[str, datetime],
+    ) -> None:
+        if not current().journaled():  # no sandbox, no journal: a refusal creates none
+            return
+        sandbox, entry = self._entry(scope, asked.shown(), answer, answered.shown())
+        await self._record(sandbox, entry, clock.get(sandbox))
 
     async def _record(self, sandbox: str, entry: dict[str, Any], now: datetime | None) -> None:
         control = self.mock.control
