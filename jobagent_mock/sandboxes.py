@@ -98,6 +98,6 @@ class Admissions:
         hours = self.caps.idle_ttl / 3600
         return (
             f"Sandbox {key} is not created: {whose} has {cap} sandboxes, the cap ({option} "
-            f"{cap}). Free one with POST /__admin/reset (x-mock-sandbox naming it), or wait: "
+            f"{cap}). Free one with POST /__admin/reset (the sandbox header naming it), or wait: "
             f"a sandbox unused for {hours:g} h (--sandbox-idle-ttl) is freed."
         )

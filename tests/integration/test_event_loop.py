@@ -32,6 +32,8 @@ def test_a_held_lock_holds_up_only_the_writer_that_needs_it(tmp_path: Path) -> N
     with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
         token = token_for(http, "star-jobnet")
         headers = {"Authorization": f"Bearer {token}", "x-civilRegistrationIdentifier": ORDINARY}
+        for sandbox in ({}, {"x-mock-sandbox": "x"}):  # admitted (a write) before the lock is held
+            assert http.get("/v1/Jobagent", headers={**headers, **sandbox}).status_code == 200
         answers: dict[str, Any] = {}
         held, release = threading.Event(), threading.Event()
 
@@ -151,6 +153,8 @@ def test_a_redis_read_is_read_ahead_in_the_loop_fresh_and_a_503_when_redis_is_go
         with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
             headers = {"Authorization": f"Bearer {token_for(http, 'star-jobnet')}"}
             citizen = {**headers, "x-civilRegistrationIdentifier": ORDINARY}
+            http.get("/v1/Jobagent", headers=citizen)  # admits the sandbox: a write, in a thread
+            asked.clear()
             before = http.get("/v1/Jobagent", headers=citizen).json()["jobagenter"]
             with other_worker.transaction("star-jobnet") as sandbox:
                 sandbox.put_agent(ORDINARY, "late", JOBAGENT_STORED)

@@ -8,7 +8,6 @@ import json
 import uuid
 from typing import Any
 
-import pytest
 from starlette.testclient import TestClient
 
 from jobagent_mock.web.app import create_app
