@@ -4,14 +4,20 @@ sake; on every store."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from starlette.testclient import TestClient
 
 from jobagent_mock.web.app import create_app
-from tests.helpers import ORDINARY, ContractClient, problem, sandboxed
+from tests.helpers import ORDINARY, ContractClient, problem, sandboxed, token_for
+from tests.servers import free_port, redis_server, start_mock, stop
 
 NEW_AGENT = {"titel": "Lager", "soegeparametre": {}}
 
@@ -118,3 +124,49 @@ def test_an_idle_sandbox_is_freed_when_a_new_one_needs_its_place(store_url: str)
     engine.sandboxes.clock = lambda: real() + 3602
     problem(old.get(f"/v1/Jobagent/{identifier}"), 429, None)
     assert json.dumps(old.get("/__admin/requests").json()) == '{"requests": []}'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("redis", marks=pytest.mark.needs_redis)])
+def test_two_workers_admit_exactly_the_cap(store: str, tmp_path: Path) -> None:
+    """30 new sandbox names at once, on two workers: exactly the cap of them is made, every
+    other one is a 429, and each admitted one keeps its job agent."""
+    port, cap = free_port(), 5
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(redis_server()) if store == "redis" else f"sqlite:{tmp_path}/m.db"
+        server = start_mock(url, 2, port, "k" * 32, "--max-sandboxes-per-client", str(cap))
+        stack.callback(stop, server)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as http:
+            headers = {"Authorization": f"Bearer {token_for(http, 'star-jobnet')}"}
+
+        def create(n: int) -> tuple[int, str]:
+            identifier = str(uuid.uuid4())
+            answer = httpx.post(
+                f"{base}/v1/Jobagent",
+                json={**NEW_AGENT, "jobagentIdentifier": identifier},
+                headers={
+                    **headers,
+                    "x-mock-sandbox": f"race-{n}",
+                    "x-civilRegistrationIdentifier": ORDINARY,
+                    "x-requestId": identifier,
+                },
+                timeout=30,
+            )
+            return answer.status_code, identifier
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            results = list(pool.map(create, range(30)))
+        statuses = [status for status, _ in results]
+        assert statuses.count(201) == cap and statuses.count(429) == 30 - cap, statuses
+        for n, (status, identifier) in enumerate(results):
+            if status == 201:
+                found = httpx.get(
+                    f"{base}/v1/Jobagent/{identifier}",
+                    headers={
+                        **headers,
+                        "x-mock-sandbox": f"race-{n}",
+                        "x-civilRegistrationIdentifier": ORDINARY,
+                    },
+                )
+                assert found.status_code == 200
