@@ -588,8 +588,10 @@ class RedisStore(SeededStore):
                 answer = self._admit(
                     keys=keys, args=[key, now, caps.idle_ttl, caps.per_client, caps.total]
                 )
+                if answer[0] == b"ok":
+                    return None
                 if answer[0] != b"idle":
-                    return None if answer[0] == b"ok" else answer[0].decode()  # type: ignore[no-any-return]
+                    return "per client" if answer[0] == b"per client" else "in all"
                 for idle in answer[1:]:  # freed as a reset frees it, then asked again
                     sandbox = idle.decode()
                     self.reset(sandbox)
