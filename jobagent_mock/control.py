@@ -102,6 +102,7 @@ class ControlPlane:
             state.scenarios = [*state.scenarios, scenario]
             return scenario
 
+        self._sandboxes.admit(sandbox)  # a write: it may create the sandbox (429 at a cap)
         return scenarios.shown(self._store.write(sandbox, add), 0)
 
     def scenarios(self, sandbox: str) -> list[dict[str, Any]]:
@@ -124,6 +125,7 @@ class ControlPlane:
                 raise NotFound(None, f"No scenario {scenario_id} in this sandbox.")
             state.scenarios = kept
 
+        self._sandboxes.admit(sandbox)
         self._store.write(sandbox, remove)
 
     def clear_requests(self, sandbox: str) -> None:
