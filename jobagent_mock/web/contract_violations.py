@@ -285,6 +285,9 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any], where:
     """One property of the instance into `bound`, under the name it binds to."""
     spelling = key.lower()
     name = binding.names.get(spelling)
+    if name is None and binding.closed:  # kept: the schema refuses it (admin.yaml's own)
+        bound[key] = value
+        return
     if name is None:  # ignored, as ASP.NET does; said, as a typo would go unseen
         why = "read-only" if spelling in binding.read_only else "no such field here"
         readings.note(f"{key} ignored ({why})")
@@ -402,6 +405,8 @@ class _Binding:
     read_only: frozenset[str]  # lower-case names the server sets, dropped on input
     # property -> the member its list may come wrapped in (x-wraps: the seed's collection shape)
     wrapped: dict[str, str]
+    # additionalProperties: false (the admin contract's, never STAR's): an unknown name refused
+    closed: bool = False
 
 
 # id(schema) -> (schema, its binding), built once
@@ -432,6 +437,7 @@ def _binding(schema: dict[str, Any]) -> _Binding:
                 n.lower() for n, sub in properties(schema).items() if _read_only(sub)
             ),
             wrapped={n: s["x-wraps"] for n, s in writable.items() if "x-wraps" in s},
+            closed=schema.get("additionalProperties") is False,
         )
         cached = _BINDINGS[id(schema)] = (schema, binding)
     return cached[1]

@@ -79,3 +79,14 @@ def test_a_signed_token_whose_exp_is_no_number_is_401_every_time(
     headers = {"Authorization": f"Bearer {token}", "x-civilRegistrationIdentifier": ORDINARY}
     for _ in range(3):  # the first use was answered; every later one was a 500
         problem(client.http.get("/v1/Jobagent", headers=headers), 401, None)
+
+
+def test_an_unknown_key_in_an_admin_body_is_refused_as_admin_yaml_says(
+    client: ContractClient,
+) -> None:
+    """admin.yaml closes its bodies (additionalProperties: false); the business binder's
+    ASP.NET habit of dropping unknown names must not open them (schemathesis found it)."""
+    scenario = {"operationId": "GetJobagenter", "respond": [{"status": 404}]}
+    unknown = {**scenario, "match": {"cpr": ORDINARY, "x-unknown": 42}}
+    assert problem(client.post("/__admin/scenarios", json=unknown), 400, 1014)
+    assert client.get("/__admin/scenarios").json() == {"scenarios": []}
