@@ -81,8 +81,8 @@ class RequestContext:
         """Whether the journal keeps this request: its sandbox was admitted (by this request, or
         known admitted without a round trip). A refused token or organisation (401, 403), a
         sandbox past a cap (429) create no sandbox, and so no journal."""
-        if self.admitted is not None:
-            return True
+        if self.admitted is not None or self.mock.upstream is not None:
+            return True  # a proxied exchange: the no-client sandbox's (RECONSTRUCTION D-53)
         if self.claims is None:
             return False
         key, sandboxes = self.journal_sandbox(), self.mock.sandboxes
