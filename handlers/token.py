@@ -12,7 +12,7 @@ def issue_token(body: dict[str, Any]) -> Response:
     client_id, secret = basic_credentials() or (body.get("client_id"), body.get("client_secret"))
     try:
         token = authority().issue(
-            body["grant_type"], client_id, secret, body.get("scope"), body.get("audience")
+            body.get("grant_type"), client_id, secret, body.get("scope"), body.get("audience")
         )
     except TokenError as refused:
         answer = {"error": refused.error, "error_description": refused.description}

@@ -22,7 +22,13 @@ VERIFIED_TOKENS_KEPT = 4096
 MIN_KEY_BYTES = 32  # RFC 7518 section 3.2: an HS256 key at least as long as the hash
 # the claims the mock reads, and their JSON type: a token signed with the right key but another
 # shape (a key shared with `--signing-key` can sign anything) is no valid token, never a 500
-READ_CLAIMS = {"sub": str, "scope": str, "organisationType": str, "organisationCode": str}
+READ_CLAIMS: dict[str, type | tuple[type, ...]] = {
+    "sub": str,
+    "scope": str,
+    "organisationType": str,
+    "organisationCode": str,
+    "exp": (int, float),  # PyJWT reads "exp": "9999999999" too; the cache compares it with a time
+}
 
 
 class SigningKeyError(ValueError):
@@ -60,13 +66,19 @@ class Authority:
 
     def issue(
         self,
-        grant_type: str,
-        client_id: str | None,
-        client_secret: str | None,
-        scope: str | None,
-        audience: str | None = None,
+        grant_type: Any,
+        client_id: Any,
+        client_secret: Any,
+        scope: Any,
+        audience: Any = None,
     ) -> dict[str, Any]:
-        """The token response for valid client credentials; TokenError otherwise."""
+        """The token response for valid client credentials; TokenError otherwise. The form is
+        read leniently: a field its bytes hid (no UTF-8) or gave twice is invalid_request."""
+        fields = (grant_type, client_id, client_secret, scope, audience)
+        if not all(field is None or isinstance(field, str) for field in fields):
+            raise TokenError("invalid_request", "Each form field must be given once.")
+        if grant_type is None:
+            raise TokenError("invalid_request", "grant_type is missing or could not be decoded.")
         if grant_type != "client_credentials":
             raise TokenError("unsupported_grant_type", f"grant_type {grant_type} is not supported")
         client = self._clients.get(client_id or "")

@@ -231,8 +231,26 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
         metavar="N",
         default="1000",
         type=_whole_number(1),
-        help="the memory store keeps at most this many sandboxes; the least recently used is "
-        "forgotten, back to the fixtures (default: 1000)",
+        help="at most this many sandboxes in all; a new one past it is refused with 429, never "
+        "made room for by dropping another client's (default: 1000)",
+    )
+    option(
+        "--max-sandboxes-per-client",
+        name="max_sandboxes_per_client",
+        metavar="N",
+        default="100",
+        type=_whole_number(1),
+        help="at most this many sandboxes of one OAuth2 client; a new one past it is refused with "
+        "429 (default: 100)",
+    )
+    option(
+        "--sandbox-idle-ttl",
+        name="sandbox_idle_ttl",
+        metavar="SECONDS",
+        default="86400",
+        type=_seconds,
+        help="a sandbox unused this long is freed (back to the fixtures) when a new one needs its "
+        "place (default: 86400, a day)",
     )
     option(
         "--header-timeout",
@@ -549,6 +567,8 @@ def _serve(args: argparse.Namespace) -> int:
         "fast_lane": "1" if args.fast_lane else "0",
         "access_log": "1" if args.access_log else "0",
         "max_sandboxes": str(args.max_sandboxes),
+        "max_sandboxes_per_client": str(args.max_sandboxes_per_client),
+        "sandbox_idle_ttl": str(args.sandbox_idle_ttl),
         "header_timeout": str(args.header_timeout),
         "max_connections": str(args.max_connections),
         **_proxy_settings(args),

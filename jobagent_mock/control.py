@@ -12,6 +12,7 @@ from jobagent_mock.clock import Clock, OutOfRange
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, NotFound
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.recorder import Recorder
+from jobagent_mock.sandboxes import Admissions
 from jobagent_mock.stores import Sandbox, Store
 from jobagent_mock.stores.base import Counted, Entry, Outcome, StoreUnavailable
 
@@ -25,16 +26,19 @@ DROPPED: Outcome = ("journal entry dropped", 0, 0)
 
 
 class ControlPlane:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, sandboxes: Admissions | None = None) -> None:
         self._store = store
+        self._sandboxes = sandboxes or Admissions(store)
         self._recorder: Recorder[Exchange] = Recorder(
             self._record_all, (StoreUnavailable, *store.outages), store.batches
         )
 
     def reset(self, sandbox: str | None) -> None:
-        """One sandbox back to the fixtures, or every sandbox when None."""
+        """One sandbox back to the fixtures, or every sandbox when None; either frees its place
+        among the admitted sandboxes."""
         self._recorder.flush()  # what was answered before the reset is journaled before it
         self._store.reset(sandbox)
+        self._sandboxes.release(sandbox)
 
     def record(self, sandbox: str, entry: dict[str, Any], now: datetime | None = None) -> None:
         """Journal an exchange at the sandbox's mock time: `now` as the operation read it, else
@@ -86,7 +90,8 @@ class ControlPlane:
     ) -> dict[str, Any]:
         """The journal, newest first, and how many entries the filters selected; `since` and
         `until` are RFC 3339 times (the contract's); `cpr` is matched masked, as kept."""
-        window = [datetime.fromisoformat(t) if t else None for t in (since, until)]
+        # RFC 3339 lets `t` and `z` be lower case; Python reads them in upper case only
+        window = [datetime.fromisoformat(t.upper()) if t else None for t in (since, until)]
         self._recorder.flush()
         entries = self._store.journal(sandbox)
         found = journal.select(entries, operation_id, status, *window)
@@ -109,6 +114,7 @@ class ControlPlane:
             state.scenarios = [*state.scenarios, scenario]
             return scenario
 
+        self._sandboxes.admit(sandbox)  # a write: it may create the sandbox (429 at a cap)
         return scenarios.shown(self._store.write(sandbox, add), 0)
 
     def scenarios(self, sandbox: str) -> list[dict[str, Any]]:
@@ -131,6 +137,7 @@ class ControlPlane:
                 raise NotFound(None, f"No scenario {scenario_id} in this sandbox.")
             state.scenarios = kept
 
+        self._sandboxes.admit(sandbox)
         self._store.write(sandbox, remove)
 
     def clear_requests(self, sandbox: str) -> None:
@@ -159,10 +166,12 @@ class ControlPlane:
                 raise InvalidInput(FAILED_TO_VALIDATE, str(exc), {where: [str(exc)]}) from None
             state.clock = changed
 
+        self._sandboxes.admit(sandbox)  # a write: it may create the sandbox (429 at a cap)
         self._store.write(sandbox, change)
         return self.clock(sandbox)
 
     def release_clock(self, sandbox: str) -> dict[str, Any]:
+        self._sandboxes.admit(sandbox)
         self._store.write(sandbox, lambda state: state.clock.release())
         return self.clock(sandbox)
 

@@ -18,6 +18,8 @@ ENVIRONMENT = {
     "fast_lane": "JOBAGENT_MOCK_FAST_LANE",
     "access_log": "JOBAGENT_MOCK_ACCESS_LOG",
     "max_sandboxes": "JOBAGENT_MOCK_MAX_SANDBOXES",
+    "max_sandboxes_per_client": "JOBAGENT_MOCK_MAX_SANDBOXES_PER_CLIENT",
+    "sandbox_idle_ttl": "JOBAGENT_MOCK_SANDBOX_IDLE_TTL",
     "header_timeout": "JOBAGENT_MOCK_HEADER_TIMEOUT",
     "max_connections": "JOBAGENT_MOCK_MAX_CONNECTIONS",
     # the validating proxy (proxy/forward.py)

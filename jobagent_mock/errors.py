@@ -120,6 +120,12 @@ class RuleViolation(Fejl):
     status = 422
 
 
+class TooManySandboxes(Fejl):
+    """A new sandbox past a cap (per client, or in all): RFC 6585's 429, saying how to free one."""
+
+    status = 429
+
+
 class HeadersTooLarge(Fejl):
     """Request headers past what the mock reads (RFC 6585 section 5)."""
 

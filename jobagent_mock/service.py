@@ -19,6 +19,7 @@ from jobagent_mock.errors import NotFound, Refusals
 from jobagent_mock.fixtures import Fixtures
 from jobagent_mock.occupations import Occupations
 from jobagent_mock.persons import Directory, Person
+from jobagent_mock.sandboxes import DEFAULT_CAPS, Admissions, Caps
 from jobagent_mock.stores import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
@@ -47,14 +48,21 @@ class Caller:
 
 class Mock:
     def __init__(
-        self, fixtures: Fixtures, closed_world: bool = False, store: Store | None = None
+        self,
+        fixtures: Fixtures,
+        closed_world: bool = False,
+        store: Store | None = None,
+        caps: Caps | None = None,
     ) -> None:
         self.fixtures = fixtures
         self.directory = Directory(fixtures.personas, closed_world)
         self.occupations = Occupations(fixtures.occupations, closed_world)
         self.options = {o["moedetilbudId"]: o for o in fixtures.moedetilbud}
         self.store = store or MemoryStore(fixtures.jobagents)
-        self.control = ControlPlane(self.store)
+        # the gate of every new sandbox: the web side admits a business request's, the control
+        # plane a clock change's
+        self.sandboxes = Admissions(self.store, caps or DEFAULT_CAPS)
+        self.control = ControlPlane(self.store, self.sandboxes)
         # set when serving as a proxy (`serve --upstream`): health names it, drift reports on it
         self.upstream: Upstream | None = None
 

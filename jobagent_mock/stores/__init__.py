@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jobagent_mock.sandboxes import DEFAULT_MAX_SANDBOXES
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
@@ -18,7 +19,7 @@ from jobagent_mock.stores.base import (
     WouldWait,
     without_waiting,
 )
-from jobagent_mock.stores.memory import DEFAULT_MAX_SANDBOXES, MemoryStore
+from jobagent_mock.stores.memory import MemoryStore
 
 __all__ = [
     "Ahead",
@@ -37,14 +38,10 @@ __all__ = [
 ]
 
 
-def open_store(
-    url: str | None,
-    seed_jobagents: list[dict[str, Any]],
-    max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
-) -> Store:
-    """`memory` (the default; at most `max_sandboxes`), `sqlite:PATH` or `redis://HOST:PORT[/DB]`."""
+def open_store(url: str | None, seed_jobagents: list[dict[str, Any]]) -> Store:
+    """`memory` (the default), `sqlite:PATH` or `redis://HOST:PORT[/DB]`."""
     if url in (None, "", "memory"):
-        return MemoryStore(seed_jobagents, max_sandboxes)
+        return MemoryStore(seed_jobagents)
     assert url is not None
     if url.startswith("sqlite:"):
         from jobagent_mock.stores.sqlite import SqliteStore

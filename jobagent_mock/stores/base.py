@@ -21,6 +21,7 @@ from jobagent_mock.batches import Batches
 from jobagent_mock.clock import Clock
 from jobagent_mock.drift import Departure
 from jobagent_mock.errors import Fejl, Unavailable
+from jobagent_mock.sandboxes import Caps, Refusal
 
 DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500
@@ -292,6 +293,13 @@ class Store(Protocol):
         """Every drift line (drift.drift_row)."""
 
     def clear_drift(self) -> None: ...
+
+    # admissions (sandboxes.py): which sandboxes exist, whose, and when last used
+    def admit(self, key: str, client: str, now: float, caps: Caps) -> Refusal: ...
+
+    def is_admitted(self, key: str) -> bool: ...
+
+    def release(self, key: str | None) -> None: ...
 
 
 def step_taken(hits: int, steps: int, repeat: bool) -> int | None:

@@ -1,13 +1,13 @@
-"""The memory store: every sandbox in this process, for one worker (the default). Bounded: at
-most `max_sandboxes` sandboxes (the least recently used is forgotten, as if reset), and each
-journal at most JOURNAL_SIZE entries and JOURNAL_BYTES of them."""
+"""The memory store: every sandbox in this process, for one worker (the default). Bounded: only
+admitted sandboxes are kept (sandboxes.py: a cap per client and in all), and each journal at
+most JOURNAL_SIZE entries and JOURNAL_BYTES of them."""
 
 from __future__ import annotations
 
 import functools
 import json
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from typing import Any
 
 from jobagent_mock import jsontext
 from jobagent_mock.drift import Departure, drift_row
+from jobagent_mock.sandboxes import Caps, Refusal
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
@@ -28,7 +29,6 @@ from jobagent_mock.stores.base import (
     step_taken,
 )
 
-DEFAULT_MAX_SANDBOXES = 1000
 # a journal keeps its entries as JSON text, newest first, within this many characters
 JOURNAL_BYTES = 2 * 1024 * 1024
 
@@ -48,18 +48,15 @@ class _Journal:
 
 
 class MemoryStore(SeededStore):
-    def __init__(
-        self, seed_jobagents: list[dict[str, Any]], max_sandboxes: int = DEFAULT_MAX_SANDBOXES
-    ) -> None:
+    def __init__(self, seed_jobagents: list[dict[str, Any]]) -> None:
         super().__init__(seed_jobagents)
-        # least recently used first: a sandbox or journal used moves to the end
-        self._sandboxes: OrderedDict[str, Sandbox] = OrderedDict()
-        self._journals: OrderedDict[str, _Journal] = OrderedDict()
-        self.max_sandboxes = max_sandboxes
-        # sandbox -> outcome -> [count, last x-requestId]; bounded like the sandboxes
-        self._outcomes: OrderedDict[str, dict[Outcome, list[Any]]] = OrderedDict()
-        # sandbox -> scenario id -> hits; bounded like the sandboxes
-        self._steps: OrderedDict[str, dict[str, int]] = OrderedDict()
+        self._sandboxes: dict[str, Sandbox] = {}
+        self._journals: dict[str, _Journal] = {}
+        # sandbox -> outcome -> [count, last x-requestId]
+        self._outcomes: dict[str, dict[Outcome, list[Any]]] = {}
+        self._admitted: dict[str, tuple[str, float]] = {}
+        # sandbox -> scenario id -> hits
+        self._steps: dict[str, dict[str, int]] = {}
         # One lock for everything: requests are short, and it makes each operation atomic.
         self._lock = threading.RLock()
 
@@ -71,17 +68,44 @@ class MemoryStore(SeededStore):
     ) -> Iterator[Sandbox]:
         with self._lock:
             sandbox = self._sandboxes.get(key)
-            if sandbox is None:
+            if sandbox is None:  # admitted (sandboxes.py) before its first write
                 sandbox = self._sandboxes[key] = self.fresh()
-                self._steps.pop(key, None)  # a fresh sandbox (new, or forgotten) has no hits
-                self._forget_the_least_recent(self._sandboxes)
-            self._sandboxes.move_to_end(key)
+                self._steps.pop(key, None)  # a fresh sandbox (new, or reset) has no hits
             yield sandbox
 
-    def _forget_the_least_recent(self, kept: OrderedDict[str, Any]) -> None:
-        """Past max_sandboxes, the least recently used is forgotten: back to the fixtures."""
-        while len(kept) > self.max_sandboxes:
-            kept.popitem(last=False)
+    @contextmanager
+    def _read(self, key: str) -> Iterator[Sandbox]:
+        """The sandbox under the lock, or the fixtures' for one nobody wrote to: a read creates
+        nothing."""
+        with self._lock:
+            yield self._sandboxes.get(key) or self.fresh()
+
+    # admissions (sandboxes.py): key -> (client, last use)
+    def admit(self, key: str, client: str, now: float, caps: Caps) -> Refusal:
+        with self._lock:
+            if key in self._admitted:
+                self._admitted[key] = (client, now)
+                return None
+            for idle in [
+                k for k, (_, used) in self._admitted.items() if now - used > caps.idle_ttl
+            ]:
+                self.reset(idle)
+            if sum(1 for c, _ in self._admitted.values() if c == client) >= caps.per_client:
+                return "per client"
+            if len(self._admitted) >= caps.total:
+                return "in all"
+            self._admitted[key] = (client, now)
+            return None
+
+    def is_admitted(self, key: str) -> bool:
+        return key in self._admitted
+
+    def release(self, key: str | None) -> None:
+        with self._lock:
+            if key is None:
+                self._admitted.clear()
+            else:
+                self._admitted.pop(key, None)
 
     def _keep(self, key: str, sandbox: Sandbox) -> None:
         """Changes are made in place: kept already."""
@@ -98,7 +122,7 @@ class MemoryStore(SeededStore):
         key: str = DEFAULT_SANDBOX,
         citizen: Rows = None,  # noqa: ARG002 (held under the lock: every read is of one moment)
     ) -> AbstractContextManager[Sandbox]:
-        return self._held(key)
+        return self._read(key)
 
     def reset(self, key: str | None = None) -> None:
         with self._lock:
@@ -107,11 +131,13 @@ class MemoryStore(SeededStore):
                 self._journals.clear()
                 self._outcomes.clear()
                 self._steps.clear()
+                self._admitted.clear()
             else:
                 self._sandboxes.pop(key, None)
                 self._journals.pop(key, None)
                 self._outcomes.pop(key, None)
                 self._steps.pop(key, None)
+                self._admitted.pop(key, None)
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         text = jsontext.dumps(entry)  # text: one object, never walked by the GC
@@ -119,8 +145,6 @@ class MemoryStore(SeededStore):
             journal = self._journals.get(key)
             if journal is None:
                 journal = self._journals[key] = _Journal()
-                self._forget_the_least_recent(self._journals)
-            self._journals.move_to_end(key)
             journal.add(text)
 
     def journal(self, key: str) -> list[dict[str, Any]]:
@@ -137,8 +161,6 @@ class MemoryStore(SeededStore):
         with self._lock:
             if key not in self._outcomes:
                 self._outcomes[key] = {}
-                self._forget_the_least_recent(self._outcomes)
-            self._outcomes.move_to_end(key)
             counted = self._outcomes[key].setdefault(outcome, [0, None])
             counted[0] += 1
             counted[1] = request_id or counted[1]
@@ -150,11 +172,7 @@ class MemoryStore(SeededStore):
 
     def take_step(self, key: str, scenario_id: str, steps: int, repeat: bool) -> int | None:
         with self._lock:
-            if key not in self._steps:
-                self._steps[key] = {}
-                self._forget_the_least_recent(self._steps)
-            self._steps.move_to_end(key)
-            hits = self._steps[key].get(scenario_id, 0) + 1
+            hits = self._steps.setdefault(key, {}).get(scenario_id, 0) + 1
             taken = step_taken(hits, steps, repeat)
             if taken is not None:
                 self._steps[key][scenario_id] = hits

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import secrets
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 from jobagent_mock import jsontext
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.drift import Departure, drift_row
+from jobagent_mock.sandboxes import Caps, Refusal, client_of
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
@@ -572,3 +574,65 @@ class RedisStore(SeededStore):
             self.redis.delete(
                 *(f"{self.DRIFT}{part}" for part in ("count", "first", "last", "seen"))
             )
+
+    # admissions (sandboxes.py): a sorted set of every admitted sandbox and one of each client's,
+    # scored by last use; outside every sandbox's keys, so a reset of one sandbox keeps them
+    @functools.cached_property
+    def _admit(self) -> Any:
+        return self.redis.register_script(ADMIT)
+
+    def admit(self, key: str, client: str, now: float, caps: Caps) -> Refusal:
+        keys = [ADMITTED, f"{ADMITTED}:{client}"]
+        with self.reachable():
+            for _ in range(ADMIT_ATTEMPTS):
+                answer = self._admit(
+                    keys=keys, args=[key, now, caps.idle_ttl, caps.per_client, caps.total]
+                )
+                if answer[0] == b"ok":
+                    return None
+                if answer[0] != b"idle":
+                    return "per client" if answer[0] == b"per client" else "in all"
+                for idle in answer[1:]:  # freed as a reset frees it, then asked again
+                    sandbox = idle.decode()
+                    self.reset(sandbox)
+                    self.redis.zrem(ADMITTED, sandbox)
+                    self.redis.zrem(f"{ADMITTED}:{client_of(sandbox)}", sandbox)
+        return "in all"  # idle sandboxes kept coming back: as full
+
+    def is_admitted(self, key: str) -> bool:
+        with self.reachable():
+            return self.redis.zscore(ADMITTED, key) is not None
+
+    def release(self, key: str | None) -> None:
+        with self.reachable():
+            if key is None:
+                names = list(self.redis.scan_iter(match=f"{ADMITTED}*"))
+                if names:
+                    self.redis.delete(*names)
+                return
+            pipe = self.redis.pipeline()
+            pipe.zrem(ADMITTED, key)
+            pipe.zrem(f"{ADMITTED}:{client_of(key)}", key)
+            pipe.execute()
+
+
+ADMITTED = "jobagent-mock:~admitted"
+ADMIT_ATTEMPTS = 5
+# KEYS: every admitted sandbox, the client's; ARGV: key, now, idle TTL, cap per client, cap in
+# all. 'ok' (admitted, or its use noted), 'per client' / 'in all' (a cap met), or 'idle' and the
+# sandboxes idle past the TTL, which the caller frees before it asks again.
+ADMIT = """
+local key, now = ARGV[1], tonumber(ARGV[2])
+if redis.call('ZSCORE', KEYS[1], key) then
+  redis.call('ZADD', KEYS[1], now, key)
+  redis.call('ZADD', KEYS[2], now, key)
+  return {'ok'}
+end
+local idle = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[3])))
+if #idle > 0 then return {'idle', unpack(idle)} end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return {'per client'} end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then return {'in all'} end
+redis.call('ZADD', KEYS[1], now, key)
+redis.call('ZADD', KEYS[2], now, key)
+return {'ok'}
+"""

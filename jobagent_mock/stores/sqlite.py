@@ -28,6 +28,7 @@ from jobagent_mock.batches import Batches, Queued
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.drift import Departure, drift_row
 from jobagent_mock.errors import Fejl
+from jobagent_mock.sandboxes import Caps, Refusal
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
@@ -153,8 +154,12 @@ class SqliteStore(SeededStore):
         # scenarios' hits (scenarios.py): one row a scenario that answered, cleared by reset
         "CREATE TABLE IF NOT EXISTS step (sandbox TEXT, scenario TEXT, hits INTEGER, "
         "PRIMARY KEY (sandbox, scenario))",
+        # admissions (sandboxes.py): one row a sandbox that may exist
+        "CREATE TABLE IF NOT EXISTS admitted (sandbox TEXT PRIMARY KEY, client TEXT, used REAL)",
+        "CREATE INDEX IF NOT EXISTS admitted_client ON admitted (client)",
+        "CREATE INDEX IF NOT EXISTS admitted_used ON admitted (used)",
     )
-    TABLES = ("core", "agent", "request_id", "journal", "outcome", "step")
+    TABLES = ("core", "agent", "request_id", "journal", "outcome", "step", "admitted")
 
     def __init__(self, path: Path, seed_jobagents: list[dict[str, Any]]) -> None:
         super().__init__(seed_jobagents)
@@ -368,6 +373,48 @@ class SqliteStore(SeededStore):
         where, args = ("", ()) if key is None else (" WHERE sandbox = ?", (key,))
         for table in self.TABLES:
             self._db().execute(f"DELETE FROM {table}{where}", args)  # noqa: S608 (our own tables)
+
+    def admit(self, key: str, client: str, now: float, caps: Caps) -> Refusal:
+        with self.reachable(), self._exclusive():
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                refused = self._admit(db, key, client, now, caps)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return refused
+
+    def _admit(
+        self, db: sqlite3.Connection, key: str, client: str, now: float, caps: Caps
+    ) -> Refusal:
+        if db.execute("UPDATE admitted SET used = ? WHERE sandbox = ?", (now, key)).rowcount:
+            return None
+        idle = [k for (k,) in db.execute(
+            "SELECT sandbox FROM admitted WHERE used < ?", (now - caps.idle_ttl,)
+        )]  # fmt: skip
+        for sandbox in idle:  # freed as a reset frees it
+            for table in self.TABLES:
+                db.execute(f"DELETE FROM {table} WHERE sandbox = ?", (sandbox,))  # noqa: S608
+        (mine,) = db.execute("SELECT count(*) FROM admitted WHERE client = ?", (client,)).fetchone()
+        if mine >= caps.per_client:
+            return "per client"
+        (every,) = db.execute("SELECT count(*) FROM admitted").fetchone()
+        if every >= caps.total:
+            return "in all"
+        db.execute("INSERT INTO admitted VALUES (?, ?, ?)", (key, client, now))
+        return None
+
+    def is_admitted(self, key: str) -> bool:
+        with self.reachable():
+            found = self._db().execute("SELECT 1 FROM admitted WHERE sandbox = ?", (key,))
+            return found.fetchone() is not None
+
+    def release(self, key: str | None) -> None:
+        where, args = ("", ()) if key is None else (" WHERE sandbox = ?", (key,))
+        with self.reachable(), self._exclusive():
+            self._db().execute(f"DELETE FROM admitted{where}", args)  # noqa: S608
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         self.record_all([(key, entry)], [])

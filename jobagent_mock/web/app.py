@@ -19,8 +19,14 @@ from jobagent_mock.auth import Authority
 from jobagent_mock.environment import setting, switched_on
 from jobagent_mock.naming import handler_name
 from jobagent_mock.proxy.forward import ProxyMiddleware, ProxySettings
+from jobagent_mock.sandboxes import (
+    DEFAULT_IDLE_TTL_SECONDS,
+    DEFAULT_MAX_PER_CLIENT,
+    DEFAULT_MAX_SANDBOXES,
+    Caps,
+)
 from jobagent_mock.service import Mock
-from jobagent_mock.stores import DEFAULT_MAX_SANDBOXES, Store, open_store
+from jobagent_mock.stores import Store, open_store
 from jobagent_mock.web import console, problems
 from jobagent_mock.web.access_log import AccessLogMiddleware
 from jobagent_mock.web.context import (
@@ -77,10 +83,13 @@ def create_app(
     max_sandboxes: int = DEFAULT_MAX_SANDBOXES,
     proxy: ProxySettings | None = None,
     store_instance: Store | None = None,
+    max_sandboxes_per_client: int = DEFAULT_MAX_PER_CLIENT,
+    sandbox_idle_ttl: float = DEFAULT_IDLE_TTL_SECONDS,
 ) -> connexion.FlaskApp:
-    """The mock; `store` is `memory` (default, at most `max_sandboxes`), `sqlite:PATH` or
-    `redis://HOST:PORT`; with `proxy`, business requests go to its upstream (proxy/);
-    `store_instance` an open store to serve on (serve --reload's)."""
+    """The mock; `store` is `memory` (default), `sqlite:PATH` or `redis://HOST:PORT`; at most
+    `max_sandboxes` sandboxes, `max_sandboxes_per_client` of a client, each freed after
+    `sandbox_idle_ttl` seconds unused; with `proxy`, business requests go to its upstream
+    (proxy/); `store_instance` an open store to serve on (serve --reload's)."""
     loaded = fixtures.load(fixtures_dir)
     authority = Authority(loaded.clients, signing_key)
     jsonifier = CompactJsonifier()
@@ -92,9 +101,10 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         lifespan=_freeze_at_startup,
     )
+    caps = Caps(max_sandboxes, max_sandboxes_per_client, sandbox_idle_ttl)
     if store_instance is None:
-        store_instance = open_store(store, loaded.jobagents, max_sandboxes)
-    mock = Mock(loaded, closed_world, store_instance)
+        store_instance = open_store(store, loaded.jobagents)
+    mock = Mock(loaded, closed_world, store_instance, caps)
     app.app.config[ENGINE] = mock
     app.app.config[AUTHORITY] = authority
     if access_log:  # outermost of all: its time is the whole answer's
@@ -185,4 +195,6 @@ def app_from_environment(store_instance: Store | None = None) -> connexion.Flask
         max_sandboxes=int(setting("max_sandboxes") or DEFAULT_MAX_SANDBOXES),
         proxy=ProxySettings.from_environment(),
         store_instance=store_instance,
+        max_sandboxes_per_client=int(setting("max_sandboxes_per_client") or DEFAULT_MAX_PER_CLIENT),
+        sandbox_idle_ttl=float(setting("sandbox_idle_ttl") or DEFAULT_IDLE_TTL_SECONDS),
     )

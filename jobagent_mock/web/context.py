@@ -43,6 +43,8 @@ class RequestContext:
     token_info: dict[str, Any] | None = None
     # the proxy's departures of this exchange (proxy/forward.py), kept by the journal
     drift: list[dict[str, str]] | None = None
+    # the sandbox this request was admitted to (security.admit): only such a request is journaled
+    admitted: str | None = None
     _claims: Any = field(default=_UNVERIFIED, repr=False)
 
     @property
@@ -79,6 +81,21 @@ class RequestContext:
             ),
             operation_id=self.operation.operation_id if self.operation else None,
         )
+
+    def journaled(self) -> bool:
+        """Whether the journal keeps this request: its sandbox was admitted (by this request, or
+        known admitted without a round trip). A refused token or organisation (401, 403), a
+        sandbox past a cap (429) create no sandbox, and so no journal."""
+        if self.admitted is not None or self.mock.upstream is not None:
+            return True  # a proxied exchange: the no-client sandbox's (RECONSTRUCTION D-53)
+        if self.claims is None and not self._signed_here():
+            return False  # a forged token names nobody; one this mock signed files its 401
+        key, sandboxes = self.journal_sandbox(), self.mock.sandboxes
+        return sandboxes.known(key) or (not self.mock.store.shared and sandboxes.is_admitted(key))
+
+    def _signed_here(self) -> bool:
+        token = self.bearer_token()
+        return token is not None and self.authority.signed_subject(token) is not None
 
     def journal_sandbox(self) -> str:
         """Where the journal files this request: its sandbox, or the client's own when the

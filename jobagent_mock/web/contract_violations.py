@@ -11,13 +11,13 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import fastjsonschema
 from connexion.json_schema import Draft4RequestValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema import validators as jsonschema_validators
 from jsonschema.exceptions import FormatError
 
@@ -60,7 +60,21 @@ def expected_form(schema: dict[str, Any]) -> str:
 RequestValidator = jsonschema_validators.extend(
     Draft4RequestValidator, {"pattern": _ecma_pattern, "format": _format}
 )
-FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+# Draft 4's checks (a copy: jsonschema's own stays as it is) and `format: date`, which Draft 4
+# does not know: a date the handler cannot read (2026-02-29, 0000-00-00) is a 400, never a 500
+FORMAT_CHECKER = FormatChecker()
+FORMAT_CHECKER.checkers = dict(Draft4Validator.FORMAT_CHECKER.checkers)
+_CALENDAR_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@FORMAT_CHECKER.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    """RFC 3339's full-date, a day of the calendar that Python's date can hold."""
+    if not isinstance(value, str):
+        return True
+    return _CALENDAR_DATE.fullmatch(value) is not None and bool(date.fromisoformat(value))
+
+
 # id(schema) -> (schema, its validator); the schemas live as long as the app, so one each
 _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
 
@@ -238,15 +252,21 @@ def properties(schema: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def canonical(instance: Any, schema: dict[str, Any], name: str = "body") -> Any:
+def canonical(
+    instance: Any, schema: dict[str, Any], name: str = "body", where: str = "body"
+) -> Any:
     """The instance with property names bound as ASP.NET binds them: case-insensitively, the
     contract's aliases (x-aliases) accepted, unknown and read-only properties dropped. Every
-    reading the seed leaves open that the instance relies on is noted (readings.py)."""
+    reading the seed leaves open that the instance relies on is noted (readings.py). An array
+    longer than its maxItems is refused here, at `where`, before any item is bound or checked."""
     if isinstance(instance, list):
+        _refuse_too_many(instance, schema, where)
         items = _merged_items(schema)
         if not items:
             return instance
-        return [canonical(item, items, name) for item in instance]
+        return [
+            canonical(item, items, name, f"{where}[{index}]") for index, item in enumerate(instance)
+        ]
     if not isinstance(instance, dict):
         return _scalar(instance, schema, name)
     binding = _binding(schema)
@@ -254,17 +274,20 @@ def canonical(instance: Any, schema: dict[str, Any], name: str = "body") -> Any:
         return instance
     bound: dict[str, Any] = {}
     for key, value in instance.items():
-        _bind(key, value, binding, bound)
+        _bind(key, value, binding, bound, where)
     for absent, phrase in binding.defaults.items():
         if absent not in bound:
             readings.note(phrase)
     return bound
 
 
-def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> None:
+def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any], where: str) -> None:
     """One property of the instance into `bound`, under the name it binds to."""
     spelling = key.lower()
     name = binding.names.get(spelling)
+    if name is None and binding.closed:  # kept: the schema refuses it (admin.yaml's own)
+        bound[key] = value
+        return
     if name is None:  # ignored, as ASP.NET does; said, as a typo would go unseen
         why = "read-only" if spelling in binding.read_only else "no such field here"
         readings.note(f"{key} ignored ({why})")
@@ -283,7 +306,22 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> Non
         readings.note(reading)
     if isinstance(value, dict) and (member := binding.wrapped.get(name)):
         value = _wrapped_list(key, value, member)
-    bound[name] = canonical(value, schema, name)
+    bound[name] = canonical(value, schema, name, f"{where}.{name}")
+
+
+def _refuse_too_many(instance: list[Any], schema: dict[str, Any], where: str) -> None:
+    """An array past its maxItems, refused before its items cost anything: jsonschema would
+    check every item (uniqueItems of objects in quadratic time) and quote the whole array."""
+    limit = _max_items(schema)
+    if limit is not None and len(instance) > limit:
+        why = f"{len(instance)} items, more than the {limit} allowed"
+        raise InvalidInput(declared_fejlkode(schema, "maxItems"), f"{where}: {why}", {where: [why]})
+
+
+def _max_items(schema: dict[str, Any]) -> int | None:
+    limits = [schema["maxItems"]] if "maxItems" in schema else []
+    limits += [m for part in schema.get("allOf", []) if (m := _max_items(part)) is not None]
+    return min(limits, default=None)
 
 
 def _wrapped_list(key: str, value: dict[str, Any], member: str) -> Any:
@@ -367,6 +405,8 @@ class _Binding:
     read_only: frozenset[str]  # lower-case names the server sets, dropped on input
     # property -> the member its list may come wrapped in (x-wraps: the seed's collection shape)
     wrapped: dict[str, str]
+    # additionalProperties: false (the admin contract's, never STAR's): an unknown name refused
+    closed: bool = False
 
 
 # id(schema) -> (schema, its binding), built once
@@ -397,6 +437,7 @@ def _binding(schema: dict[str, Any]) -> _Binding:
                 n.lower() for n, sub in properties(schema).items() if _read_only(sub)
             ),
             wrapped={n: s["x-wraps"] for n, s in writable.items() if "x-wraps" in s},
+            closed=schema.get("additionalProperties") is False,
         )
         cached = _BINDINGS[id(schema)] = (schema, binding)
     return cached[1]

@@ -50,7 +50,7 @@ from jobagent_mock.web.limits import (
     read_body,
     replay,
 )
-from jobagent_mock.web.security import authorize
+from jobagent_mock.web.security import admission_waits, admit, authorize
 from jobagent_mock.web.validators import check_body, check_parameter, parse_body
 
 Handler = Callable[..., Any]
@@ -197,8 +197,9 @@ class FastLane:
         """The token (security.authorize) and the parameters (validators.check_parameter); the
         handler's keyword arguments."""
         try:
-            if authorize(request, route.scopes) is None:
-                raise StepAside
+            if authorize(request, route.scopes) is None or admission_waits(request):
+                raise StepAside  # the full stack admits a sandbox of a shared store, off the loop
+            admit(request)
             for where, param in route.parameters:
                 name = param["name"]
                 value = path_params.get(name) if where == "path" else request.headers.get(name)

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jobagent_mock import readings, scenarios
 from jobagent_mock.journal import (
     CUT_MARGIN,
+    decoded_json,
     redacted_capped,
     redacted_headers,
     redacted_target,
@@ -42,7 +43,7 @@ class _Body:
 
     def shown(self) -> str:
         text = self.kept.decode("utf-8", errors="replace")
-        return redacted_capped(text, KEPT_BODY_BYTES, self.length)
+        return redacted_capped(decoded_json(text), KEPT_BODY_BYTES, self.length)
 
 
 class _Exchange:
@@ -105,6 +106,8 @@ class JournalMiddleware:
                 await self._journal(scope, exchange, clock)
 
     async def _journal(self, scope: Scope, exchange: _Exchange, clock: dict[str, datetime]) -> None:
+        if not current().journaled():  # no sandbox, no journal: a refusal creates none
+            return
         try:
             answer = (exchange.status, exchange.warning)
             asked, answered = exchange.asked.shown(), exchange.answered.shown()

@@ -4,6 +4,7 @@ calls it from connexion's OAuth2 handler, the fast lane directly."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Iterable
 from typing import Any
@@ -42,14 +43,41 @@ def authorize(request: RequestContext, required_scopes: Iterable[str]) -> dict[s
     return request.token_info
 
 
-def token_info(token: str, required_scopes: list[str] | None = None) -> dict[str, Any] | None:
-    """authorize(), as connexion's OAuth2 handler calls a token function. A token it refuses
-    is a 401 that says why and what to do (auth.Authority.refusal): a token of an earlier
-    instance, another signing key, an expired one."""
+def admits(request: RequestContext) -> bool:
+    """Whether the request's sandbox is admitted here (sandboxes.py): a business operation's,
+    whose requests the journal keeps; an admin operation that writes admits its own."""
+    operation = request.operation
+    return operation is not None and operation.operation_id in spec.operations(spec.BUSINESS)
+
+
+def admission_waits(request: RequestContext) -> bool:
+    """Whether admit() would ask a shared store (a round trip): only off the event loop."""
+    sandboxes = request.mock.sandboxes
+    return request.mock.store.shared and not sandboxes.known(request.journal_sandbox())
+
+
+def admit(request: RequestContext) -> None:
+    """The authorized caller's sandbox admitted (or its last use noted now and then), or
+    TooManySandboxes (429) at a cap. Its sandbox, or the client's own when the x-mock-sandbox
+    header is what the request got wrong: where the journal files it."""
+    key = request.journal_sandbox()
+    request.mock.sandboxes.admit(key)
+    request.admitted = key
+
+
+async def token_info(token: str, required_scopes: list[str] | None = None) -> dict[str, Any] | None:
+    """authorize() then admit(), as connexion's OAuth2 handler calls a token function. A token
+    it refuses is a 401 that says why and what to do (auth.Authority.refusal): a token of an
+    earlier instance, another signing key, an expired one."""
     request = current()  # it read the same header, and verified it once
     info = authorize(request, required_scopes or [])
     if info is None:
         raise OAuthProblem(detail=request.authority.refusal(token))
+    if admits(request):
+        if admission_waits(request):
+            await asyncio.to_thread(admit, request)
+        else:
+            admit(request)
     return info
 
 

@@ -16,6 +16,7 @@ from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.contract_violations import (
     canonical,
     declared_fejlkode,
+    expected_form,
     is_valid_for,
     validator_for,
     violation,
@@ -100,7 +101,11 @@ def check_parameter(where: str, param: dict[str, Any], value: str | None) -> Non
         return
     if is_valid_for(schema)(value):
         return
-    raise violation(list(validator_for(schema).iter_errors(value)), name)
+    refused = violation(list(validator_for(schema).iter_errors(value)), name)
+    if where == "header":  # described, never echoed: a header may carry a CPR number, a secret
+        why = f"not {expected_form(schema)}: {len(value)} characters"
+        raise InvalidInput(refused.fejlkode, f"{name} is {why}", {name: [why]})
+    raise refused
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -49,10 +49,18 @@ def with_bearer_scheme(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def business_schema(app: Any) -> Any:
+    return contract_schema(app, spec.BUSINESS)
+
+
+def contract_schema(app: Any, contract: str) -> Any:
+    """One of the mock's contracts (jobagent.yaml, admin.yaml, token.yaml) against `app`."""
     register_formats()
-    schema = schemathesis.openapi.from_dict(with_bearer_scheme(spec.raw(spec.BUSINESS)))
+    document = spec.raw(contract)
+    if "oauth2" in document.get("components", {}).get("securitySchemes", {}):
+        document = with_bearer_scheme(document)
+    schema = schemathesis.openapi.from_dict(document)
     schema.app = app
-    schema.location = "/openapi.json"
+    schema.location = f"{document['servers'][0]['url'].rstrip('/')}/openapi.json"
     return schema
 
 

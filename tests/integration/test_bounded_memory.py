@@ -1,6 +1,6 @@
 """A sustained run against a live mock (memory store) leaves its memory where the first run put
-it: new sandbox names, oversized headers and full journals cost nothing more once the caps are
-reached (issue 14: 100 GETs with a 1 MB header had added 100 MB)."""
+it: new sandbox names past the cap (429, issue 23), oversized headers and full journals cost
+nothing more once the caps are reached (issue 14: 100 GETs with a 1 MB header had added 100 MB)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def a_run(client: httpx.Client, first: int, count: int) -> None:
     for n in range(first, first + count):
         headers = {"x-mock-sandbox": f"run-{n}", "x-civilRegistrationIdentifier": "1507851234"}
         headers["x-padding"] = "p" * (20 * 1024)
-        assert client.get("/v1/Jobagent", headers=headers).status_code == 200
+        expected = 200 if n < MAX_SANDBOXES else 429  # past the cap: refused, nobody dropped
+        assert client.get("/v1/Jobagent", headers=headers).status_code == expected
         if n % 50 == 0:
             headers["x-padding"] = "p" * (1024 * 1024)
             assert client.get("/v1/Jobagent", headers=headers).status_code == 431
@@ -46,11 +47,11 @@ def test_memory_stays_bounded_under_a_sustained_run() -> None:
             settled = rss_kib(server.pid)
             a_run(client, 1000, 2000)
             grown = rss_kib(server.pid) - settled
-            journal = client.get("/__admin/requests", headers={"x-mock-sandbox": "run-2999"})
-            assert journal.status_code == 200
-            forgotten = client.get("/__admin/requests", headers={"x-mock-sandbox": "run-0"})
-            assert forgotten.json() == {"requests": [], "count": 0}  # evicted with its sandbox
+            refused = client.get("/__admin/requests", headers={"x-mock-sandbox": "run-2999"})
+            assert refused.json() == {"requests": [], "count": 0}  # never made
+            kept = client.get("/__admin/requests", headers={"x-mock-sandbox": "run-0"})
+            assert kept.json()["requests"]  # never evicted: its GET and its 431
     finally:
         stop(server)
-    # without the caps this run adds about 2,000 x (7 KB sandbox + 25 KB journal entry) = 60 MB
+    # without the cap this run adds about 2,000 x (7 KB sandbox + 25 KB journal entry) = 60 MB
     assert grown < 8 * 1024, f"the second run added {grown} KiB"

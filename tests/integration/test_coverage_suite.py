@@ -233,6 +233,10 @@ def test_fail_under_outside_0_to_100_is_refused(
 
 
 def test_client_repeats_and_the_report_merges(app: Any, served: str, tmp_path: Path) -> None:
+    # a refusal (akasse-eksempel's 403 here) is journaled only in a sandbox an authorized
+    # request of its client made (issue 23): the a-kasse's clock change makes it
+    akasse = ContractClient(app, "akasse-eksempel")
+    assert akasse.put("/__admin/clock", json={"advanceSeconds": 1}).status_code == 200
     for client_id in ("star-jobnet", "akasse-eksempel"):
         ContractClient(app, client_id).get(UNKNOWN_AGENT)
     out = tmp_path / "report.json"

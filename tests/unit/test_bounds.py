@@ -13,7 +13,8 @@ import pytest
 
 from jobagent_mock import fixtures, idempotency
 from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import ReplayedRequest
+from jobagent_mock.errors import ReplayedRequest, TooManySandboxes
+from jobagent_mock.sandboxes import Admissions, Caps
 from jobagent_mock.stores import MemoryStore, open_store
 from jobagent_mock.stores.base import StoreUnavailable
 from jobagent_mock.stores.memory import JOURNAL_BYTES
@@ -24,25 +25,27 @@ CPR = "0101991234"
 LONG_AGO = datetime(2000, 1, 1, tzinfo=DANISH_TIME)
 
 
-def test_the_least_recently_used_sandbox_is_forgotten() -> None:
-    store = MemoryStore(SEED, max_sandboxes=3)
-    for name in ("a", "b", "c"):
+def test_a_read_creates_no_sandbox_and_a_cap_drops_none() -> None:
+    store = MemoryStore(SEED)
+    gate = Admissions(store, Caps(total=3, per_client=3))
+    for name in ("c/a", "c/b", "c/c"):
+        gate.admit(name)
         with store.transaction(name) as sandbox:
             sandbox.enrollments[CPR] = [{"in": name}]
         store.record(name, {"in": name})
-    with store.snapshot("a"):  # "a" used again: "b" is now the least recent
-        pass
-    store.record("a", {"again": True})
-    with store.transaction("d") as sandbox:
-        sandbox.enrollments[CPR] = [{"in": "d"}]
-    store.record("d", {"in": "d"})
-    for name in ("a", "c", "d"):
+    for name in (f"other/{n}" for n in range(50)):  # reads of sandboxes nobody admitted
+        with store.snapshot(name) as sandbox:
+            assert CPR not in sandbox.enrollments
+        assert store.journal(name) == []
+    with pytest.raises(TooManySandboxes):
+        gate.admit("c/d")
+    for name in ("c/a", "c/b", "c/c"):  # nothing dropped for the refused one
         with store.snapshot(name) as sandbox:
             assert sandbox.enrollments[CPR] == [{"in": name}]
-    with store.snapshot("b") as sandbox:
-        assert CPR not in sandbox.enrollments  # back to the fixtures, as after a reset
-    assert store.journal("b") == []
-    assert store.journal("a") == [{"again": True}, {"in": "a"}]
+        assert store.journal(name) == [{"in": name}]
+    store.reset("c/b")
+    gate.release("c/b")
+    gate.admit("c/d")  # the reset freed a place
 
 
 def test_a_journal_keeps_its_newest_entries_within_its_size() -> None:
