@@ -8,7 +8,7 @@ import enum
 import functools
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -60,24 +60,33 @@ Work = Callable[["Sandbox"], Result]
 class WouldWait(Exception):
     """A store call made where nothing may wait (the event loop, `without_waiting`) would have
     waited for another process: nothing was done, make the call again in a thread, or read
-    `snapshot` (key, citizen) ahead (`Store.read_ahead`) and make it again in the loop."""
+    `snapshot` (key, citizen) ahead (`Store.read_ahead`) and make it again in the loop, or await
+    `resume` (a step of a write: its read, its commit) and make it again in the loop."""
 
-    def __init__(self, why: str, snapshot: tuple[str, Rows] | None = None) -> None:
+    def __init__(
+        self,
+        why: str,
+        snapshot: tuple[str, Rows] | None = None,
+        resume: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(why)
         self.snapshot = snapshot
+        self.resume = resume
 
 
-# set where nothing may wait: the snapshots read ahead for it, by (key, citizen)
-_WAITING_FORBIDDEN: ContextVar[dict[tuple[str, Rows], Sandbox] | None] = ContextVar(
+# set where nothing may wait: what was done ahead for the call, by the store that did it (the
+# snapshots read ahead, by (key, citizen); a write's progress)
+_WAITING_FORBIDDEN: ContextVar[dict[Any, Any] | None] = ContextVar(
     "store_waiting_forbidden", default=None
 )
 
 
 @contextmanager
-def without_waiting(read: dict[tuple[str, Rows], Sandbox] | None = None) -> Iterator[None]:
+def without_waiting(read: dict[Any, Any] | None = None) -> Iterator[None]:
     """Store calls in here raise WouldWait where they would wait (a lock, the network); a
-    snapshot `read` ahead by (key, citizen) is answered from it."""
-    token = _WAITING_FORBIDDEN.set(read or {})
+    snapshot `read` ahead by (key, citizen) is answered from it. Pass the same dict to every
+    call of one request: a store keeps there what it did ahead for it."""
+    token = _WAITING_FORBIDDEN.set({} if read is None else read)
     try:
         yield
     finally:
@@ -90,7 +99,15 @@ def waiting_forbidden() -> bool:
 
 def answered_ahead(key: str, citizen: Rows) -> Sandbox | None:
     """The snapshot read ahead for this context (`without_waiting(read=...)`), if any."""
-    return (_WAITING_FORBIDDEN.get() or {}).get((key, citizen))
+    found: Sandbox | None = (_WAITING_FORBIDDEN.get() or {}).get((key, citizen))
+    return found
+
+
+def done_ahead() -> dict[Any, Any]:
+    """What was done ahead for this call (`without_waiting`), for a store to add to."""
+    done = _WAITING_FORBIDDEN.get()
+    assert done is not None, "only where waiting is forbidden"
+    return done
 
 
 class NotAsked(RuntimeError):
@@ -200,6 +217,10 @@ class Store(Protocol):
     reads_in_loop: bool
     # True when `read_ahead` reads a snapshot without blocking the loop (Redis, asynchronously)
     reads_ahead: bool
+    # True when `write` under `without_waiting` raises WouldWait with a `resume` for each step
+    # that waits (Redis: its read and its commit, asynchronously): the web side makes the write
+    # in the event loop
+    writes_in_loop: bool
 
     async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
         """The snapshot `snapshot(key, citizen)` would read, read in the event loop without
@@ -279,6 +300,7 @@ class SeededStore(ABC):
     shared = False
     reads_in_loop = False
     reads_ahead = False
+    writes_in_loop = False
     # what the store's client raises when the store cannot be reached: a 503 (reachable())
     outages: tuple[type[BaseException], ...] = ()
     # the store as health and a 503 name it (no password)

@@ -270,11 +270,29 @@ class FastLane:
                 read = {wanted: await store.read_ahead(*wanted)}
                 with contextlib.suppress(WouldWait), without_waiting(read):
                     return route.handler(**kwargs)
+        if store.writes_in_loop and route.operation.method != "get":
+            return await self._write_in_loop(route, kwargs)
         # a shared store can wait (a lock, the network): never in the event loop
         if reads:
             return await asyncio.to_thread(route.handler, **kwargs)
         call = functools.partial(contextvars.copy_context().run, route.handler, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._writes, call)
+
+    async def _write_in_loop(self, route: Route, kwargs: dict[str, Any]) -> Any:
+        """A write on a store that makes it in the loop (Redis): the handler is called under
+        `without_waiting`, and each step the store would wait for (a snapshot, a write's read,
+        its commit) is awaited before the handler is called again; the store bounds the steps."""
+        done: dict[Any, Any] = {}
+        while True:
+            try:
+                with without_waiting(done):
+                    return route.handler(**kwargs)
+            except WouldWait as would:
+                if would.snapshot is not None:
+                    done[would.snapshot] = await self.mock.store.read_ahead(*would.snapshot)
+                else:
+                    assert would.resume is not None, "a store that writes in the loop says how"
+                    await would.resume()
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""
