@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,80 @@ JOBAGENT_STORED = {
     },
     "soegeparametre": {"udfraMineKravTilJobsoegning": False},
 }
+
+
+@pytest.mark.needs_redis
+def test_a_redis_write_is_made_in_the_loop_and_run_again_when_another_worker_came_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write on Redis reads and commits with the asyncio client in the event loop (no thread
+    hop): its handler runs on the loop's thread. Another worker that changes the sandbox between
+    its read and its commit makes it read and run again: one job agent, its x-requestId claimed
+    once, the other worker's change kept. A Redis that is gone is the store's 503."""
+    import asyncio
+
+    port = free_port()
+    redis_process = start_redis(port)
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        app = create_app(signing_key=KEY, store=url)
+        store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
+        other_worker = open_store(url, fixtures.load().jobagents)
+        write, read, commit = store.write, store._read_in_loop, store._commit_in_loop
+        in_loop: list[bool] = []
+        steps: list[str] = []
+
+        async def counted_read(*args: Any) -> None:
+            steps.append("read")
+            await read(*args)
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                in_loop.append(asyncio.get_running_loop() is not None)
+            except RuntimeError:
+                in_loop.append(False)
+            return write(*args, **kwargs)
+
+        async def overtaken(*args: Any) -> None:
+            steps.append("commit")
+            if not other_worker_wrote:  # once: the other worker commits first
+                other_worker_wrote.append(True)
+                other_worker.write("star-jobnet", lambda s: s.clock.pin(PINNED))
+            await commit(*args)
+
+        other_worker_wrote: list[bool] = []
+        monkeypatch.setattr(store, "write", recorded)
+        monkeypatch.setattr(store, "_commit_in_loop", overtaken)
+        monkeypatch.setattr(store, "_read_in_loop", counted_read)
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+            headers = {
+                "Authorization": f"Bearer {token_for(http, 'star-jobnet')}",
+                "x-civilRegistrationIdentifier": ORDINARY,
+            }
+            created = http.post(
+                "/v1/Jobagent", json=JOBAGENT, headers={**headers, "x-requestId": "once"}
+            )
+            again = http.post(
+                "/v1/Jobagent", json=JOBAGENT, headers={**headers, "x-requestId": "once"}
+            )
+            listed = http.get("/v1/Jobagent", headers=headers).json()["jobagenter"]
+            clock = http.get("/__admin/clock", headers=headers).json()
+            # the first: read, overtaken at its commit, read and run again, kept; the replay:
+            # read, refused, nothing to commit
+            assert steps == ["read", "commit", "read", "commit", "read"]
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+            gone = http.post(
+                "/v1/Jobagent", json=JOBAGENT, headers={**headers, "x-requestId": "gone"}
+            )
+        assert created.status_code == 201 and again.status_code == 412
+        assert [a["titel"] for a in listed].count("Held up") == 1
+        assert clock["pinned"] and other_worker_wrote == [True]
+        assert in_loop and all(in_loop)
+        assert gone.status_code == 503 and "redis" in gone.json()["detail"]
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+
+
+PINNED = datetime.fromisoformat("2026-11-25T10:00:00+01:00")
