@@ -22,7 +22,15 @@ from jobagent_mock import fixtures, idempotency
 from jobagent_mock.clock import DANISH_TIME
 from jobagent_mock.errors import ReplayedRequest, RuleViolation, Unavailable
 from jobagent_mock.service import Caller, Mock
-from jobagent_mock.stores import EVERY_CITIZEN, Ahead, NotAsked, Rows, open_store
+from jobagent_mock.stores import (
+    EVERY_CITIZEN,
+    Ahead,
+    NotAsked,
+    Rows,
+    WouldWait,
+    open_store,
+    without_waiting,
+)
 from tests.helpers import token_for
 from tests.servers import (
     free_port,
@@ -851,3 +859,38 @@ def test_a_redis_create_is_two_round_trips(monkeypatch: Any) -> None:
         body["jobagentIdentifier"] = str(uuid.uuid4())
         mock.create_jobagent(Caller(sandbox="trips", cpr=ORDINARY, request_id="w1"), body)
         assert len(sent) == 2
+
+
+@pytest.mark.needs_redis
+def test_a_redis_write_in_the_loop_that_reads_beyond_what_it_said_reads_again_with_it() -> None:
+    """In the event loop nothing may wait, so a write that reads what it did not say up front
+    (here a citizen's whole list) stops, is read again with it, and runs again: the read, the
+    read widened, the commit; then the committed result."""
+    import asyncio
+
+    with redis_server() as url:
+        store, other = (open_store(url, fixtures.load().jobagents) for _ in range(2))
+        other.write("wide", lambda s: s.put_agent(NEWCOMER, "a", {"n": 1}))
+        runs: list[list[str]] = []
+
+        def work(sandbox: Any) -> str:
+            runs.append(list(sandbox.agents_of(NEWCOMER)))
+            sandbox.put_agent(NEWCOMER, "b", {"n": 2})
+            return "kept"
+
+        async def in_the_loop() -> tuple[str, int]:
+            done: dict[Any, Any] = {}
+            steps = 0
+            while True:
+                try:
+                    with without_waiting(done):
+                        return store.write("wide", work), steps
+                except WouldWait as would:
+                    assert would.resume is not None
+                    steps += 1
+                    await would.resume()
+
+        assert asyncio.run(in_the_loop()) == ("kept", 3)
+        assert runs == [["a"]]
+        with store.snapshot("wide", citizen=NEWCOMER) as sandbox:
+            assert list(sandbox.agents_of(NEWCOMER)) == ["a", "b"]
