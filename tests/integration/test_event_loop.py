@@ -5,8 +5,11 @@ a write that needs it waits off the loop, and health, reads of another sandbox a
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -134,13 +137,7 @@ def test_a_redis_read_is_read_ahead_in_the_loop_fresh_and_a_503_when_redis_is_go
     """A GET on Redis reads the snapshot its handler asks for ahead, asynchronously, in the
     event loop: what another worker wrote just before is seen, and a Redis that is gone is the
     store's 503, as from a thread."""
-    port = free_port()
-    redis_process = start_redis(port)
-    try:
-        url = f"redis://127.0.0.1:{port}/0"
-        app = create_app(signing_key=KEY, store=url)
-        store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
-        other_worker = open_store(url, fixtures.load().jobagents)
+    with _app_on_redis() as (app, store, other_worker, redis_process):
         read_ahead = store.read_ahead
         asked: list[Any] = []
 
@@ -164,9 +161,6 @@ def test_a_redis_read_is_read_ahead_in_the_loop_fresh_and_a_503_when_redis_is_go
             gone = http.get("/v1/Jobagent", headers=citizen)
         assert len(after) == len(before) + 1 and after[-1]["jobagentIdentifier"] == "late"
         assert gone.status_code == 503 and "redis" in gone.json()["detail"]
-    finally:
-        redis_process.terminate()
-        redis_process.wait(timeout=10)
 
 
 JOBAGENT_STORED = {
@@ -192,13 +186,7 @@ def test_a_redis_write_is_made_in_the_loop_and_run_again_when_another_worker_cam
     once, the other worker's change kept. A Redis that is gone is the store's 503."""
     import asyncio
 
-    port = free_port()
-    redis_process = start_redis(port)
-    try:
-        url = f"redis://127.0.0.1:{port}/0"
-        app = create_app(signing_key=KEY, store=url)
-        store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
-        other_worker = open_store(url, fixtures.load().jobagents)
+    with _app_on_redis() as (app, store, other_worker, redis_process):
         write, read, commit = store.write, store._read_in_loop, store._commit_in_loop
         in_loop: list[bool] = []
         steps: list[str] = []
@@ -251,9 +239,22 @@ def test_a_redis_write_is_made_in_the_loop_and_run_again_when_another_worker_cam
         assert clock["pinned"] and other_worker_wrote == [True]
         assert in_loop and all(in_loop)
         assert gone.status_code == 503 and "redis" in gone.json()["detail"]
-    finally:
-        redis_process.terminate()
-        redis_process.wait(timeout=10)
 
 
 PINNED = datetime.fromisoformat("2026-11-25T10:00:00+01:00")
+
+
+@contextmanager
+def _app_on_redis() -> Iterator[tuple[Any, Any, Any, subprocess.Popen[bytes]]]:
+    """The app on a Redis of its own, its store, another worker's store on the same Redis, and
+    the Redis process (a test may stop it)."""
+    port = free_port()
+    redis_process = start_redis(port)
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        app = create_app(signing_key=KEY, store=url)
+        store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
+        yield app, store, open_store(url, fixtures.load().jobagents), redis_process
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
