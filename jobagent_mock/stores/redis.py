@@ -519,9 +519,9 @@ class RedisStore(SeededStore):
 
         super().__init__(seed_jobagents)
         # A Redis that stops answering is an outage (503) after these, never a hung request.
-        # redis-py retries a command after a lost connection or a timeout by default: a commit
-        # that was applied but whose reply was lost would be sent again (its x-requestId then
-        # refused as a replay of itself); the client retries the 503 instead.
+        # No automatic retries, whatever redis-py's default: a commit applied whose reply was
+        # lost would be sent again (its x-requestId then refused as a replay of itself); the
+        # client retries the 503 instead.
         self._url = url
         self._options: dict[str, Any] = {
             "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,

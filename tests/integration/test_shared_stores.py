@@ -894,3 +894,39 @@ def test_a_redis_write_in_the_loop_that_reads_beyond_what_it_said_reads_again_wi
         assert runs == [["a"]]
         with store.snapshot("wide", citizen=NEWCOMER) as sandbox:
             assert list(sandbox.agents_of(NEWCOMER)) == ["a", "b"]
+
+
+@pytest.mark.needs_redis
+def test_a_redis_commit_whose_reply_is_lost_is_not_sent_again(monkeypatch: Any) -> None:
+    """redis-py resends a command whose reply was lost when retries are on (`redis.Redis()`'s
+    default, `retry_on_timeout`): a create's commit sent again would find its own x-requestId
+    claimed and answer the client 412 for a request it never saw answered. Sent once, the client
+    gets the store's 503 and tries again."""
+    import redis
+
+    from jobagent_mock.stores.base import StoreUnavailable
+
+    data = fixtures.load()
+    with redis_server() as url:
+        mock = Mock(data, store=open_store(url, data.jobagents))
+        body = {"titel": "t", "soegeparametre": {}}
+        mock.create_jobagent(Caller(sandbox="lost", cpr=ORDINARY, request_id="r0"), body)
+        connection_class = mock.store.redis.connection_pool.connection_class  # type: ignore[attr-defined]
+        send, read = connection_class.send_packed_command, connection_class.read_response
+        sent: list[Any] = []
+
+        def counted(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+            sent.append(command)
+            return send(self, command, *args, **kwargs)
+
+        def lose_the_commits_reply(self: Any, *args: Any, **kwargs: Any) -> Any:
+            reply = read(self, *args, **kwargs)
+            if len(sent) == 2:  # the read, then the commit
+                raise redis.TimeoutError("the reply was lost")
+            return reply
+
+        monkeypatch.setattr(connection_class, "send_packed_command", counted)
+        monkeypatch.setattr(connection_class, "read_response", lose_the_commits_reply)
+        with pytest.raises(StoreUnavailable):
+            mock.create_jobagent(Caller(sandbox="lost", cpr=ORDINARY, request_id="r1"), body)
+        assert len(sent) == 2
