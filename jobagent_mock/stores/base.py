@@ -322,7 +322,7 @@ class SeededStore(ABC):
                 self._keep(key, sandbox)  # a refusal keeps what it claimed (an x-requestId)
                 raise
             except BaseException:
-                self._drop(key)  # in an outage this fails too, and the lock's lease frees it
+                self._drop(key)  # what it changed is forgotten (an outage: never written)
                 raise
             self._keep(key, sandbox)
 
