@@ -491,13 +491,14 @@ class RedisSnapshot(Sandbox):
 class _Scripts:
     """The scripts as one client runs them (the synchronous one, or an asyncio one of a loop)."""
 
+    client: Any
     snapshot: Any
     read: Any
     commit: Any
 
     @classmethod
     def of(cls, client: Any) -> _Scripts:
-        return cls(*(client.register_script(s) for s in (SNAPSHOT, READ, COMMIT)))
+        return cls(client, *(client.register_script(s) for s in (SNAPSHOT, READ, COMMIT)))
 
 
 class RedisStore(SeededStore):
@@ -556,6 +557,12 @@ class RedisStore(SeededStore):
             )
             scripts = self._async_scripts[loop] = _Scripts.of(client)
         return scripts
+
+    async def close_in_loop(self) -> None:
+        """Close the running loop's asyncio client (a loop that ends before the process)."""
+        scripts = self._async_scripts.pop(asyncio.get_running_loop(), None)
+        if scripts is not None:
+            await scripts.client.aclose()
 
     # a write: read, run, commit if nothing read has changed, else again
     def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:

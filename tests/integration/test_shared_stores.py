@@ -881,14 +881,17 @@ def test_a_redis_write_in_the_loop_that_reads_beyond_what_it_said_reads_again_wi
         async def in_the_loop() -> tuple[str, int]:
             done: dict[Any, Any] = {}
             steps = 0
-            while True:
-                try:
-                    with without_waiting(done):
-                        return store.write("wide", work), steps
-                except WouldWait as would:
-                    assert would.resume is not None
-                    steps += 1
-                    await would.resume()
+            try:
+                while True:
+                    try:
+                        with without_waiting(done):
+                            return store.write("wide", work), steps
+                    except WouldWait as would:
+                        assert would.resume is not None
+                        steps += 1
+                        await would.resume()
+            finally:
+                await store.close_in_loop()  # type: ignore[attr-defined]
 
         assert asyncio.run(in_the_loop()) == ("kept", 3)
         assert runs == [["a"]]
