@@ -281,7 +281,9 @@ class FastLane:
     async def _write_in_loop(self, route: Route, kwargs: dict[str, Any]) -> Any:
         """A write on a store that makes it in the loop (Redis): the handler is called under
         `without_waiting`, and each step the store would wait for (a snapshot, a write's read,
-        its commit) is awaited before the handler is called again; the store bounds the steps."""
+        its commit) is awaited before the handler is called again; the store bounds the steps.
+        Nothing was kept when a step can only be taken off the loop: the call is made again in
+        the lane's write thread."""
         done: dict[Any, Any] = {}
         while True:
             try:
@@ -290,9 +292,13 @@ class FastLane:
             except WouldWait as would:
                 if would.snapshot is not None:
                     done[would.snapshot] = await self.mock.store.read_ahead(*would.snapshot)
-                else:
-                    assert would.resume is not None, "a store that writes in the loop says how"
+                elif would.resume is not None:
                     await would.resume()
+                else:  # a step the store takes only off the loop (a scenario's): in a thread
+                    call = functools.partial(
+                        contextvars.copy_context().run, route.handler, **kwargs
+                    )
+                    return await asyncio.get_running_loop().run_in_executor(self._writes, call)
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""
