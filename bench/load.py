@@ -14,6 +14,12 @@ from bench import BENCH
 OWNER, OWNED = "2208921234", "5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90"
 CITIZEN = "1507851234"
 OPERATIONS = ("GetJobagent", "GetJobagenter", "CreateJobagent")
+# CreateJobagent in a sandbox of its own, with half the connections: alone, and while the other
+# half hammer another sandbox with CreateJobagent (only the quiet sandbox's figure is kept)
+QUIET, QUIET_BESIDE_BUSY = "CreateJobagent, quiet sandbox", "CreateJobagent, quiet beside busy"
+SANDBOX_ROWS = (QUIET, QUIET_BESIDE_BUSY)
+# what a ceiling answers: the mock's GetJobagent answer, and its CreateJobagent answer
+CEILING_OPERATIONS = ("GetJobagent", "CreateJobagent")
 # the body bench/create.lua sends, for the Python drivers (memory.py, profile.py)
 CREATE_BODY = (
     (BENCH / "create.lua").read_text(encoding="utf-8").split("local body = '")[1].split("'\n")[0]
@@ -28,10 +34,14 @@ class Figure:
     failures: int
 
 
-def target(operation: str, base: str, token: str, tag: str = "") -> list[str]:
+def target(
+    operation: str, base: str, token: str, tag: str = "", sandbox: str | None = None
+) -> list[str]:
     """wrk's arguments for one operation as the benchmark sends it; `tag` keeps the
-    x-requestIds of several wrk at once apart."""
+    x-requestIds of several wrk at once apart; `sandbox` names an x-mock-sandbox."""
     auth = ["-H", f"Authorization: Bearer {token}"]
+    if sandbox is not None:
+        auth += ["-H", f"x-mock-sandbox: {sandbox}"]
     if operation == "GetJobagent":
         return [
             *auth,
@@ -62,6 +72,23 @@ def measure(targets: list[list[str]], seconds: int, connections: int) -> Figure:
     with ThreadPoolExecutor(len(targets)) as pool:
         outputs = list(pool.map(lambda t: _wrk(seconds, share, t), targets))
     figures = [_parse(output) for output in outputs]
+    return Figure(
+        sum(f.requests_per_second for f in figures),
+        max(f.p50_ms for f in figures),
+        max(f.p99_ms for f in figures),
+        sum(f.failures for f in figures),
+    )
+
+
+def measure_beside(
+    quiet: list[list[str]], busy: list[list[str]], seconds: int, connections: int
+) -> Figure:
+    """`quiet` measured while `busy` runs at the same time on as many connections: the quiet
+    targets' figure alone."""
+    share = max(1, connections // (len(quiet) + len(busy)))
+    with ThreadPoolExecutor(len(quiet) + len(busy)) as pool:
+        outputs = list(pool.map(lambda t: _wrk(seconds, share, t), [*quiet, *busy]))
+    figures = [_parse(output) for output in outputs[: len(quiet)]]
     return Figure(
         sum(f.requests_per_second for f in figures),
         max(f.p50_ms for f in figures),

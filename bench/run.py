@@ -17,12 +17,25 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
 from bench import BENCH, profile
 from bench.hosts import Redis, redis, two_hosts
-from bench.load import OPERATIONS, OWNED, OWNER, Figure, measure, target
+from bench.load import (
+    CEILING_OPERATIONS,
+    CREATE_BODY,
+    OPERATIONS,
+    OWNED,
+    OWNER,
+    QUIET,
+    SANDBOX_ROWS,
+    Figure,
+    measure,
+    measure_beside,
+    target,
+)
 from bench.memory import measure as measure_memory
 from bench.report import Run, markdown
 from bench.servers import PRISM, PRISM_VERSION, SERVERS, Server, Setting, start, stop, token
@@ -121,14 +134,12 @@ def _round(
     startups.setdefault(server.name, []).append(running.started_seconds)
     try:
         bearer = token(server, running.bases[0])  # one host's token serves both
-        operations = ["GetJobagent"] if server.kind == "ceiling" else OPERATIONS
+        operations = list(CEILING_OPERATIONS if server.kind == "ceiling" else OPERATIONS)
+        if server.kind == "mock":
+            operations += SANDBOX_ROWS
         for index, operation in enumerate(operations):
-            targets = [
-                target(operation, base, bearer, f"host{n}") for n, base in enumerate(running.bases)
-            ]
             settle = SETTLE_SECONDS if index == 0 else 0
-            measure(targets, args.warm_up + settle, args.connections)
-            figure = measure(targets, args.seconds, args.connections)
+            figure = _figure(operation, running.bases, bearer, args, settle)
             figures.setdefault((server.name, operation), []).append(figure)
             rate, p99 = figure.requests_per_second, figure.p99_ms
             print(  # noqa: T201
@@ -140,9 +151,31 @@ def _round(
         stop(running.processes)
 
 
+def _figure(
+    operation: str, bases: list[str], bearer: str, args: argparse.Namespace, settle: int
+) -> Figure:
+    """One operation's figure after its warm-up; the sandbox rows measure a quiet sandbox on
+    half the connections, alone or beside a busy one on the other half."""
+    if operation not in SANDBOX_ROWS:
+        targets = [target(operation, base, bearer, f"host{n}") for n, base in enumerate(bases)]
+        measure(targets, args.warm_up + settle, args.connections)
+        return measure(targets, args.seconds, args.connections)
+    quiet = [
+        target("CreateJobagent", base, bearer, f"quiet{n}", "quiet") for n, base in enumerate(bases)
+    ]
+    busy = [
+        target("CreateJobagent", base, bearer, f"busy{n}", "busy") for n, base in enumerate(bases)
+    ]
+    if operation == QUIET:
+        measure(quiet, args.warm_up + settle, args.connections // 2)
+        return measure(quiet, args.seconds, args.connections // 2)
+    measure_beside(quiet, busy, args.warm_up + settle, args.connections)
+    return measure_beside(quiet, busy, args.seconds, args.connections)
+
+
 def ceiling_answer(scratch: Path) -> Path:
-    """The mock's GetJobagent answer, as bench/ceiling.py sends it (uvicorn adds its own date
-    and server headers)."""
+    """The mock's GetJobagent answer and its CreateJobagent answer, as bench/ceiling.py sends
+    them (uvicorn adds its own date and server headers)."""
     client = TestClient(create_app())
     form = {
         "grant_type": "client_credentials",
@@ -155,12 +188,28 @@ def ceiling_answer(scratch: Path) -> Path:
         headers={"Authorization": f"Bearer {bearer}", "x-civilRegistrationIdentifier": OWNER},
     )
     assert answer.status_code == 200, answer.text
+    created = client.post(
+        "/v1/Jobagent",
+        content=CREATE_BODY,
+        headers={
+            "Authorization": f"Bearer {bearer}",
+            "x-civilRegistrationIdentifier": OWNER,
+            "x-requestId": "ceiling",
+            "Content-Type": "application/json",
+        },
+    )
+    assert created.status_code == 201, created.text
     path = scratch / "ceiling-answer.json"
-    headers = [(k, v) for k, v in answer.headers.items() if k not in ("date", "server")]
     path.write_text(
-        json.dumps({"status": 200, "headers": headers, "body": answer.text}), encoding="utf-8"
+        json.dumps({**_as_sent(200, answer), "create": _as_sent(201, created)}), encoding="utf-8"
     )
     return path
+
+
+def _as_sent(status: int, answer: Any) -> dict[str, Any]:
+    """An answer as bench/ceiling.py sends it (the server adds its own date and server)."""
+    headers = [(k, v) for k, v in answer.headers.items() if k not in ("date", "server")]
+    return {"status": status, "headers": headers, "body": answer.text}
 
 
 def _load() -> str:

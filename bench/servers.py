@@ -120,6 +120,38 @@ def _ceiling(_place: Place, port: int, setting: Setting, _index: int) -> list[st
     return [sys.executable, "-m", "bench.ceiling", str(setting.ceiling_answer), str(port)]
 
 
+def _granian(app: str) -> Callable[[Place, int, Setting, int], list[str]]:
+    """granian serving `app` (a factory), as the candidate server stack: one worker, HTTP/1,
+    uvloop, its own access log off (the mock's is on, as under `serve`)."""
+
+    def command(place: Place, port: int, setting: Setting, _index: int) -> list[str]:
+        return [
+            *place.prefix,
+            "env",
+            f"BENCH_CEILING_ANSWER={setting.ceiling_answer}",
+            str(VENV_BIN / "granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            place.address,
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--http",
+            "1",
+            "--no-ws",
+            "--loop",
+            "uvloop",
+            "--log-level",
+            "warning",
+            app,
+        ]
+
+    return command
+
+
 SERVERS = [
     Server(
         "Prism 5",
@@ -157,7 +189,26 @@ SERVERS = [
         kind="ceiling",
         probe="/",
     ),
+    Server(
+        "ceiling (bare ASGI), granian",
+        "the same ceiling app under granian (`--interface asgi`, one worker, HTTP/1, uvloop): "
+        "the candidate server stack of issue 27, beside uvicorn's",
+        _granian("bench.ceiling:from_environment"),
+        kind="ceiling",
+        probe="/",
+    ),
     Server("jobagent-mock, 1 worker", "`serve` (memory store, fast lane)", mock_command()),
+    Server(
+        "jobagent-mock, 1 worker, granian",
+        "the same app (`web.app:app_from_environment`, memory store, fast lane, access log) "
+        "under granian instead of `serve`'s uvicorn: for the choice of server stack only (it "
+        "keeps neither deadline's 408 nor the connection cap: ARCHITECTURE.md)",
+        _granian("jobagent_mock.web.app:app_from_environment"),
+        environment={
+            "JOBAGENT_MOCK_SIGNING_KEY": SIGNING_KEY,
+            "JOBAGENT_MOCK_ACCESS_LOG": "1",
+        },
+    ),
     Server(
         "jobagent-mock, 1 worker, no fast lane",
         "`serve --no-fast-lane`: every request through connexion's stack",

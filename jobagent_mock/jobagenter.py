@@ -41,7 +41,9 @@ def create(
     """A new job agent, as `jobagent_id` (`identifier(body)` when not given)."""
     _check_writable(person, body, occupations)
     jobagent_id = jobagent_id or identifier(body)
-    if sandbox.owner_of(jobagent_id) is not None:
+    # only a client's own identifier can be taken: a fresh uuid4 is nobody's, and a write made in
+    # the event loop (Redis) calls its handler more than once, each call with a fresh one
+    if body.get("jobagentIdentifier") and sandbox.owner_of(jobagent_id) is not None:
         raise Conflict(None, f"A jobagent with jobagentIdentifier {jobagent_id} exists already.")
     stored = _stored(jobagent_id, body, verified=False)
     sandbox.put_agent(person.cpr, jobagent_id, stored)

@@ -94,7 +94,7 @@ class Mock:
             lambda sandbox, person: jobagenter.create(
                 sandbox, _known(person), body, self.occupations, jobagent_id
             ),
-            looked_up=jobagent_id,
+            looked_up=jobagent_id if body.get("jobagentIdentifier") else None,
             body=body,
         )
 
@@ -104,6 +104,7 @@ class Mock:
             lambda sandbox, person: jobagenter.replace(
                 sandbox, _known(person), jobagent_id, body, self.occupations
             ),
+            looked_up=jobagent_id.lower(),
             body=body,
         )
 
@@ -113,13 +114,14 @@ class Mock:
             lambda sandbox, person: jobagenter.verify_email(
                 sandbox, person.cpr if person else None, jobagent_id
             ),
-            looked_up=jobagent_id,
+            looked_up=jobagent_id.lower(),
         )
 
     def delete_jobagent(self, caller: Caller, jobagent_id: str) -> None:
         self._write(
             caller,
             lambda sandbox, person: jobagenter.delete(sandbox, _known(person).cpr, jobagent_id),
+            looked_up=jobagent_id.lower(),
         )
 
     # Tilmelding
@@ -206,8 +208,9 @@ class Mock:
     ) -> Result:
         """A write in the caller's sandbox: the x-requestId claimed, the citizen looked up, then
         `work`, all one atomic store write (store.write, which may run it again on a conflict).
-        It says up front what it reads: the x-requestId, the job agent it looks up
-        (`looked_up`), the citizen whose job agents it reads. A scenario matching the request
+        It says up front what it reads: the x-requestId and the job agent it looks up
+        (`looked_up`, lower case as stored); no write reads a citizen's whole list, which a
+        store reading ahead would then read on every write. A scenario matching the request
         (and `body`) is decided first: the write is dropped, its step taken (once a request,
         however often `attempt` runs), then the write made again or a scripted answer raised."""
         assert caller.request_id is not None, "the contract requires x-requestId here"
@@ -222,7 +225,7 @@ class Mock:
             idempotency.claim(sandbox, request_id)
             return work(sandbox, self._person(caller, sandbox))
 
-        ahead = Ahead(request_id=request_id, jobagent_id=looked_up, citizen=caller.cpr)
+        ahead = Ahead(request_id=request_id, jobagent_id=looked_up)
         try:
             return self.store.write(caller.sandbox, attempt, ahead)
         except scenarios.Undecided as undecided:

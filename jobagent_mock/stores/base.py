@@ -8,7 +8,7 @@ import enum
 import functools
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -64,23 +64,27 @@ class WouldWait(Exception):
     """A store call made where nothing may wait (the event loop, `without_waiting`) would have
     waited for another process: nothing was done, make the call again in a thread, or read
     `snapshot` (key, citizen) ahead (`Store.read_ahead`) and make it again in the loop; or the
-    write was queued (`queued`), to be awaited before the call is made again."""
+    write was queued (`queued`), to be awaited before the call is made again; or await `resume`
+    (a step of a write: its read, its commit) and make it again in the loop."""
 
     def __init__(
         self,
         why: str,
         snapshot: tuple[str, Rows] | None = None,
         queued: Future[Any] | None = None,
+        resume: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(why)
         self.snapshot = snapshot
         # a write the store queued instead (SQLite's group commit): await it, then make the
         # call again under `without_waiting(written=queued)`, where the write answers from it
         self.queued = queued
+        self.resume = resume
 
 
-# set where nothing may wait: the snapshots read ahead for it, by (key, citizen)
-_WAITING_FORBIDDEN: ContextVar[dict[tuple[str, Rows], Sandbox] | None] = ContextVar(
+# set where nothing may wait: what was done ahead for the call, by the store that did it (the
+# snapshots read ahead, by (key, citizen); a write's progress)
+_WAITING_FORBIDDEN: ContextVar[dict[Any, Any] | None] = ContextVar(
     "store_waiting_forbidden", default=None
 )
 
@@ -91,12 +95,13 @@ _WRITTEN_AHEAD: ContextVar[Future[Any] | None] = ContextVar("store_written_ahead
 
 @contextmanager
 def without_waiting(
-    read: dict[tuple[str, Rows], Sandbox] | None = None, written: Future[Any] | None = None
+    read: dict[Any, Any] | None = None, written: Future[Any] | None = None
 ) -> Iterator[None]:
     """Store calls in here raise WouldWait where they would wait (a lock, the network); a
     snapshot `read` ahead by (key, citizen) is answered from it, a write from the one
-    `written` ahead."""
-    token = _WAITING_FORBIDDEN.set(read or {})
+    `written` ahead. Pass the same dict to every call of one request: a store keeps there what
+    it did ahead for it."""
+    token = _WAITING_FORBIDDEN.set({} if read is None else read)
     written_token = _WRITTEN_AHEAD.set(written)
     try:
         yield
@@ -116,7 +121,15 @@ def waiting_forbidden() -> bool:
 
 def answered_ahead(key: str, citizen: Rows) -> Sandbox | None:
     """The snapshot read ahead for this context (`without_waiting(read=...)`), if any."""
-    return (_WAITING_FORBIDDEN.get() or {}).get((key, citizen))
+    found: Sandbox | None = (_WAITING_FORBIDDEN.get() or {}).get((key, citizen))
+    return found
+
+
+def done_ahead() -> dict[Any, Any]:
+    """What was done ahead for this call (`without_waiting`), for a store to add to."""
+    done = _WAITING_FORBIDDEN.get()
+    assert done is not None, "only where waiting is forbidden"
+    return done
 
 
 class NotAsked(RuntimeError):
@@ -231,6 +244,10 @@ class Store(Protocol):
     # the thread of this process that group-commits the store's writes, if it has one (SQLite):
     # a job submitted runs in its next transaction, so the journal joins the business writes
     batches: Batches[Callable[[], Any]] | None
+    # True when `write` under `without_waiting` raises WouldWait with a `resume` for each step
+    # that waits (Redis: its read and its commit, asynchronously): the web side makes the write
+    # in the event loop
+    writes_in_loop: bool
 
     async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
         """The snapshot `snapshot(key, citizen)` would read, read in the event loop without
@@ -318,6 +335,7 @@ class SeededStore(ABC):
     reads_in_loop = False
     reads_ahead = False
     batches: Batches[Callable[[], Any]] | None = None
+    writes_in_loop = False
     # what the store's client raises when the store cannot be reached: a 503 (reachable())
     outages: tuple[type[BaseException], ...] = ()
     # the store as health and a 503 name it (no password)
@@ -339,7 +357,7 @@ class SeededStore(ABC):
                 self._keep(key, sandbox)  # a refusal keeps what it claimed (an x-requestId)
                 raise
             except BaseException:
-                self._drop(key)  # in an outage this fails too, and the lock's lease frees it
+                self._drop(key)  # what it changed is forgotten (an outage: never written)
                 raise
             self._keep(key, sandbox)
 

@@ -17,9 +17,16 @@ import socket
 import struct
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
-
 from jobagent_mock.environment import ENVIRONMENT, setting
+from jobagent_mock.web.uvicorn_protocol import (
+    Protocol,
+    RequestResponseCycle,
+    answer_started,
+    answer_transport,
+    drop_answer,
+    request_scope,
+    route_answer,
+)
 
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_CONNECTIONS = 1000
@@ -31,7 +38,7 @@ FAULT_EXTENSION = "jobagent_mock.fault"  # web/scenarios.py reads it from the sc
 BODY_LATE = b"The request's body did not arrive in time."
 
 
-class HeaderTimeoutProtocol(HttpToolsProtocol):
+class HeaderTimeoutProtocol(Protocol):
     """uvicorn's httptools protocol with a deadline on each request's headers and another on its
     body (the seconds in JOBAGENT_MOCK_HEADER_TIMEOUT, as `serve` set it: a class uvicorn can
     hand to its own worker processes too)."""
@@ -53,13 +60,12 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._stop_the_clock()
-        before = self.cycle
+        before = self.request
         super().on_headers_complete()
-        if self.cycle is not None and self.cycle is not before:  # an upgrade makes none
-            self._write_answers_whole(self.cycle)
+        if self.request is not None and self.request is not before:  # an upgrade makes none
+            self._write_answers_whole(self.request)
             # a scenario's connection fault (web/scenarios.py) is this connection's to give
-            scope: dict[str, Any] = self.cycle.scope  # type: ignore[assignment]
-            extensions = scope.setdefault("extensions", {})
+            extensions = request_scope(self.request).setdefault("extensions", {})
             extensions[FAULT_EXTENSION] = self._break
         # the body gets as long again: a trickled body holds a connection and a request as
         # long as trickled headers would (a request without one completes at once)
@@ -77,34 +83,27 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def _write_answers_whole(cycle: RequestResponseCycle) -> None:
         """The cycle's answer in one write (_OneWrite), whatever is held sent the moment the
         answer is complete: before the connection serves its next request or closes."""
-        whole = _OneWrite(cycle.transport)
-        cycle.transport = whole  # type: ignore[assignment]
-        complete = cycle.on_response
-
-        def on_response() -> None:
-            whole.flush()
-            complete()
-
-        cycle.on_response = on_response
+        whole = _OneWrite(answer_transport(cycle))
+        route_answer(cycle, whole, whole.flush)
 
     def _break(self, fault: str) -> None:
         """WireMock's faults: `reset` a TCP reset, `empty` closed with no answer, `malformed`
         bytes that are no HTTP answer and closed. This request gets no answer; the next (on a
         new connection) is served as any."""
-        if self.cycle is not None:
-            self.cycle.disconnected = True  # uvicorn then sends nothing more, not even a 500
+        if self.request is not None:
+            drop_answer(self.request)
         if fault == "reset":
-            sock = self.transport.get_extra_info("socket")
+            sock = self.connection.get_extra_info("socket")
             if sock is not None:  # linger 0: close() sends RST, not FIN
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.transport.abort()
+            self.connection.abort()
             return
         if fault == "malformed":
-            self.transport.write(MALFORMED)
-        self.transport.close()
+            self.connection.write(MALFORMED)
+        self.connection.close()
 
     def _start_the_clock(self, late: bytes = HEADERS_LATE) -> None:
-        self._due = self.loop.call_later(self.header_timeout, self._too_slow, late)
+        self._due = self.event_loop.call_later(self.header_timeout, self._too_slow, late)
 
     def _stop_the_clock(self) -> None:
         if self._due is not None:
@@ -113,18 +112,19 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def _too_slow(self, late: bytes) -> None:
         self._due = None
-        if self.cycle is not None and isinstance(self.cycle.transport, _OneWrite):
-            self.cycle.transport.flush()  # a head the answer wrote goes before the close
-        if self.transport.is_closing():
+        request = self.request
+        if request is not None and isinstance(answer_transport(request), _OneWrite):
+            answer_transport(request).flush()  # a head the answer wrote goes before the close
+        if self.connection.is_closing():
             return
-        if self.cycle is not None and self.cycle.response_started:
-            self.transport.close()  # the app answered before the body came: nothing to add
+        if request is not None and answer_started(request):
+            self.connection.close()  # the app answered before the body came: nothing to add
             return
-        self.transport.write(
+        self.connection.write(
             b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
             b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(late), late)
         )
-        self.transport.close()
+        self.connection.close()
 
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"  # uvicorn's, sent on its own as the client waits

@@ -273,6 +273,8 @@ class FastLane:
                     return route.handler(**kwargs)
         if store.batches is not None and not reads:  # a write (a GET claiming an x-requestId too)
             return await self._group_committed(route, kwargs)
+        if store.writes_in_loop and not reads:
+            return await self._write_in_loop(route, kwargs)
         # a shared store can wait (a lock, the network): never in the event loop
         if reads:
             return await asyncio.to_thread(route.handler, **kwargs)
@@ -304,6 +306,28 @@ class FastLane:
             if failure is None or isinstance(failure, Fejl):
                 raise
         return await asyncio.to_thread(route.handler, **kwargs)
+
+    async def _write_in_loop(self, route: Route, kwargs: dict[str, Any]) -> Any:
+        """A write on a store that makes it in the loop (Redis): the handler is called under
+        `without_waiting`, and each step the store would wait for (a snapshot, a write's read,
+        its commit) is awaited before the handler is called again; the store bounds the steps.
+        Nothing was kept when a step can only be taken off the loop: the call is made again in
+        the lane's write thread."""
+        done: dict[Any, Any] = {}
+        while True:
+            try:
+                with without_waiting(done):
+                    return route.handler(**kwargs)
+            except WouldWait as would:
+                if would.snapshot is not None:
+                    done[would.snapshot] = await self.mock.store.read_ahead(*would.snapshot)
+                elif would.resume is not None:
+                    await would.resume()
+                else:  # a step the store takes only off the loop (a scenario's): in a thread
+                    call = functools.partial(
+                        contextvars.copy_context().run, route.handler, **kwargs
+                    )
+                    return await asyncio.get_running_loop().run_in_executor(self._writes, call)
 
     def _render(self, result: Any) -> Response:
         """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""

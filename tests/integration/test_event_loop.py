@@ -4,8 +4,12 @@ what needs it waits off the loop, and what does not is answered all the same."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,13 +142,7 @@ def test_a_redis_read_is_read_ahead_in_the_loop_fresh_and_a_503_when_redis_is_go
     """A GET on Redis reads the snapshot its handler asks for ahead, asynchronously, in the
     event loop: what another worker wrote just before is seen, and a Redis that is gone is the
     store's 503, as from a thread."""
-    port = free_port()
-    redis_process = start_redis(port)
-    try:
-        url = f"redis://127.0.0.1:{port}/0"
-        app = create_app(signing_key=KEY, store=url)
-        store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
-        other_worker = open_store(url, fixtures.load().jobagents)
+    with _app_on_redis() as (app, store, other_worker, redis_process):
         read_ahead = store.read_ahead
         asked: list[Any] = []
 
@@ -170,9 +168,6 @@ def test_a_redis_read_is_read_ahead_in_the_loop_fresh_and_a_503_when_redis_is_go
             gone = http.get("/v1/Jobagent", headers=citizen)
         assert len(after) == len(before) + 1 and after[-1]["jobagentIdentifier"] == "late"
         assert gone.status_code == 503 and "redis" in gone.json()["detail"]
-    finally:
-        redis_process.terminate()
-        redis_process.wait(timeout=10)
 
 
 JOBAGENT_STORED = {
@@ -186,3 +181,87 @@ JOBAGENT_STORED = {
     },
     "soegeparametre": {"udfraMineKravTilJobsoegning": False},
 }
+
+
+@pytest.mark.needs_redis
+def test_a_redis_write_is_made_in_the_loop_and_run_again_when_another_worker_came_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write on Redis reads and commits with the asyncio client in the event loop (no thread
+    hop): its handler runs on the loop's thread. Another worker that changes the sandbox between
+    its read and its commit makes it read and run again: one job agent, its x-requestId claimed
+    once, the other worker's change kept. A Redis that is gone is the store's 503."""
+    import asyncio
+
+    with _app_on_redis() as (app, store, other_worker, redis_process):
+        write, read, commit = store.write, store._read_in_loop, store._commit_in_loop
+        in_loop: list[bool] = []
+        steps: list[str] = []
+
+        async def counted_read(*args: Any) -> None:
+            steps.append("read")
+            await read(*args)
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                in_loop.append(asyncio.get_running_loop() is not None)
+            except RuntimeError:
+                in_loop.append(False)
+            return write(*args, **kwargs)
+
+        async def overtaken(*args: Any) -> None:
+            steps.append("commit")
+            if not other_worker_wrote:  # once: the other worker commits first
+                other_worker_wrote.append(True)
+                other_worker.write("star-jobnet", lambda s: s.clock.pin(PINNED))
+            await commit(*args)
+
+        other_worker_wrote: list[bool] = []
+        monkeypatch.setattr(store, "write", recorded)
+        monkeypatch.setattr(store, "_commit_in_loop", overtaken)
+        monkeypatch.setattr(store, "_read_in_loop", counted_read)
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+            headers = {
+                "Authorization": f"Bearer {token_for(http, 'star-jobnet')}",
+                "x-civilRegistrationIdentifier": ORDINARY,
+            }
+            created = http.post(
+                "/v1/Jobagent", json=JOBAGENT, headers={**headers, "x-requestId": "once"}
+            )
+            again = http.post(
+                "/v1/Jobagent", json=JOBAGENT, headers={**headers, "x-requestId": "once"}
+            )
+            listed = http.get("/v1/Jobagent", headers=headers).json()["jobagenter"]
+            clock = http.get("/__admin/clock", headers=headers).json()
+            # the first: read, overtaken at its commit, read and run again, kept; the replay:
+            # read, refused, nothing to commit
+            assert steps == ["read", "commit", "read", "commit", "read"]
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
+            gone = http.post(
+                "/v1/Jobagent", json=JOBAGENT, headers={**headers, "x-requestId": "gone"}
+            )
+        assert created.status_code == 201 and again.status_code == 412
+        assert [a["titel"] for a in listed].count("Held up") == 1
+        assert clock["pinned"] and other_worker_wrote == [True]
+        assert in_loop and all(in_loop)
+        assert gone.status_code == 503 and "redis" in gone.json()["detail"]
+
+
+PINNED = datetime.fromisoformat("2026-11-25T10:00:00+01:00")
+
+
+@contextmanager
+def _app_on_redis() -> Iterator[tuple[Any, Any, Any, subprocess.Popen[bytes]]]:
+    """The app on a Redis of its own, its store, another worker's store on the same Redis, and
+    the Redis process (a test may stop it)."""
+    port = free_port()
+    redis_process = start_redis(port)
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        app = create_app(signing_key=KEY, store=url)
+        store = app.app.config["JOBAGENT_MOCK_ENGINE"].store
+        yield app, store, open_store(url, fixtures.load().jobagents), redis_process
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
