@@ -35,27 +35,36 @@ class Departure:
     kind: str  # undocumented-status, type, unknown-property, request-accepted-by-upstream, ...
     detail: str
     example: str = ""
+    # the code the upstream sent (a status, a fejlkode, a content type), where each one is a
+    # departure of its own: part of the line's identity, so no code hides another
+    value: str = ""
 
     @classmethod
     def of(
-        cls, operation: str, place: str, kind: str, detail: str, example: Any = None
+        cls,
+        operation: str,
+        place: str,
+        kind: str,
+        detail: str,
+        example: Any = None,
+        value: Any = None,
     ) -> Departure:
-        shown = example if isinstance(example, str) or example is None else jsontext.dumps(example)
         return cls(
             operation,
             journal.redacted_capped(place, DETAIL_CHARS),
             kind,
             journal.redacted_capped(detail, DETAIL_CHARS),
-            "" if shown is None else journal.redacted_capped(shown, EXAMPLE_CHARS),
+            _shown(example, EXAMPLE_CHARS),
+            _shown(value, EXAMPLE_CHARS),
         )
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return self.operation, self.place, self.kind
+    def key(self) -> tuple[str, str, str, str]:
+        return self.operation, self.place, self.kind, self.value
 
     def short(self) -> str:
         """The first departure as the x-mock-drift header says it (ASCII, one line)."""
-        text = f"{self.kind} at {self.place}"
+        text = f"{self.kind}{f' {self.value}' if self.value else ''} at {self.place}"
         return text.encode("ascii", "replace").decode("ascii")[:200]
 
     def as_dict(self) -> dict[str, str]:
@@ -63,9 +72,26 @@ class Departure:
             "operation": self.operation,
             "place": self.place,
             "kind": self.kind,
+            "value": self.value,
             "detail": self.detail,
             "example": self.example,
         }
+
+
+def _shown(value: Any, limit: int) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else jsontext.dumps(value)
+    return journal.redacted_capped(text, limit)
+
+
+def distinct(departures: list[Departure]) -> list[Departure]:
+    """An exchange's departures, each line once (the first of each), in order: an exchange
+    counts once a line, however many times its checks found it."""
+    found: dict[tuple[str, str, str, str], Departure] = {}
+    for departure in departures:
+        found.setdefault(departure.key, departure)
+    return list(found.values())
 
 
 @dataclass
@@ -112,7 +138,8 @@ def _time(seconds: float) -> str:
 
 
 def drift_row(departure: Departure, count: int, first: str, last: str) -> dict[str, Any]:
-    """A stored line of the report: one (operation, place, kind), as every store returns it."""
+    """A stored line of the report: one (operation, place, kind, value), as every store
+    returns it."""
     return {**departure.as_dict(), "count": count, "firstSeen": first, "lastSeen": last}
 
 
@@ -121,7 +148,7 @@ def report(rows: list[dict[str, Any]], upstream: str | None) -> dict[str, Any]:
     operation and place; totals."""
     lines = sorted(
         ({**row, "readings": readings_at(row)} for row in rows),
-        key=lambda row: (row["operation"], row["place"], row["kind"]),
+        key=lambda row: (row["operation"], row["place"], row["kind"], row["value"]),
     )
     for line in lines:
         line["verdict"] = verdict(line["readings"])

@@ -17,6 +17,7 @@ from jobagent_mock import spec
 from jobagent_mock.drift import Departure
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.contract_violations import (
+    declared_fejlkode,
     document_position,
     fejlkode_of,
     properties,
@@ -133,14 +134,37 @@ def _body_refusals(
             return [Refusal("request.body", "required", refused.fejlkode, None)]
         # in document order, as the mock answers the first (contract_violations.violation)
         errors.sort(key=lambda error: document_position(body, error.absolute_path))
-        return [_body_refusal(error) for error in errors]
+        return _each_once([refusal for error in errors for refusal in _body_refusals_of(error)])
     return []
 
 
-def _body_refusal(error: ValidationError) -> Refusal:
-    return Refusal(
-        _place("request.body", error), str(error.validator), fejlkode_of(error), error.instance
-    )
+def _each_once(refused: list[Refusal]) -> list[Refusal]:
+    """jsonschema reports `required` once a missing property, each naming them all."""
+    found: dict[tuple[str, str], Refusal] = {}
+    for refusal in refused:
+        found.setdefault((refusal.place, refusal.keyword), refusal)
+    return list(found.values())
+
+
+def _body_refusals_of(error: ValidationError) -> list[Refusal]:
+    """A violation's refusals: a missing property's at its own place, as the answers' are."""
+    if error.validator == "required" and isinstance(error.instance, dict):
+        declared = properties(error.schema)
+        return [
+            Refusal(
+                _place("request.body", error, missing),
+                "required",
+                declared_fejlkode(declared.get(missing, {}), "required"),
+                None,
+            )
+            for missing in error.validator_value
+            if missing not in error.instance
+        ]
+    return [
+        Refusal(
+            _place("request.body", error), str(error.validator), fejlkode_of(error), error.instance
+        )
+    ]
 
 
 def _place(root: str, error: ValidationError, *more: str) -> str:
@@ -178,6 +202,7 @@ def request_departures(
                 f"the contract answers fejlkode {first.fejlkode} ({first.keyword}); the upstream "
                 f"answered {answer.status} with fejlkode {upstream_fejlkode}",
                 first.value,
+                upstream_fejlkode,
             )
         ]
     if not refused and answer.status in (400, 413, 415):
@@ -189,6 +214,7 @@ def request_departures(
                 f"the contract accepts the request; the upstream answered {answer.status} "
                 f"with fejlkode {upstream_fejlkode}",
                 upstream_fejlkode,
+                f"{answer.status} {upstream_fejlkode}",
             )
         ]
     return []
@@ -206,7 +232,10 @@ def answer_departures(operation: spec.Operation, answer: Answer) -> list[Departu
     if documented is None:
         listed = ", ".join(s for s in operation.responses if s.isdigit())
         detail = f"status {answer.status} is not documented (documented: {listed})"
-        return [Departure.of(name, "response.status", "undocumented-status", detail, answer.status)]
+        status = answer.status
+        return [
+            Departure.of(name, "response.status", "undocumented-status", detail, status, status)
+        ]
     found = _header_departures(name, documented, answer.headers)
     found += _body_departures(name, documented, answer)
     return found
@@ -243,7 +272,7 @@ def _body_departures(name: str, documented: dict[str, Any], answer: Answer) -> l
         listed = ", ".join(content)
         detail = f"content type {mime_type} is not documented (documented: {listed})"
         place = "response.header.content-type"
-        return [Departure.of(name, place, "content-type", detail, mime_type or "")]
+        return [Departure.of(name, place, "content-type", detail, mime_type or "", mime_type or "")]
     if answer.body is None:
         return []
     try:
@@ -310,19 +339,16 @@ def _fejlkode_departures(
     catalogue = spec.fejlkode_catalogue()
     found = []
     if code not in listed:
-        where = "in the contract's catalogue" if code in catalogue else "anywhere in the contract"
-        detail = f"fejlkode {code} is not documented for this status (it is {where}; listed: " + (
-            ", ".join(str(c) for c in listed) or "none"
-        )
-        found.append(
-            Departure.of(
-                name, "response.body/fejlkode", "undocumented-fejlkode", detail + ")", code
-            )
-        )
+        where = "in" if code in catalogue else "nowhere in"
+        detail = f"fejlkode {code} is not documented for this status (it is {where} the "
+        detail += "contract's catalogue; listed: " + (", ".join(map(str, listed)) or "none") + ")"
+        place = "response.body/fejlkode"
+        found.append(Departure.of(name, place, "undocumented-fejlkode", detail, code, code))
     if isinstance(code, int) and code in catalogue and body.get("fejltekst") != catalogue[code][0]:
         detail = f"fejlkode {code}: the contract's fejltekst is {catalogue[code][0]!r}"
         place = "response.body/fejltekst"
-        found.append(Departure.of(name, place, "fejltekst-differs", detail, body.get("fejltekst")))
+        sent = body.get("fejltekst")
+        found.append(Departure.of(name, place, "fejltekst-differs", detail, sent, code))
     return found
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from jobagent_mock import cli, spec
+from jobagent_mock import cli, drift, spec
 from jobagent_mock.drift import Upstream
 from jobagent_mock.proxy.forward import ProxySettings
 from jobagent_mock.web.app import create_app
@@ -243,6 +243,50 @@ def test_a_request_the_contract_refuses_is_forwarded_and_its_fate_reported(
     upstream.answers(400, _problem(400, 1014), content_type="application/problem+json")
     _raw(proxy, "GET", f"/v1/Jobagent/{AGENT}", HEADERS)
     assert "1014" in _line(proxy, "request", "request-refused-by-upstream")["detail"]
+
+
+def test_each_fejlkode_the_upstream_sends_is_a_line_of_its_own(
+    proxy: str, upstream: StandIn
+) -> None:
+    for code in (9999, 4819, 9999):  # 9999 in no catalogue; 4819 in it, not for this 404
+        text = "Ukendt fejl" if code == 9999 else None
+        upstream.answers(404, _problem(404, code, text), content_type="application/problem+json")
+        _raw(proxy, "GET", f"/v1/Jobagent/{AGENT}", HEADERS)
+    lines = {
+        line["value"]: line for line in _drift(proxy) if line["kind"] == "undocumented-fejlkode"
+    }
+    assert set(lines) == {"9999", "4819"}
+    assert (lines["9999"]["count"], lines["4819"]["count"]) == (2, 1)
+    assert "nowhere in the contract's catalogue" in lines["9999"]["detail"]
+    assert "(it is in the contract's catalogue" in lines["4819"]["detail"]
+    markdown = drift.render(httpx.get(f"{proxy}/__admin/drift").json(), "md")
+    assert "`9999`" in markdown and "`4819`" in markdown
+
+
+def test_a_missing_property_is_named_and_an_exchange_counts_once_a_line(
+    proxy: str, upstream: StandIn
+) -> None:
+    upstream.answers(201, b"", location=f"/v1/Jobagent/{AGENT}")
+    body = json.dumps({"jobagent": {"email": "lise(a)example.dk"}}).encode()
+    headers = {**HEADERS, "Content-Type": "application/json", "x-mock-sandbox": "one-exchange"}
+    _raw(proxy, "POST", "/v1/Jobagent", headers, body)
+    accepted = {
+        line["place"]: line["count"]
+        for line in _drift(proxy)
+        if line["kind"] == "request-accepted-by-upstream"
+    }
+    assert accepted == {
+        "request.body/titel": 1,
+        "request.body/soegeparametre": 1,
+        "request.body/jobagent/udsendelsesinterval": 1,
+        "request.body/jobagent/smsNotifikation": 1,
+        "request.body/jobagent/email": 1,
+    }
+    [entry] = httpx.get(
+        f"{proxy}/__admin/drift/requests", headers={"x-mock-sandbox": "one-exchange"}
+    ).json()["requests"]
+    kept = [(d["place"], d["kind"]) for d in entry["drift"]]
+    assert len(kept) == len(set(kept))
 
 
 def test_each_line_names_the_recorded_reading_it_refutes(proxy: str, upstream: StandIn) -> None:
