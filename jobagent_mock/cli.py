@@ -319,6 +319,12 @@ def _drift(args: argparse.Namespace) -> int:
     from jobagent_mock import drift
 
     found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/drift", {}))
+    if found["upstream"] is None and args.fail_on_drift:
+        # a CI job pointed at a plain mock would pass on a report nothing could fill
+        raise StartupError(
+            f"the mock at {args.url} proxies no upstream (serve --upstream URL): it sees no "
+            "drift, so --fail-on-drift cannot pass or fail on it"
+        )
     _write_report(drift.render(found, args.format), args.output)
     departures = found["totals"]["departures"]
     if args.fail_on_drift and departures:

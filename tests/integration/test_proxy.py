@@ -316,6 +316,15 @@ def test_the_drift_command_renders_the_report_for_ci(
     assert json.loads(capsys.readouterr().out)["totals"]["departures"] == 1
 
 
+def test_fail_on_drift_against_a_mock_that_proxies_nothing_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with live_server(create_app()) as plain:
+        assert cli.main(["drift", "--url", plain, "--fail-on-drift"]) == 2
+        assert "proxies no upstream" in capsys.readouterr().err
+        assert cli.main(["drift", "--url", plain]) == 0  # the report itself is still readable
+
+
 def test_the_journal_keeps_each_exchange_with_its_departures_redacted(
     proxy: str, upstream: StandIn
 ) -> None:
