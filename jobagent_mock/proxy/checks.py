@@ -9,7 +9,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connexion.json_schema import Draft4ResponseValidator
 from connexion.utils import split_content_type
 from jsonschema import Draft4Validator, ValidationError
 
@@ -17,6 +16,7 @@ from jobagent_mock import spec
 from jobagent_mock.drift import Departure
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.contract_violations import (
+    ResponseValidator,
     declared_fejlkode,
     document_position,
     fejlkode_of,
@@ -304,7 +304,8 @@ def schema_departures(name: str, schema: dict[str, Any], body: Any) -> list[Depa
             place = _place("response.body", error)
             found.append(Departure.of(name, place, kind, error.message, error.instance))
     for pointer, value in _undeclared(schema, body, ""):
-        detail = "a property the contract does not declare (the object is open: D-5)"
+        detail = "a property the contract does not declare (the object is open: D-5; drift "
+        detail += "all the same: D-51)"
         place = f"response.body{pointer}"
         found.append(Departure.of(name, place, "unknown-property", detail, value))
     return found
@@ -357,11 +358,12 @@ _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
 def _response_validator(schema: dict[str, Any]) -> Any:
-    """The answers' validator the mock's own response validation uses (connexion's, as the fast
-    lane's _check_response builds it)."""
+    """The answers' validator the mock's own response validation uses (connexion's), with the
+    request validator's pattern and format checks: a pattern's departure says the contract's
+    `x-expected` words, never the raw regex."""
     cached = _VALIDATORS.get(id(schema))
     if cached is None or cached[0] is not schema:
-        validator = Draft4ResponseValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        validator = ResponseValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
         cached = _VALIDATORS[id(schema)] = (schema, validator)
     return cached[1]
 

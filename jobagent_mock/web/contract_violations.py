@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import fastjsonschema
-from connexion.json_schema import Draft4RequestValidator
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema import validators as jsonschema_validators
 from jsonschema.exceptions import FormatError
@@ -59,6 +59,10 @@ def expected_form(schema: dict[str, Any]) -> str:
 
 RequestValidator = jsonschema_validators.extend(
     Draft4RequestValidator, {"pattern": _ecma_pattern, "format": _format}
+)
+# an answer checked as a request is (the validating proxy's): a pattern said in words too
+ResponseValidator = jsonschema_validators.extend(
+    Draft4ResponseValidator, {"pattern": _ecma_pattern, "format": _format}
 )
 FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
 # id(schema) -> (schema, its validator); the schemas live as long as the app, so one each

@@ -9,6 +9,7 @@ import http.client
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -339,6 +340,18 @@ def test_the_journal_keeps_each_exchange_with_its_departures_redacted(
     text = json.dumps(entry)
     assert CPR not in text and "150785-xxxx" in text
     assert "eyJ" not in text and entry["request"]["headers"]["authorization"] == "[redacted]"
+
+
+def test_drift_is_seen_in_the_journals_time_zone(proxy: str, upstream: StandIn) -> None:
+    _script(upstream, "GetJobagent", 200, {"titel": 42})
+    _raw(proxy, "GET", f"/v1/Jobagent/{AGENT}", {**HEADERS, "x-mock-sandbox": "time-zone"})
+    [entry] = httpx.get(
+        f"{proxy}/__admin/drift/requests", headers={"x-mock-sandbox": "time-zone"}
+    ).json()["requests"]
+    line = _line(proxy, "response.body/titel", "type")
+    journal_offset = datetime.fromisoformat(entry["time"]).utcoffset()
+    assert datetime.fromisoformat(line["firstSeen"]).utcoffset() == journal_offset
+    assert datetime.fromisoformat(line["lastSeen"]).utcoffset() == journal_offset
 
 
 def test_the_mocks_own_paths_stay_the_mocks(proxy: str, upstream: StandIn) -> None:
