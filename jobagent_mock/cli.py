@@ -337,6 +337,12 @@ def _drift(args: argparse.Namespace) -> int:
     from jobagent_mock import drift
 
     found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/drift", {}))
+    if found["upstream"] is None and args.fail_on_drift:
+        # a CI job pointed at a plain mock would pass on a report nothing could fill
+        raise StartupError(
+            f"the mock at {args.url} proxies no upstream (serve --upstream URL): it sees no "
+            "drift, so --fail-on-drift cannot pass or fail on it"
+        )
     _write_report(drift.render(found, args.format), args.output)
     departures = found["totals"]["departures"]
     if args.fail_on_drift and departures:
@@ -681,14 +687,22 @@ def _banner(base: str, args: argparse.Namespace) -> str:
             f"  contract         {base}/openapi.json  {base}/openapi.yaml",
             f"  admin API        {base}/__admin/ui/  ({base}/__admin/openapi.yaml)",
             f"  coverage         {base}/__admin/coverage  (jobagent-mock coverage --url {base})",
-            f"  token endpoint   {base}/connect/token  ({base}/connect/openapi.yaml)",
-            "  get a token      curl -s -d grant_type=client_credentials -d client_id=star-jobnet "
-            f"-d client_secret=star-jobnet-secret {base}/connect/token",
+            *_token_banner(base, args),
             "  access log       "
             + ("method path status fejlkode ms, on stdout" if args.access_log else "off"),
             *_proxy_banner(base, args),
         ]
     )
+
+
+def _token_banner(base: str, args: argparse.Namespace) -> list[str]:
+    if args.upstream:  # the mock's tokens would be refused by STAR
+        return ["  tokens           from STAR's identity provider, with your own credentials"]
+    return [
+        f"  token endpoint   {base}/connect/token  ({base}/connect/openapi.yaml)",
+        "  get a token      curl -s -d grant_type=client_credentials -d client_id=star-jobnet "
+        f"-d client_secret=star-jobnet-secret {base}/connect/token",
+    ]
 
 
 def _proxy_banner(base: str, args: argparse.Namespace) -> list[str]:

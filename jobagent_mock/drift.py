@@ -8,12 +8,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 from jobagent_mock import journal, jsontext, spec
+from jobagent_mock.clock import DANISH_TIME
 
 FORMATS = ("json", "md", "junit")
 # what a drift line shows of a value or a sentence: enough to recognise it, never a body
@@ -35,27 +37,36 @@ class Departure:
     kind: str  # undocumented-status, type, unknown-property, request-accepted-by-upstream, ...
     detail: str
     example: str = ""
+    # the code the upstream sent (a status, a fejlkode, a content type), where each one is a
+    # departure of its own: part of the line's identity, so no code hides another
+    value: str = ""
 
     @classmethod
     def of(
-        cls, operation: str, place: str, kind: str, detail: str, example: Any = None
+        cls,
+        operation: str,
+        place: str,
+        kind: str,
+        detail: str,
+        example: Any = None,
+        value: Any = None,
     ) -> Departure:
-        shown = example if isinstance(example, str) or example is None else jsontext.dumps(example)
         return cls(
             operation,
             journal.redacted_capped(place, DETAIL_CHARS),
             kind,
             journal.redacted_capped(detail, DETAIL_CHARS),
-            "" if shown is None else journal.redacted_capped(shown, EXAMPLE_CHARS),
+            _shown(example, EXAMPLE_CHARS),
+            _shown(value, EXAMPLE_CHARS),
         )
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return self.operation, self.place, self.kind
+    def key(self) -> tuple[str, str, str, str]:
+        return self.operation, self.place, self.kind, self.value
 
     def short(self) -> str:
         """The first departure as the x-mock-drift header says it (ASCII, one line)."""
-        text = f"{self.kind} at {self.place}"
+        text = _named(self.as_dict())
         return text.encode("ascii", "replace").decode("ascii")[:200]
 
     def as_dict(self) -> dict[str, str]:
@@ -63,9 +74,26 @@ class Departure:
             "operation": self.operation,
             "place": self.place,
             "kind": self.kind,
+            "value": self.value,
             "detail": self.detail,
             "example": self.example,
         }
+
+
+def _shown(value: Any, limit: int) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else jsontext.dumps(value)
+    return journal.redacted_capped(text, limit)
+
+
+def distinct(departures: list[Departure]) -> list[Departure]:
+    """An exchange's departures, each line once (the first of each), in order: an exchange
+    counts once a line, however many times its checks found it."""
+    found: dict[tuple[str, str, str, str], Departure] = {}
+    for departure in departures:
+        found.setdefault(departure.key, departure)
+    return list(found.values())
 
 
 @dataclass
@@ -108,11 +136,18 @@ class Upstream:
 
 
 def _time(seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+    return seen_at(datetime.fromtimestamp(seconds, DANISH_TIME))
+
+
+def seen_at(instant: datetime | None = None) -> str:
+    """When a departure (or the upstream's answer) was seen, in Danish time as the journal's
+    entries are, to the second: 2026-12-04T18:30:00+01:00."""
+    return (instant or datetime.now(DANISH_TIME)).isoformat(timespec="seconds")
 
 
 def drift_row(departure: Departure, count: int, first: str, last: str) -> dict[str, Any]:
-    """A stored line of the report: one (operation, place, kind), as every store returns it."""
+    """A stored line of the report: one (operation, place, kind, value), as every store
+    returns it."""
     return {**departure.as_dict(), "count": count, "firstSeen": first, "lastSeen": last}
 
 
@@ -121,7 +156,7 @@ def report(rows: list[dict[str, Any]], upstream: str | None) -> dict[str, Any]:
     operation and place; totals."""
     lines = sorted(
         ({**row, "readings": readings_at(row)} for row in rows),
-        key=lambda row: (row["operation"], row["place"], row["kind"]),
+        key=lambda row: (row["operation"], row["place"], row["kind"], row["value"]),
     )
     for line in lines:
         line["verdict"] = verdict(line["readings"])
@@ -166,6 +201,8 @@ def readings_at(line: dict[str, Any]) -> list[dict[str, str]]:
     )
     for reading_id in _READING_ID.findall(own_text):
         found.setdefault(reading_id, ("refutes", recorded_readings().get(reading_id, "")))
+    for reading_id in _READING_ID.findall(line["detail"]):  # the readings the check applied
+        found.setdefault(reading_id, ("related", recorded_readings().get(reading_id, "")))
     for term in _terms(line):
         for reading_id, text in recorded_readings().items():
             if term in text:
@@ -266,9 +303,20 @@ def _summary(found: dict[str, Any]) -> str:
     totals = found["totals"]
     upstream = found["upstream"] or "no upstream"
     return (
-        f"{totals['departures']} departures from the contract ({totals['observations']} "
-        f"observations in {totals['operations']} operations) seen at {upstream}"
+        f"{_counted(totals['departures'], 'departure')} from the contract "
+        f"({_counted(totals['observations'], 'observation')} in "
+        f"{_counted(totals['operations'], 'operation')}) seen at {upstream}"
     )
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _named(line: dict[str, Any]) -> str:
+    """A line as a sentence's subject: its kind, the code that tells it apart, its place."""
+    value = f" {line['value']}" if line.get("value") else ""
+    return f"{line['kind']}{value} at {line['place']}"
 
 
 def _markdown(found: dict[str, Any]) -> str:
@@ -281,6 +329,8 @@ def _markdown(found: dict[str, Any]) -> str:
                 f"`{line['place']}`",
                 line["kind"],
                 line["count"],
+                line["firstSeen"],
+                line["lastSeen"],
                 line["detail"],
                 f"`{line['example']}`" if line["example"] else "",
                 line["verdict"],
@@ -290,8 +340,8 @@ def _markdown(found: dict[str, Any]) -> str:
         for line in found["drift"]
     ]
     table = (
-        "| Operation | Place | Kind | Count | What | Example | Reading |\n"
-        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        "| Operation | Place | Kind | Count | First seen | Last seen | What | Example | Reading |\n"
+        "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
         if rows
         else "No departure seen.\n"
     )
@@ -309,12 +359,11 @@ def _junit(found: dict[str, Any]) -> str:
             suites, "testsuite", name=operation, tests=str(len(lines)), failures=str(len(lines))
         )
         for line in lines:
-            case = ElementTree.SubElement(
-                suite, "testcase", classname=operation, name=f"{line['kind']} at {line['place']}"
-            )
+            case = ElementTree.SubElement(suite, "testcase", classname=operation, name=_named(line))
             failure = ElementTree.SubElement(case, "failure", message=line["kind"])
             failure.text = (
-                f"{line['detail']} (seen {line['count']} times, example {line['example']!r}; "
+                f"{line['detail']} (seen {_counted(line['count'], 'time')}, first "
+                f"{line['firstSeen']}, last {line['lastSeen']}, example {line['example']!r}; "
                 f"{line['verdict']})"
             )
     ElementTree.indent(suites)

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connexion.json_schema import Draft4ResponseValidator
 from connexion.utils import split_content_type
 from jsonschema import Draft4Validator, ValidationError
 
@@ -17,6 +16,8 @@ from jobagent_mock import spec
 from jobagent_mock.drift import Departure
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.contract_violations import (
+    ResponseValidator,
+    declared_fejlkode,
     document_position,
     fejlkode_of,
     properties,
@@ -133,14 +134,37 @@ def _body_refusals(
             return [Refusal("request.body", "required", refused.fejlkode, None)]
         # in document order, as the mock answers the first (contract_violations.violation)
         errors.sort(key=lambda error: document_position(body, error.absolute_path))
-        return [_body_refusal(error) for error in errors]
+        return _each_once([refusal for error in errors for refusal in _body_refusals_of(error)])
     return []
 
 
-def _body_refusal(error: ValidationError) -> Refusal:
-    return Refusal(
-        _place("request.body", error), str(error.validator), fejlkode_of(error), error.instance
-    )
+def _each_once(refused: list[Refusal]) -> list[Refusal]:
+    """jsonschema reports `required` once a missing property, each naming them all."""
+    found: dict[tuple[str, str], Refusal] = {}
+    for refusal in refused:
+        found.setdefault((refusal.place, refusal.keyword), refusal)
+    return list(found.values())
+
+
+def _body_refusals_of(error: ValidationError) -> list[Refusal]:
+    """A violation's refusals: a missing property's at its own place, as the answers' are."""
+    if error.validator == "required" and isinstance(error.instance, dict):
+        declared = properties(error.schema)
+        return [
+            Refusal(
+                _place("request.body", error, missing),
+                "required",
+                declared_fejlkode(declared.get(missing, {}), "required"),
+                None,
+            )
+            for missing in error.validator_value
+            if missing not in error.instance
+        ]
+    return [
+        Refusal(
+            _place("request.body", error), str(error.validator), fejlkode_of(error), error.instance
+        )
+    ]
 
 
 def _place(root: str, error: ValidationError, *more: str) -> str:
@@ -178,6 +202,7 @@ def request_departures(
                 f"the contract answers fejlkode {first.fejlkode} ({first.keyword}); the upstream "
                 f"answered {answer.status} with fejlkode {upstream_fejlkode}",
                 first.value,
+                upstream_fejlkode,
             )
         ]
     if not refused and answer.status in (400, 413, 415):
@@ -189,6 +214,7 @@ def request_departures(
                 f"the contract accepts the request; the upstream answered {answer.status} "
                 f"with fejlkode {upstream_fejlkode}",
                 upstream_fejlkode,
+                f"{answer.status} {upstream_fejlkode}",
             )
         ]
     return []
@@ -206,7 +232,10 @@ def answer_departures(operation: spec.Operation, answer: Answer) -> list[Departu
     if documented is None:
         listed = ", ".join(s for s in operation.responses if s.isdigit())
         detail = f"status {answer.status} is not documented (documented: {listed})"
-        return [Departure.of(name, "response.status", "undocumented-status", detail, answer.status)]
+        status = answer.status
+        return [
+            Departure.of(name, "response.status", "undocumented-status", detail, status, status)
+        ]
     found = _header_departures(name, documented, answer.headers)
     found += _body_departures(name, documented, answer)
     return found
@@ -243,7 +272,7 @@ def _body_departures(name: str, documented: dict[str, Any], answer: Answer) -> l
         listed = ", ".join(content)
         detail = f"content type {mime_type} is not documented (documented: {listed})"
         place = "response.header.content-type"
-        return [Departure.of(name, place, "content-type", detail, mime_type or "")]
+        return [Departure.of(name, place, "content-type", detail, mime_type or "", mime_type or "")]
     if answer.body is None:
         return []
     try:
@@ -275,7 +304,8 @@ def schema_departures(name: str, schema: dict[str, Any], body: Any) -> list[Depa
             place = _place("response.body", error)
             found.append(Departure.of(name, place, kind, error.message, error.instance))
     for pointer, value in _undeclared(schema, body, ""):
-        detail = "a property the contract does not declare (the object is open: D-5)"
+        detail = "a property the contract does not declare (the object is open: D-5; drift "
+        detail += "all the same: D-51)"
         place = f"response.body{pointer}"
         found.append(Departure.of(name, place, "unknown-property", detail, value))
     return found
@@ -310,19 +340,16 @@ def _fejlkode_departures(
     catalogue = spec.fejlkode_catalogue()
     found = []
     if code not in listed:
-        where = "in the contract's catalogue" if code in catalogue else "anywhere in the contract"
-        detail = f"fejlkode {code} is not documented for this status (it is {where}; listed: " + (
-            ", ".join(str(c) for c in listed) or "none"
-        )
-        found.append(
-            Departure.of(
-                name, "response.body/fejlkode", "undocumented-fejlkode", detail + ")", code
-            )
-        )
+        where = "in" if code in catalogue else "nowhere in"
+        detail = f"fejlkode {code} is not documented for this status (it is {where} the "
+        detail += "contract's catalogue; listed: " + (", ".join(map(str, listed)) or "none") + ")"
+        place = "response.body/fejlkode"
+        found.append(Departure.of(name, place, "undocumented-fejlkode", detail, code, code))
     if isinstance(code, int) and code in catalogue and body.get("fejltekst") != catalogue[code][0]:
         detail = f"fejlkode {code}: the contract's fejltekst is {catalogue[code][0]!r}"
         place = "response.body/fejltekst"
-        found.append(Departure.of(name, place, "fejltekst-differs", detail, body.get("fejltekst")))
+        sent = body.get("fejltekst")
+        found.append(Departure.of(name, place, "fejltekst-differs", detail, sent, code))
     return found
 
 
@@ -331,11 +358,12 @@ _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
 def _response_validator(schema: dict[str, Any]) -> Any:
-    """The answers' validator the mock's own response validation uses (connexion's, as the fast
-    lane's _check_response builds it)."""
+    """The answers' validator the mock's own response validation uses (connexion's), with the
+    request validator's pattern and format checks: a pattern's departure says the contract's
+    `x-expected` words, never the raw regex."""
     cached = _VALIDATORS.get(id(schema))
     if cached is None or cached[0] is not schema:
-        validator = Draft4ResponseValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        validator = ResponseValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
         cached = _VALIDATORS[id(schema)] = (schema, validator)
     return cached[1]
 

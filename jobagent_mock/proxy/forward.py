@@ -11,7 +11,6 @@ import ssl
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -22,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobagent_mock import spec
-from jobagent_mock.drift import Departure, Upstream
+from jobagent_mock.drift import Departure, Upstream, distinct, seen_at
 from jobagent_mock.environment import setting, switched_on
 from jobagent_mock.errors import Fejl, UpstreamFailed, UpstreamTimedOut
 from jobagent_mock.proxy import checks
@@ -269,10 +268,10 @@ class ProxyMiddleware:
             return [Departure.of(name, "request", "undocumented-operation", detail)]
         fejlkode = checks.problem_fejlkode(answer)
         found = checks.request_departures(name, refused, answer, fejlkode)
-        return found + checks.answer_departures(operation, answer)
+        return distinct(found + checks.answer_departures(operation, answer))
 
     async def _count(self, departures: list[Departure]) -> None:
-        at = datetime.now(UTC).isoformat(timespec="seconds")
+        at = seen_at()
         store = self.mock.store
         try:
             if store.shared:

@@ -300,8 +300,9 @@ class Store(Protocol):
     def steps_taken(self, key: str) -> dict[str, int]:
         """The hits of the sandbox's scenarios, by id (cleared by reset)."""
 
-    # the proxy's drift report (drift.py): one line an (operation, place, kind), across every
-    # worker and host, never capped (it has no more lines than the contract has places)
+    # the proxy's drift report (drift.py): one line an (operation, place, kind, value), across
+    # every worker and host, never capped (no more lines than the contract has places, times
+    # the few codes an upstream sends)
     def count_drift(self, seen: list[tuple[Departure, str]]) -> None:
         """Count departures, each seen at an RFC 3339 time: first and last seen, the newest
         example."""

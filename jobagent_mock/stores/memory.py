@@ -184,7 +184,7 @@ class MemoryStore(SeededStore):
 
     # the proxy's drift report: this process's lines (one worker: the memory store's only use)
     @functools.cached_property
-    def _drift(self) -> dict[tuple[str, str, str], tuple[Departure, int, str, str]]:
+    def _drift(self) -> dict[tuple[str, str, str, str], tuple[Departure, int, str, str]]:
         return {}
 
     def count_drift(self, seen: list[tuple[Departure, str]]) -> None:

@@ -768,8 +768,8 @@ class RedisStore(SeededStore):
             found = self.redis.hgetall(f"{self._prefix(key)}steps")
         return {scenario.decode(): int(hits) for scenario, hits in found.items()}
 
-    # the proxy's drift report: four hashes keyed by the line's (operation, place, kind), apart
-    # from every sandbox's keys (a reset leaves them; clear_drift empties them)
+    # the proxy's drift report: four hashes keyed by the line's (operation, place, kind, value),
+    # apart from every sandbox's keys (a reset leaves them; clear_drift empties them)
     DRIFT = "jobagent-mock-drift:"
 
     def count_drift(self, seen: list[tuple[Departure, str]]) -> None:
@@ -792,8 +792,8 @@ class RedisStore(SeededStore):
         lines = []
         for name, count in counts.items():
             detail, example = json.loads(seen.get(name, b'["", ""]'))
-            operation, place, kind = json.loads(name)
-            departure = Departure(operation, place, kind, detail, example)
+            operation, place, kind, value = json.loads(name)
+            departure = Departure(operation, place, kind, detail, example, value)
             first, last = (part.get(name, b"").decode() for part in (firsts, lasts))
             lines.append(drift_row(departure, int(count), first, last))
         return lines

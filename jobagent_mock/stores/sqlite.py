@@ -521,14 +521,17 @@ class SqliteStore(SeededStore):
     # the proxy's drift report: a table of its own, made when first used (no sandbox: reset
     # leaves it, clear_drift empties it)
     DRIFT_SCHEMA = (
-        "CREATE TABLE IF NOT EXISTS drift (operation TEXT, place TEXT, kind TEXT, detail TEXT, "
-        "example TEXT, count INTEGER, first_seen TEXT, last_seen TEXT, "
-        "PRIMARY KEY (operation, place, kind))"
+        "CREATE TABLE IF NOT EXISTS drift (operation TEXT, place TEXT, kind TEXT, value TEXT, "
+        "detail TEXT, example TEXT, count INTEGER, first_seen TEXT, last_seen TEXT, "
+        "PRIMARY KEY (operation, place, kind, value))"
     )
 
     def _drift_table(self) -> sqlite3.Connection:
         db = self._db()
         if not getattr(self._local, "drift_table", False):
+            columns = {row[1] for row in db.execute("PRAGMA table_info(drift)")}
+            if columns and "value" not in columns:  # an earlier version's lines: counted anew
+                db.execute("DROP TABLE drift")
             db.execute(self.DRIFT_SCHEMA)
             self._local.drift_table = True
         return db
@@ -539,8 +542,8 @@ class SqliteStore(SeededStore):
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany(
-                    "INSERT INTO drift VALUES (?, ?, ?, ?, ?, 1, ?, ?) "
-                    "ON CONFLICT (operation, place, kind) DO UPDATE SET count = count + 1, "
+                    "INSERT INTO drift VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
+                    "ON CONFLICT (operation, place, kind, value) DO UPDATE SET count = count + 1, "
                     "detail = excluded.detail, example = excluded.example, "
                     "last_seen = excluded.last_seen",
                     [(*d.key, d.detail, d.example, at, at) for d, at in seen],
@@ -555,12 +558,12 @@ class SqliteStore(SeededStore):
             rows = (
                 self._drift_table()
                 .execute(
-                    "SELECT operation, place, kind, detail, example, count, first_seen, "
-                    "last_seen FROM drift"
+                    "SELECT operation, place, kind, detail, example, value, count, "
+                    "first_seen, last_seen FROM drift"
                 )
                 .fetchall()
             )
-        return [drift_row(Departure(*row[:5]), *row[5:]) for row in rows]
+        return [drift_row(Departure(*row[:6]), *row[6:]) for row in rows]
 
     def clear_drift(self) -> None:
         with self.reachable(), self._exclusive():

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import fastjsonschema
-from connexion.json_schema import Draft4RequestValidator
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema import validators as jsonschema_validators
 from jsonschema.exceptions import FormatError
@@ -75,6 +75,10 @@ def _is_date(value: object) -> bool:
     return _CALENDAR_DATE.fullmatch(value) is not None and bool(date.fromisoformat(value))
 
 
+# an answer checked as a request is (the validating proxy's): a pattern said in words too
+ResponseValidator = jsonschema_validators.extend(
+    Draft4ResponseValidator, {"pattern": _ecma_pattern, "format": _format}
+)
 # id(schema) -> (schema, its validator); the schemas live as long as the app, so one each
 _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
 

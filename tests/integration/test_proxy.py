@@ -9,6 +9,7 @@ import http.client
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from jobagent_mock import cli, spec
+from jobagent_mock import cli, drift, spec
 from jobagent_mock.drift import Upstream
 from jobagent_mock.proxy.forward import ProxySettings
 from jobagent_mock.web.app import create_app
@@ -245,6 +246,50 @@ def test_a_request_the_contract_refuses_is_forwarded_and_its_fate_reported(
     assert "1014" in _line(proxy, "request", "request-refused-by-upstream")["detail"]
 
 
+def test_each_fejlkode_the_upstream_sends_is_a_line_of_its_own(
+    proxy: str, upstream: StandIn
+) -> None:
+    for code in (9999, 4819, 9999):  # 9999 in no catalogue; 4819 in it, not for this 404
+        text = "Ukendt fejl" if code == 9999 else None
+        upstream.answers(404, _problem(404, code, text), content_type="application/problem+json")
+        _raw(proxy, "GET", f"/v1/Jobagent/{AGENT}", HEADERS)
+    lines = {
+        line["value"]: line for line in _drift(proxy) if line["kind"] == "undocumented-fejlkode"
+    }
+    assert set(lines) == {"9999", "4819"}
+    assert (lines["9999"]["count"], lines["4819"]["count"]) == (2, 1)
+    assert "nowhere in the contract's catalogue" in lines["9999"]["detail"]
+    assert "(it is in the contract's catalogue" in lines["4819"]["detail"]
+    markdown = drift.render(httpx.get(f"{proxy}/__admin/drift").json(), "md")
+    assert "`9999`" in markdown and "`4819`" in markdown
+
+
+def test_a_missing_property_is_named_and_an_exchange_counts_once_a_line(
+    proxy: str, upstream: StandIn
+) -> None:
+    upstream.answers(201, b"", location=f"/v1/Jobagent/{AGENT}")
+    body = json.dumps({"jobagent": {"email": "lise(a)example.dk"}}).encode()
+    headers = {**HEADERS, "Content-Type": "application/json", "x-mock-sandbox": "one-exchange"}
+    _raw(proxy, "POST", "/v1/Jobagent", headers, body)
+    accepted = {
+        line["place"]: line["count"]
+        for line in _drift(proxy)
+        if line["kind"] == "request-accepted-by-upstream"
+    }
+    assert accepted == {
+        "request.body/titel": 1,
+        "request.body/soegeparametre": 1,
+        "request.body/jobagent/udsendelsesinterval": 1,
+        "request.body/jobagent/smsNotifikation": 1,
+        "request.body/jobagent/email": 1,
+    }
+    [entry] = httpx.get(
+        f"{proxy}/__admin/drift/requests", headers={"x-mock-sandbox": "one-exchange"}
+    ).json()["requests"]
+    kept = [(d["place"], d["kind"]) for d in entry["drift"]]
+    assert len(kept) == len(set(kept))
+
+
 def test_each_line_names_the_recorded_reading_it_refutes(proxy: str, upstream: StandIn) -> None:
     _script(upstream, "GetJobagent", 200, {"jobagent.udsendelsesinterval": 9})
     _raw(proxy, "GET", f"/v1/Jobagent/{AGENT}", HEADERS)
@@ -272,6 +317,15 @@ def test_the_drift_command_renders_the_report_for_ci(
     assert json.loads(capsys.readouterr().out)["totals"]["departures"] == 1
 
 
+def test_fail_on_drift_against_a_mock_that_proxies_nothing_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with live_server(create_app()) as plain:
+        assert cli.main(["drift", "--url", plain, "--fail-on-drift"]) == 2
+        assert "proxies no upstream" in capsys.readouterr().err
+        assert cli.main(["drift", "--url", plain]) == 0  # the report itself is still readable
+
+
 def test_the_journal_keeps_each_exchange_with_its_departures_redacted(
     proxy: str, upstream: StandIn
 ) -> None:
@@ -286,6 +340,18 @@ def test_the_journal_keeps_each_exchange_with_its_departures_redacted(
     text = json.dumps(entry)
     assert CPR not in text and "150785-xxxx" in text
     assert "eyJ" not in text and entry["request"]["headers"]["authorization"] == "[redacted]"
+
+
+def test_drift_is_seen_in_the_journals_time_zone(proxy: str, upstream: StandIn) -> None:
+    _script(upstream, "GetJobagent", 200, {"titel": 42})
+    _raw(proxy, "GET", f"/v1/Jobagent/{AGENT}", {**HEADERS, "x-mock-sandbox": "time-zone"})
+    [entry] = httpx.get(
+        f"{proxy}/__admin/drift/requests", headers={"x-mock-sandbox": "time-zone"}
+    ).json()["requests"]
+    line = _line(proxy, "response.body/titel", "type")
+    journal_offset = datetime.fromisoformat(entry["time"]).utcoffset()
+    assert datetime.fromisoformat(line["firstSeen"]).utcoffset() == journal_offset
+    assert datetime.fromisoformat(line["lastSeen"]).utcoffset() == journal_offset
 
 
 def test_the_mocks_own_paths_stay_the_mocks(proxy: str, upstream: StandIn) -> None:

@@ -59,6 +59,35 @@ def test_every_shared_store_counts_drift_across_processes(store_url: str) -> Non
     assert first.drift() == []
 
 
+def test_every_store_keeps_each_code_the_upstream_sent_apart(store_url: str) -> None:
+    store = open_store(store_url, fixtures.load().jobagents)
+    store.clear_drift()
+    place, kind = "response.body/fejlkode", "undocumented-fejlkode"
+    nowhere = Departure.of("GetJobagent", place, kind, "fejlkode 9999 ...", 9999, 9999)
+    elsewhere = Departure.of("GetJobagent", place, kind, "fejlkode 4819 ...", 4819, 4819)
+    store.count_drift([(nowhere, "2026-12-04T10:00:00+01:00")])
+    store.count_drift([(elsewhere, "2026-12-04T10:01:00+01:00")])
+    lines = sorted((line["value"], line["count"], line["detail"]) for line in store.drift())
+    assert lines == [("4819", 1, "fejlkode 4819 ..."), ("9999", 1, "fejlkode 9999 ...")]
+    store.clear_drift()
+
+
+def test_an_earlier_sqlite_drift_table_is_replaced(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the table as the first proxy made it: no value column
+        db.execute(
+            "CREATE TABLE drift (operation TEXT, place TEXT, kind TEXT, detail TEXT, "
+            "example TEXT, count INTEGER, first_seen TEXT, last_seen TEXT, "
+            "PRIMARY KEY (operation, place, kind))"
+        )
+    store = open_store(f"sqlite:{path}", fixtures.load().jobagents)
+    seen = Departure.of("GetJobagent", "response.status", "undocumented-status", "418", 418, 418)
+    store.count_drift([(seen, "2026-12-04T10:00:00+01:00")])
+    assert [line["value"] for line in store.drift()] == ["418"]
+
+
 def test_several_workers_report_every_departure_once(store_url: str, upstream: Upstream) -> None:
     _shared_only(store_url)
     upstream.answers(200, _agent(titel=42), content_type="application/json")

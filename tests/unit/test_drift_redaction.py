@@ -45,13 +45,17 @@ def _parsed(text: str) -> Any:
 @given(TEXTS, TEXTS)
 @settings(max_examples=500, deadline=None)
 def test_a_drift_line_keeps_what_the_journal_keeps(value: str, detail: str) -> None:
-    departure = Departure.of("GetJobagent", f"request.body/{value}", "type", detail, value)
-    assert departure.example == redacted_capped(value, drift.EXAMPLE_CHARS)
+    departure = Departure.of("GetJobagent", f"request.body/{value}", "type", detail, value, value)
+    assert departure.example == departure.value == redacted_capped(value, drift.EXAMPLE_CHARS)
     assert departure.detail == redacted_capped(detail, drift.DETAIL_CHARS)
     store = MemoryStore([])
     store.count_drift([(departure, "2026-12-04T10:00:00+00:00")])
     [line] = drift.report(store.drift(), "https://upstream.example")["drift"]
-    assert (line["example"], line["detail"]) == (departure.example, departure.detail)
+    assert (line["example"], line["detail"], line["value"]) == (
+        departure.example,
+        departure.detail,
+        departure.value,
+    )
     assert departure.example == _redacted_by_every_pattern(value)[: drift.EXAMPLE_CHARS] or (
         len(value) > drift.EXAMPLE_CHARS
     )

@@ -82,3 +82,46 @@ def test_a_password_in_the_upstreams_url_is_never_shown() -> None:
     upstream.failed("timed out")
     assert upstream.health()["url"] == "https://***@star.example/base"
     assert "s3cret" not in json.dumps(upstream.health())
+
+
+def test_a_pattern_departure_says_the_contracts_words_not_the_regex() -> None:
+    media = _operation("GetJobagent").responses["200"]["content"]["application/json"]
+    body = json.loads(json.dumps(next(iter(media["examples"].values()))["value"]))
+    body["jobagent"]["email"] = "lise(a)example.dk"
+    [found] = checks.schema_departures("GetJobagent", media["schema"], body)
+    assert found.kind == "pattern" and "is not an e-mail address" in found.detail
+    assert "^[" not in found.detail
+
+
+def test_an_open_objects_unknown_property_names_its_readings_in_the_reading_column() -> None:
+    open_object = {"type": "object", "properties": {"a": {"type": "string"}}}
+    [found] = checks.schema_departures("GetJobagent", open_object, {"a": "x", "b": 1})
+    row = drift.drift_row(found, 1, "t", "t")
+    [line] = drift.report([row], "http://star.example")["drift"]
+    assert line["verdict"] == "see D-5, D-51"
+    assert "| see D-5, D-51 |" in drift.render(drift.report([row], None), "md")
+
+
+def test_the_report_counts_in_words_and_shows_first_and_last_seen_in_every_format() -> None:
+    seen = drift.Departure.of("GetJobagent", "response.body/titel", "type", "42", 42)
+    first, last = "2026-12-04T10:00:00+01:00", "2026-12-04T11:00:00+01:00"
+    found = drift.report([drift.drift_row(seen, 1, first, last)], "http://star.example")
+    markdown = drift.render(found, "md")
+    assert "1 departure from the contract (1 observation in 1 operation)" in markdown
+    assert "| Count | First seen | Last seen |" in markdown
+    assert f"| 1 | {first} | {last} |" in markdown
+    junit = drift.render(found, "junit")
+    assert "seen 1 time," in junit and first in junit and last in junit
+    assert {"firstSeen": first, "lastSeen": last}.items() <= json.loads(
+        drift.render(found, "json")
+    )["drift"][0].items()
+
+
+def test_the_banner_of_a_proxy_sends_for_tokens_to_star_not_to_the_mock() -> None:
+    from jobagent_mock import cli
+
+    proxy = cli._parser().parse_args(["serve", "--upstream", "https://star.example"])
+    banner = cli._banner("http://127.0.0.1:8080", proxy)
+    assert "client_secret" not in banner and "STAR's identity provider" in banner
+    plain = cli._banner("http://127.0.0.1:8080", cli._parser().parse_args(["serve"]))
+    assert "curl -s -d grant_type=client_credentials" in plain
