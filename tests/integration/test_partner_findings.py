@@ -1,0 +1,67 @@
+"""What a new partner tripped over in the scenario API, the journal's filters and Prefer: each a
+400 that names what is allowed, never a silent 201 or a count of 0."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import ORDINARY, ContractClient
+from tests.integration.test_scenarios import admin
+
+
+@pytest.mark.parametrize(
+    ("definition", "unknown", "allowed"),
+    [
+        (
+            {
+                "operationId": "CreateTilmelding",
+                "respond": [{"status": 503}],
+                "mtach": {"cpr": ORDINARY},
+            },
+            "mtach",
+            ["match", "respond", "then"],
+        ),
+        (
+            {
+                "operationId": "CreateTilmelding",
+                "match": {"cpr": ORDINARY, "header": {"x": "y"}},
+                "respond": [{"status": 503}],
+            },
+            "header",
+            ["cpr", "body"],
+        ),
+        (
+            {"operationId": "GetJobagenter", "respond": [{"pass": True}], "repeat": True},
+            "repeat",
+            ["then"],
+        ),
+        (
+            {"operationId": "CreateTilmelding", "respond": [{"fejlcode": 9147, "latencyMs": 100}]},
+            "fejlcode",
+            ["fejlkode", "latencyMs"],
+        ),
+        (
+            {"operationId": "CreateTilmelding", "respond": [{"fejlcode": 9147}]},
+            "fejlcode",
+            ["fejlkode", "status", "fault"],
+        ),
+    ],
+)
+def test_an_unknown_scenario_field_is_a_400_naming_it_and_the_allowed_ones(
+    client: ContractClient, definition: dict[str, Any], unknown: str, allowed: list[str]
+) -> None:
+    answer = admin(client, "POST", "/scenarios", json=definition)
+    assert answer.status_code == 400, answer.text
+    detail = answer.json()["detail"]
+    assert unknown in detail and all(name in detail for name in allowed), detail
+    assert admin(client, "GET", "/scenarios").json() == {"scenarios": []}
+
+
+def test_a_business_body_still_ignores_unknown_keys_as_asp_net_does(client: ContractClient) -> None:
+    from tests.integration.test_tilmelding import enrollment
+
+    admin(client, "PUT", "/clock", json={"now": "2026-11-25T10:00:00+01:00"})
+    answer = client.post("/v1/Tilmelding", json={**enrollment(), "mtach": 1}, cpr=ORDINARY)
+    assert answer.status_code == 201, answer.text
