@@ -65,3 +65,29 @@ def test_a_business_body_still_ignores_unknown_keys_as_asp_net_does(client: Cont
     admin(client, "PUT", "/clock", json={"now": "2026-11-25T10:00:00+01:00"})
     answer = client.post("/v1/Tilmelding", json={**enrollment(), "mtach": 1}, cpr=ORDINARY)
     assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize(
+    ("match", "names"),
+    [
+        ({"cpr": "150785-1234"}, ["150785-1234", "CPR"]),
+        ({"body": {"klientkategori": "abc"}}, ["klientkategori", "integer"]),
+    ],
+)
+def test_a_match_value_the_field_cannot_hold_is_a_400(
+    client: ContractClient, match: dict[str, Any], names: list[str]
+) -> None:
+    definition = {"operationId": "CreateTilmelding", "match": match, "respond": [{"status": 503}]}
+    answer = admin(client, "POST", "/scenarios", json=definition)
+    assert answer.status_code == 400, answer.text
+    detail = answer.json()["detail"]
+    assert all(name in detail for name in names), detail
+
+
+def test_a_match_value_the_field_can_hold_is_taken(client: ContractClient) -> None:
+    definition = {
+        "operationId": "CreateTilmelding",
+        "match": {"cpr": ORDINARY, "body": {"KlientKategori": 1}},
+        "respond": [{"status": 503}],
+    }
+    assert admin(client, "POST", "/scenarios", json=definition).status_code == 201
