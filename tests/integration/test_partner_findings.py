@@ -91,3 +91,27 @@ def test_a_match_value_the_field_can_hold_is_taken(client: ContractClient) -> No
         "respond": [{"status": 503}],
     }
     assert admin(client, "POST", "/scenarios", json=definition).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("operationId=GetJobagenterr", ["GetJobagenter", "CreateTilmelding"]),
+        ("cpr=12", ["ten digits"]),
+        ("cpr=150785-1234", ["ten digits"]),
+    ],
+)
+def test_a_journal_filter_with_a_typo_is_a_400_not_a_count_of_0(
+    client: ContractClient, query: str, names: list[str]
+) -> None:
+    client.get("/v1/Jobagent", cpr=ORDINARY)
+    answer = admin(client, "GET", f"/requests?{query}")
+    assert answer.status_code == 400, answer.text
+    detail = answer.json()["detail"]
+    assert all(name in detail for name in names), detail
+
+
+def test_a_journal_filter_spelled_right_counts(client: ContractClient) -> None:
+    client.get("/v1/Jobagent", cpr=ORDINARY)
+    answer = admin(client, "GET", f"/requests?operationId=GetJobagenter&cpr={ORDINARY}")
+    assert answer.status_code == 200 and answer.json()["count"] == 1, answer.text
