@@ -156,10 +156,12 @@ def _check_step(
 ) -> None:
     statuses = ", ".join(map(str, sorted(documented)))
     if "fejlkode" in step:
-        codes = sorted({c for codes in documented.values() for c in codes})
         at = [s for s, codes in documented.items() if step["fejlkode"] in codes]
         if not at:
-            _refuse(f"{where}.fejlkode", f"{operation_id} documents fejlkode {_list(codes)}")
+            by_status = "; ".join(
+                f"{status}: {_list(codes)}" for status, codes in sorted(documented.items()) if codes
+            )
+            _refuse(f"{where}.fejlkode", f"{operation_id} documents fejlkode {by_status}")
         if "status" in step and step["status"] not in at:
             _refuse(f"{where}.status", f"fejlkode {step['fejlkode']} is documented at {_list(at)}")
     elif "status" in step and step["status"] not in documented:

@@ -115,3 +115,13 @@ def test_a_journal_filter_spelled_right_counts(client: ContractClient) -> None:
     client.get("/v1/Jobagent", cpr=ORDINARY)
     answer = admin(client, "GET", f"/requests?operationId=GetJobagenter&cpr={ORDINARY}")
     assert answer.status_code == 200 and answer.json()["count"] == 1, answer.text
+
+
+def test_an_undocumented_fejlkode_lists_the_documented_ones_by_status(
+    client: ContractClient,
+) -> None:
+    definition = {"operationId": "CreateTilmelding", "respond": [{"fejlkode": 4819}]}
+    answer = admin(client, "POST", "/scenarios", json=definition)
+    assert answer.status_code == 400, answer.text
+    detail = answer.json()["detail"]
+    assert "404: 1010;" in detail and "409: 4644" in detail and "503: " in detail, detail
