@@ -125,3 +125,16 @@ def test_an_undocumented_fejlkode_lists_the_documented_ones_by_status(
     assert answer.status_code == 400, answer.text
     detail = answer.json()["detail"]
     assert "404: 1010;" in detail and "409: 4644" in detail and "503: " in detail, detail
+
+
+def test_several_prefer_header_lines_are_read_as_one_list(client: ContractClient) -> None:
+    """As Java's HttpRequest.Builder.header() sends them (RFC 7240: one list, however split)."""
+    headers = [
+        ("Authorization", f"Bearer {client.token}"),
+        ("x-civilRegistrationIdentifier", ORDINARY),
+        ("Prefer", "respond-async"),
+        ("Prefer", "code=404"),
+    ]
+    answer = client.http.get("/v1/Jobagent", headers=headers)
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["fejlkode"] == 1010
