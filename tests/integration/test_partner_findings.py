@@ -138,3 +138,54 @@ def test_several_prefer_header_lines_are_read_as_one_list(client: ContractClient
     answer = client.http.get("/v1/Jobagent", headers=headers)
     assert answer.status_code == 404, answer.text
     assert answer.json()["fejlkode"] == 1010
+
+
+@pytest.fixture
+def forced_only(client: ContractClient) -> dict[str, Any]:
+    """GetJobagent's 404/1010 answered only by a scenario; a natural 200 of GetJobagenter."""
+    admin(client, "POST", "/scenarios", json={"operationId": "GetJobagent", "respond": [{"status": 404}]})
+    client.get("/v1/Jobagent/5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90")
+    client.get("/v1/Jobagent", cpr=ORDINARY)
+    return dict(admin(client, "GET", "/coverage").json())
+
+
+def _forced(found: dict[str, Any]) -> dict[str, Any]:
+    """GetJobagent's outcome the scenario forced."""
+    operation = next(o for o in found["operations"] if o["operationId"] == "GetJobagent")
+    return next(o for o in operation["outcomes"] if o["forced"])
+
+
+def test_every_export_shows_forced_counts(forced_only: dict[str, Any]) -> None:
+    from jobagent_mock import coverage
+
+    for form in ("md", "junit", "html"):
+        assert "1 forced" in coverage.render(forced_only, form), form
+
+
+def test_natural_only_counts_only_natural_answers_in_junit_and_the_failure_list(
+    forced_only: dict[str, Any],
+) -> None:
+    from xml.etree import ElementTree
+
+    from jobagent_mock import coverage
+
+    def failed(natural_only: bool) -> list[str]:
+        suites = ElementTree.fromstring(coverage.render(forced_only, "junit", natural_only))
+        suite = next(s for s in suites if s.get("name") == "GetJobagent")
+        return [c.get("name", "") for c in suite if c.find("failure") is not None]
+
+    outcome = _forced(forced_only)
+    name = f"404 fejlkode {outcome['fejlkode']}:"
+    assert not any(case.startswith(name) for case in failed(natural_only=False))
+    assert any(case.startswith(name) for case in failed(natural_only=True))
+    lines = coverage.missing_lines(forced_only, natural_only=True)
+    line = next(line for line in lines if line.startswith(f"GetJobagent {name}"))
+    assert "by the rules" not in line and outcome["howToTrigger"] in line
+
+
+def test_the_how_never_just_repeats_the_description(forced_only: dict[str, Any]) -> None:
+    for operation in forced_only["operations"]:
+        for outcome in operation["outcomes"]:
+            if not outcome["exercisedNaturally"]:
+                how = outcome["howToTrigger"]
+                assert how and how != outcome["description"], (operation["operationId"], outcome)
