@@ -36,7 +36,7 @@ def problems_found(fixtures_dir: Path | None = None) -> list[str]:
 
 
 def admin_operation_ids() -> list[str]:
-    """admin.yaml's enum of business operationIds (the journal's filter) as jobagent.yaml has them."""
+    """admin.yaml's enum of business operationIds (the journal's filter) as jobagent.yaml's."""
     listed = spec.raw(spec.CONTROL)["components"]["schemas"]["BusinessOperationId"]["enum"]
     if sorted(listed) == sorted(spec.operations(spec.BUSINESS)):
         return []

@@ -388,7 +388,7 @@ def _add_coverage_command(commands: Any) -> None:
     cover.add_argument(
         "--natural-only",
         action="store_true",
-        help="--fail-under and JUnit count only answers the rules gave, not a scenario's or Prefer's",
+        help="--fail-under and JUnit count only what the rules answered, not a scenario or Prefer",
     )
     cover.add_argument("--fixtures", type=Path, help="fixture folder with clients.json")
     cover.set_defaults(run=_coverage)

@@ -312,7 +312,8 @@ def _summary(found: dict[str, Any]) -> str:
     return (
         f"{totals['exercised']} of {totals['documented']} documented outcomes exercised "
         f"({totals['percent']} %; {totals['exercisedNaturally']} by the rules alone, "
-        f"{totals['percentNatural']} %) by {totals['requests']} requests in sandbox {found['sandbox']}"
+        f"{totals['percentNatural']} %) by {totals['requests']} requests "
+        f"in sandbox {found['sandbox']}"
     )
 
 

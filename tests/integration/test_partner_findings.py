@@ -143,7 +143,8 @@ def test_several_prefer_header_lines_are_read_as_one_list(client: ContractClient
 @pytest.fixture
 def forced_only(client: ContractClient) -> dict[str, Any]:
     """GetJobagent's 404/1010 answered only by a scenario; a natural 200 of GetJobagenter."""
-    admin(client, "POST", "/scenarios", json={"operationId": "GetJobagent", "respond": [{"status": 404}]})
+    scripted = {"operationId": "GetJobagent", "respond": [{"status": 404}]}
+    admin(client, "POST", "/scenarios", json=scripted)
     client.get("/v1/Jobagent/5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90")
     client.get("/v1/Jobagent", cpr=ORDINARY)
     return dict(admin(client, "GET", "/coverage").json())
