@@ -62,7 +62,11 @@ def _closed(
 ) -> Iterator[ValidationError]:
     """A closed object (`additionalProperties: false`) names each unknown key and what it
     allows, at the key, rather than jsonschema's "Additional properties are not allowed"."""
-    if allowed is not False or not validator.is_type(instance, "object"):
+    if (
+        allowed is not False
+        or "patternProperties" in schema
+        or not validator.is_type(instance, "object")
+    ):
         yield from _ADDITIONAL(validator, allowed, instance, schema)
         return
     declared = list(properties(schema))
