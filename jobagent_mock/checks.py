@@ -31,7 +31,16 @@ def problems_found(fixtures_dir: Path | None = None) -> list[str]:
     else:
         found += untriggered_fejlkoder(loaded)
     found += unresolved_handlers()
+    found += admin_operation_ids()
     return found
+
+
+def admin_operation_ids() -> list[str]:
+    """admin.yaml's enum of business operationIds (the journal's filter) as jobagent.yaml's."""
+    listed = spec.raw(spec.CONTROL)["components"]["schemas"]["BusinessOperationId"]["enum"]
+    if sorted(listed) == sorted(spec.operations(spec.BUSINESS)):
+        return []
+    return [f"admin.yaml BusinessOperationId: {listed} is not {sorted(spec.operations())}"]
 
 
 def untriggered_fejlkoder(loaded: fixtures.Fixtures) -> list[str]:

@@ -394,7 +394,7 @@ def _add_coverage_command(commands: Any) -> None:
     cover.add_argument(
         "--natural-only",
         action="store_true",
-        help="--fail-under counts only answers the rules gave, not a scenario's or Prefer's",
+        help="--fail-under and JUnit count only what the rules answered, not a scenario or Prefer",
     )
     cover.add_argument("--fixtures", type=Path, help="fixture folder with clients.json")
     cover.set_defaults(run=_coverage)
@@ -445,7 +445,7 @@ def _coverage(args: argparse.Namespace) -> int:
         if found["totals"]["requests"] == 0:
             empty.append(found["sandbox"])
     found = coverage.merge(reports)
-    _write_report(coverage.render(found, args.format), args.output)
+    _write_report(coverage.render(found, args.format, args.natural_only), args.output)
     for sandbox in empty:  # a mistyped --client or --sandbox reads as 0 %: say so
         print(  # noqa: T201
             f"jobagent-mock: warning: sandbox {sandbox} received no requests; is its client "

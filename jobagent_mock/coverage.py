@@ -231,8 +231,8 @@ def _outcome(
         "exercisedNaturally": received is not None and received["count"] > received["forced"],
         "lastRequestId": received["lastRequestId"] if received else None,
     }
-    if received is None:
-        found["howToTrigger"] = _in_words(trigger) if trigger else found["description"]
+    if not found["exercisedNaturally"]:
+        found["howToTrigger"] = _in_words(trigger) if trigger else _how(status)
         if trigger:
             found["trigger"] = trigger
     return found
@@ -244,6 +244,20 @@ def _in_words(trigger: dict[str, Any]) -> str:
         return catalogue.in_words(trigger)
     command = f": `{trigger['command']}`" if "command" in trigger else ""
     return f"{trigger['reason']} (`{trigger['client_id']}`){command}"
+
+
+# how to get an answer the catalogue has no trigger for (it names fejlkoder): by its status
+_HOW = {
+    401: "send no Authorization header, or an expired or forged token",
+    409: "create it again with the same identifier (a new x-requestId)",
+    412: "send the same write again with the same x-requestId",
+}
+
+
+def _how(status: int) -> str:
+    if 200 <= status < 300:
+        return "a valid request for a citizen and data the rules accept (the request's example)"
+    return _HOW.get(status, f"Prefer: code={status}, or a scenario's {{status: {status}}}")
 
 
 def _description(operation: spec.Operation, status: int, code: int) -> str:
@@ -278,9 +292,12 @@ def missing_lines(found: dict[str, Any], natural_only: bool = False) -> list[str
     ]
 
 
-def render(found: dict[str, Any], form: str) -> str:
-    """The report as `json`, `md` (Markdown), `junit` (JUnit XML) or `html`."""
-    renderers = {"json": _json, "md": _markdown, "junit": _junit, "html": _html}
+def render(found: dict[str, Any], form: str, natural_only: bool = False) -> str:
+    """The report as `json`, `md` (Markdown), `junit` (JUnit XML) or `html`; JUnit passes an
+    outcome only the rules gave when `natural_only`."""
+    if form == "junit":
+        return _junit(found, natural_only)
+    renderers = {"json": _json, "md": _markdown, "html": _html}
     return renderers[form](found)
 
 
@@ -292,16 +309,20 @@ def _summary(found: dict[str, Any]) -> str:
     totals = found["totals"]
     return (
         f"{totals['exercised']} of {totals['documented']} documented outcomes exercised "
-        f"({totals['percent']} %) by {totals['requests']} requests in sandbox {found['sandbox']}"
+        f"({totals['percent']} %; {totals['exercisedNaturally']} by the rules alone, "
+        f"{totals['percentNatural']} %) by {totals['requests']} requests "
+        f"in sandbox {found['sandbox']}"
     )
 
 
 def _received(outcome: dict[str, Any], quote: str = "") -> str:
-    """How often an outcome came, and the last x-requestId that got it (a GET may send none)."""
+    """How often an outcome came (how many of them forced), and the last x-requestId that got
+    it (a GET may send none)."""
     last = outcome["lastRequestId"]
     shown = f" (last x-requestId {quote}{last}{quote})" if last else ""
     count = outcome["count"]
-    return ("once" if count == 1 else f"{count} times") + shown
+    forced = f", {outcome['forced']} forced" if outcome["forced"] else ""
+    return ("once" if count == 1 else f"{count} times") + forced + shown
 
 
 def _markdown(found: dict[str, Any]) -> str:
@@ -330,9 +351,10 @@ def _markdown(found: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _junit(found: dict[str, Any]) -> str:
-    """One test case per documented outcome: passed when exercised, failed (saying how to
-    trigger it) when not."""
+def _junit(found: dict[str, Any], natural_only: bool = False) -> str:
+    """One test case per documented outcome: passed when exercised (by the rules alone:
+    `natural_only`), failed (saying how to trigger it) when not."""
+    exercised = "exercisedNaturally" if natural_only else "exercised"
     suites = ElementTree.Element("testsuites", name="jobagent-mock contract coverage")
     for operation in found["operations"]:
         suite = ElementTree.SubElement(
@@ -340,16 +362,17 @@ def _junit(found: dict[str, Any]) -> str:
             "testsuite",
             name=operation["operationId"],
             tests=str(operation["documented"]),
-            failures=str(operation["documented"] - operation["exercised"]),
+            failures=str(operation["documented"] - operation[exercised]),
         )
         for outcome in operation["outcomes"]:
             case = ElementTree.SubElement(
                 suite, "testcase", classname=operation["operationId"], name=_name(outcome)
             )
-            if outcome["exercised"]:
+            if outcome[exercised]:
                 ElementTree.SubElement(case, "system-out").text = f"received {_received(outcome)}"
             else:
-                failure = ElementTree.SubElement(case, "failure", message="not exercised")
+                why = "only forced" if outcome["exercised"] else "not exercised"
+                failure = ElementTree.SubElement(case, "failure", message=why)
                 failure.text = f"How to trigger it: {outcome['howToTrigger']}"
     ElementTree.indent(suites)
     return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from jsonschema import Draft4Validator
+
 from jobagent_mock import spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 
@@ -142,6 +144,8 @@ def created(definition: dict[str, Any], existing: int) -> dict[str, Any]:
     }
     match = definition.get("match") or {}
     if match:
+        if "cpr" in match:
+            _check_cpr(operation, match["cpr"])
         scenario["match"] = match
         scenario["bound"] = _bound(operation, match.get("body", {}))
     return scenario
@@ -152,10 +156,12 @@ def _check_step(
 ) -> None:
     statuses = ", ".join(map(str, sorted(documented)))
     if "fejlkode" in step:
-        codes = sorted({c for codes in documented.values() for c in codes})
         at = [s for s, codes in documented.items() if step["fejlkode"] in codes]
         if not at:
-            _refuse(f"{where}.fejlkode", f"{operation_id} documents fejlkode {_list(codes)}")
+            by_status = "; ".join(
+                f"{status}: {_list(codes)}" for status, codes in sorted(documented.items()) if codes
+            )
+            _refuse(f"{where}.fejlkode", f"{operation_id} documents fejlkode {by_status}")
         if "status" in step and step["status"] not in at:
             _refuse(f"{where}.status", f"fejlkode {step['fejlkode']} is documented at {_list(at)}")
     elif "status" in step and step["status"] not in documented:
@@ -187,8 +193,32 @@ def _bound(operation: spec.Operation, fields: dict[str, Any]) -> dict[str, Any]:
                 _refuse(where, f"{operation.operation_id}'s body has {_words(offered)}")
             name, node = known[part.lower()]
             names.append(name)
+        _check_value(f"body.match.body.{path}", node or {}, value)
         bound[".".join(names)] = value
     return bound
+
+
+CPR_HEADER = "x-civilRegistrationIdentifier"
+
+
+def _check_cpr(operation: spec.Operation, cpr: Any) -> None:
+    """match.cpr must be what the operation's CPR header may be (its schema)."""
+    header = next((p for p in operation.parameters if p["name"] == CPR_HEADER), None)
+    if header is None:
+        _refuse("body.match.cpr", f"{operation.operation_id} takes no {CPR_HEADER} header")
+    assert header is not None
+    _check_value("body.match.cpr", header.get("schema", {}), cpr)
+
+
+def _check_value(where: str, schema: dict[str, Any], value: Any) -> None:
+    """A match value the field it names could never hold (its schema in the business contract)
+    would never match: refused, saying what the field takes."""
+    if value is None and schema.get("nullable"):
+        return
+    error = next(iter(Draft4Validator(schema).iter_errors(value)), None)
+    if error is not None:
+        why = f"the field takes {schema['x-expected']}" if "x-expected" in schema else error.message
+        _refuse(where, f"{value!r} can never match: {why}")
 
 
 def _words(names: list[str]) -> str:

@@ -57,8 +57,29 @@ def expected_form(schema: dict[str, Any]) -> str:
     return f"of the form the contract describes: {first}" if first else "of the expected form"
 
 
+def _closed(
+    validator: Any, allowed: Any, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """A closed object (`additionalProperties: false`) names each unknown key and what it
+    allows, at the key, rather than jsonschema's "Additional properties are not allowed"."""
+    if (
+        allowed is not False
+        or "patternProperties" in schema
+        or not validator.is_type(instance, "object")
+    ):
+        yield from _ADDITIONAL(validator, allowed, instance, schema)
+        return
+    declared = list(properties(schema))
+    for key in instance:
+        if key not in declared:
+            words = ", ".join(declared) or "nothing"
+            yield ValidationError(f"{key!r} is not a field here: allowed are {words}", path=[key])
+
+
+_ADDITIONAL = Draft4RequestValidator.VALIDATORS["additionalProperties"]
 RequestValidator = jsonschema_validators.extend(
-    Draft4RequestValidator, {"pattern": _ecma_pattern, "format": _format}
+    Draft4RequestValidator,
+    {"pattern": _ecma_pattern, "format": _format, "additionalProperties": _closed},
 )
 # Draft 4's checks (a copy: jsonschema's own stays as it is) and `format: date`, which Draft 4
 # does not know: a date the handler cannot read (2026-02-29, 0000-00-00) is a 400, never a 500

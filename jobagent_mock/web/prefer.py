@@ -37,7 +37,7 @@ class PreferMiddleware:
             return
         request = current()
         headers, operation = request.headers, request.operation
-        wishes = parse(headers.get("prefer", ""))
+        wishes = parse(", ".join(headers.getlist("prefer")))  # RFC 7240: several lines, one list
         if operation is None or operation.operation_id not in _business() or not wishes:
             await self.app(scope, receive, send)
             return

@@ -8,6 +8,7 @@ import inspect
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from jobagent_mock import checks, resources, spec
 from jobagent_mock.naming import handler_name
@@ -18,6 +19,14 @@ PACKAGE = resources.HANDLERS_PACKAGE
 
 def test_every_operation_has_a_handler() -> None:
     assert checks.unresolved_handlers() == []
+
+
+def test_the_admin_contract_lists_the_business_operation_ids(monkeypatch: Any) -> None:
+    assert checks.admin_operation_ids() == []
+    business = dict(spec.operations(spec.BUSINESS))
+    business["NewOperation"] = business["GetJobagent"]
+    monkeypatch.setattr(spec, "operations", lambda *_: business)
+    assert checks.admin_operation_ids() != []
 
 
 def test_every_handler_serves_exactly_one_operation() -> None:
