@@ -32,10 +32,12 @@ class Growth:
     store_per_sandboxes_mb: float | None
 
 
+# one client makes every sandbox measured: the caps (issue 23's, 100 a client) raised past them
+CAPS = ("--max-sandboxes-per-client", "5000", "--max-sandboxes", "5000")
 STORES = [
-    ("memory", Server("memory", "", mock_command())),
-    ("SQLite", Server("SQLite", "", mock_command("--store", "sqlite:{scratch}/memory.db"))),
-    ("Redis", Server("Redis", "", mock_command("--store", "{redis_local}"))),
+    ("memory", Server("memory", "", mock_command(*CAPS))),
+    ("SQLite", Server("SQLite", "", mock_command(*CAPS, "--store", "sqlite:{scratch}/memory.db"))),
+    ("Redis", Server("Redis", "", mock_command(*CAPS, "--store", "{redis_local}"))),
 ]
 
 

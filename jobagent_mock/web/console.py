@@ -153,8 +153,14 @@ async function freeSlot(request, option) {
 }
 async function freshAttempt(request) {
   const path = new URL(request.url, window.location.href).pathname;
-  if (request.method === "GET" || !path.startsWith("/v1/")) return request;
-  request.headers[headerName(request.headers, "x-requestId") || "x-requestId"] = uuid4();
+  if (!path.startsWith("/v1/")) return request;
+  const requestIdKey = headerName(request.headers, "x-requestId");
+  if (request.method === "GET") {
+    // a read that claims an x-requestId (GetJobagent's optional one) gets a fresh one too
+    if (requestIdKey) request.headers[requestIdKey] = uuid4();
+    return request;
+  }
+  request.headers[requestIdKey || "x-requestId"] = uuid4();
   const enrolls = path.startsWith("/v1/Tilmelding");
   const cprKey = headerName(request.headers, "x-civilRegistrationIdentifier");
   const newCitizen = enrolls && cprKey && request.headers[cprKey] === FRESH.cpr;

@@ -140,7 +140,8 @@ window.execute = async (id) => {
   return cell.textContent.trim();
 };
 """
-WRITES = [
+WRITES = [  # and a read that claims an x-requestId (GetJobagent's optional one)
+    "GetJobagent",
     "CreateJobagent",
     "UpdateJobagent",
     "UpdateJobagentVerificereEmail",
