@@ -48,7 +48,7 @@ class _Body:
 
 class _Exchange:
     """One request as the journal follows it: what was asked and answered, and the answer's
-    head, held until its last part: that part waits for the entry."""
+    head and newest part, held until its last part: that part waits for the entry."""
 
     def __init__(self, receive: Receive, send: Send) -> None:
         self._receive, self._send = receive, send
@@ -56,6 +56,7 @@ class _Exchange:
         self.status: int = 0
         self.warning: str | None = None
         self.head: Message | None = None  # the answer's head, until its body goes
+        self.held: Message | None = None  # the body's newest part, until the next one comes
         self.journaled = False
         self.journal: Callable[[], Awaitable[None]] | None = None
 
@@ -73,18 +74,28 @@ class _Exchange:
             return
         if message["type"] == "http.response.body":
             self.answered.add(message.get("body", b""))
-            if not message.get("more_body", False) and self.journal is not None:
+            if message.get("more_body", False):
+                # held until the next part comes: else a last part that is empty (a WSGI app's,
+                # Flask's behind a2wsgi, always is) leaves the client the whole body before the
+                # entry is written
+                await self.release()
+                self.held = message
+                return
+            if self.journal is not None:
                 # the answer's last part waits for its entry: whoever the client asks next
-                # (another worker, a reset) finds the request journaled
+                # (another worker, a reset) finds the request journaled, and the connection
+                # is free for its next request only once the answer is whole
                 self.journaled = True
                 await self.journal()
-        await self.release_head()
+        await self.release()
         await self._send(message)
 
-    async def release_head(self) -> None:
-        if self.head is not None:
-            head, self.head = self.head, None
-            await self._send(head)
+    async def release(self) -> None:
+        """Send what is held: the answer's head, then its held part."""
+        held, self.head, self.held = (self.head, self.held), None, None
+        for message in held:
+            if message is not None:
+                await self._send(message)
 
 
 class JournalMiddleware:
@@ -101,7 +112,7 @@ class JournalMiddleware:
         try:
             await self.app(scope, exchange.receive, exchange.send)
         finally:
-            await exchange.release_head()  # an answer begun and never finished (the app failed)
+            await exchange.release()  # an answer begun and never finished (the app failed)
             if not exchange.journaled:  # no complete answer (the app failed, the client left)
                 await self._journal(scope, exchange, clock)
 
