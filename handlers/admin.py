@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from typing import Any
+
 from jobagent_mock import catalogue, changelog, coverage, drift
 from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
 from jobagent_mock.web.context import (

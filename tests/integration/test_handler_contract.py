@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import flask
+import jobagent_mock.handlers
+import jobagent_mock.handlers.jobagent
 import pytest
 from starlette.testclient import TestClient
 
-import jobagent_mock.handlers
-import jobagent_mock.handlers.jobagent
 from jobagent_mock import spec
 from jobagent_mock.web.app import create_app
 from jobagent_mock.web.responses import Answer, empty, html_body, json_body
