@@ -14,12 +14,12 @@ from jobagent_mock.web.context import (
     sandbox_key,
     token_info,
 )
-from jobagent_mock.web.responses import empty, html_body, json_body
+from jobagent_mock.web.responses import Answer, empty, html_body, json_body
 
 ADMIN_SCOPE = "mock.admin"
 
 
-def get_health() -> Any:
+def get_health() -> Answer:
     engine().store.check()  # a store that cannot be reached: 503, naming it
     upstream = engine().upstream
     dropped = engine().control.dropped_entries()
@@ -27,21 +27,21 @@ def get_health() -> Any:
     return json_body({"status": "ok", "journalDropped": dropped, **shown})
 
 
-def get_drift() -> Any:
+def get_drift() -> Answer:
     upstream = engine().upstream
     return json_body(drift.report(engine().store.drift(), upstream.shown if upstream else None))
 
 
-def get_drift_requests() -> Any:
+def get_drift_requests() -> Answer:
     unverified = sandbox_key(None, current().headers.get(SANDBOX_HEADER))
     return json_body(engine().control.requests(unverified))
 
 
-def get_personas() -> Any:
+def get_personas() -> Answer:
     return json_body(engine().fixtures.personas)
 
 
-def post_reset(scope: str = "sandbox") -> Any:
+def post_reset(scope: str = "sandbox") -> Answer:
     if scope == "all" and ADMIN_SCOPE not in token_info().get("scope", []):
         raise Forbidden(NOT_AUTHORIZED, f"Resetting every sandbox needs {ADMIN_SCOPE}.")
     engine().control.reset(None if scope == "all" else sandbox())
@@ -56,65 +56,64 @@ def get_requests(
     fejlkode: int | None = None,
     cpr: str | None = None,
     scenario: str | None = None,
-) -> Any:
+) -> Answer:
     found = engine().control.requests(
         sandbox(), operation_id, status, since, until, fejlkode, cpr, scenario
     )
     return json_body(found)
 
 
-def post_scenarios(body: dict[str, Any]) -> Any:
+def post_scenarios(body: dict[str, Any]) -> Answer:
     created = engine().control.add_scenario(sandbox(), body)
-    answer, status, headers = json_body(created, 201)
-    return answer, status, {**headers, "Location": f"/__admin/scenarios/{created['id']}"}
+    return json_body(created, 201, {"Location": f"/__admin/scenarios/{created['id']}"})
 
 
-def get_scenarios() -> Any:
+def get_scenarios() -> Answer:
     return json_body({"scenarios": engine().control.scenarios(sandbox())})
 
 
-def get_scenario(id_: str) -> Any:
+def get_scenario(id_: str) -> Answer:
     return json_body(engine().control.scenario(sandbox(), id_))
 
 
-def delete_scenario(id_: str) -> Any:
+def delete_scenario(id_: str) -> Answer:
     engine().control.delete_scenario(sandbox(), id_)
     return empty(204)
 
 
-def delete_requests() -> Any:
+def delete_requests() -> Answer:
     engine().control.clear_requests(sandbox())
     return empty(204)
 
 
-def get_clock() -> Any:
+def get_clock() -> Answer:
     return json_body(engine().control.clock(sandbox()))
 
 
-def put_clock(body: dict[str, Any]) -> Any:
+def put_clock(body: dict[str, Any]) -> Answer:
     now = datetime.fromisoformat(body["now"]) if "now" in body else None
     return json_body(engine().control.change_clock(sandbox(), now, body.get("advanceSeconds")))
 
 
-def delete_clock() -> Any:
+def delete_clock() -> Answer:
     return json_body(engine().control.release_clock(sandbox()))
 
 
-def get_fejlkoder() -> Any:
+def get_fejlkoder() -> Answer:
     return json_body(catalogue.entries(engine().fixtures))
 
 
-def get_changelog() -> Any:
+def get_changelog() -> Answer:
     return json_body(changelog.served())
 
 
-def get_coverage() -> Any:
+def get_coverage() -> Answer:
     found = engine().control.coverage(sandbox(), engine().fixtures)
     if prefers_html(current().headers.get("accept", "")):
         return html_body(coverage.render(found, "html"))
     return json_body(found)
 
 
-def get_slots(moedetilbud_id: str, from_: str | None = None, to: str | None = None) -> Any:
+def get_slots(moedetilbud_id: str, from_: str | None = None, to: str | None = None) -> Answer:
     first, last = (date.fromisoformat(d) if d else None for d in (from_, to))
     return json_body(engine().free_slots(sandbox(), moedetilbud_id, first, last))

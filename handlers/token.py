@@ -4,11 +4,10 @@ from typing import Any
 
 from jobagent_mock.auth import TokenError, discovery
 from jobagent_mock.web.context import authority, base_url, basic_credentials
+from jobagent_mock.web.responses import Answer, json_body
 
-Response = tuple[Any, ...]
 
-
-def issue_token(body: dict[str, Any]) -> Response:
+def issue_token(body: dict[str, Any]) -> Answer:
     client_id, secret = basic_credentials() or (body.get("client_id"), body.get("client_secret"))
     try:
         token = authority().issue(
@@ -19,9 +18,9 @@ def issue_token(body: dict[str, Any]) -> Response:
         headers = (
             {"WWW-Authenticate": 'Basic realm="jobagent-mock"'} if refused.status == 401 else {}
         )
-        return answer, refused.status, headers
-    return token, 200, {"Cache-Control": "no-store"}
+        return json_body(answer, refused.status, headers)
+    return json_body(token, 200, {"Cache-Control": "no-store"})
 
 
-def get_openid_configuration() -> Response:
-    return discovery(base_url()), 200, {"Cache-Control": "max-age=300"}
+def get_openid_configuration() -> Answer:
+    return json_body(discovery(base_url()), 200, {"Cache-Control": "max-age=300"})

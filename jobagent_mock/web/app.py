@@ -39,7 +39,7 @@ from jobagent_mock.web.fast_lane import FastLane
 from jobagent_mock.web.journal import JournalMiddleware
 from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware
 from jobagent_mock.web.prefer import PreferMiddleware
-from jobagent_mock.web.responses import CompactJsonifier
+from jobagent_mock.web.responses import CompactJsonifier, for_flask
 from jobagent_mock.web.scenarios import ScenarioMiddleware
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
@@ -67,7 +67,8 @@ class HandlerResolver(Resolver):
     def resolve(self, operation: Any) -> Resolution:
         # keep the contract's operationId (not the handler's name) in the routing context, where
         # security and error rendering look operations up
-        return Resolution(super().resolve(operation).function, operation.operation_id)
+        function = for_flask(super().resolve(operation).function)
+        return Resolution(function, operation.operation_id)
 
 
 def create_app(
@@ -141,7 +142,6 @@ def create_app(
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         mock=mock,
         resolve=handler_for,
-        jsonifier=jsonifier,
         max_body_bytes=max_body_bytes,
         enabled=fast_lane,
         validate_responses=validate_responses,

@@ -122,7 +122,7 @@ class RequestHeaders(Headers):
     def __init__(self, scope: Scope) -> None:
         super().__init__(scope=scope)
         self._first: dict[str, str] = {}
-        for name, value in self._list:
+        for name, value in self.raw:
             self._first.setdefault(name.decode("latin-1"), value.decode("latin-1"))
 
     def __getitem__(self, key: str) -> str:

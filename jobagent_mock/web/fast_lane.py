@@ -26,10 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import flask
 from connexion.decorators.parameter import pythonic
 from connexion.json_schema import Draft4ResponseValidator
-from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest
 from connexion.utils import split_content_type
 from jsonschema import Draft4Validator
@@ -50,6 +48,7 @@ from jobagent_mock.web.limits import (
     read_body,
     replay,
 )
+from jobagent_mock.web.responses import answered
 from jobagent_mock.web.security import admission_waits, admit, authorize
 from jobagent_mock.web.validators import check_body, check_parameter, parse_body
 
@@ -123,13 +122,12 @@ class FastLane:
         *,
         mock: Mock,
         resolve: Callable[[spec.Operation], Handler],
-        jsonifier: Jsonifier,
         max_body_bytes: int,
         enabled: bool = True,
         validate_responses: bool = False,
     ) -> None:
         self.app, self.mock = app, mock
-        self.jsonifier, self.limit = jsonifier, max_body_bytes
+        self.limit = max_body_bytes
         self.validate_responses = validate_responses
         self.routes = routes(resolve) if enabled else []
         # each path template once, with its operations by method: a request tries each once
@@ -241,7 +239,7 @@ class FastLane:
     ) -> Response:
         try:
             result = await self._call(route, kwargs)
-            response = self._render(result)
+            response = self._render(route, result)
             if self.validate_responses:
                 self._check_response(route, response)
             return response
@@ -329,12 +327,11 @@ class FastLane:
                     )
                     return await asyncio.get_running_loop().run_in_executor(self._writes, call)
 
-    def _render(self, result: Any) -> Response:
-        """The handler's answer as Flask under connexion sends it (web/responses.py's shapes)."""
-        if isinstance(result, flask.Response):
-            return Response(result.get_data(), result.status_code, dict(result.headers))
-        body, status, headers = result
-        return Response(self.jsonifier.dumps(body), status, headers)
+    @staticmethod
+    def _render(route: Route, result: Any) -> Response:
+        """The handler's Answer as it is (web/responses.py): what connexion's path sends too."""
+        answer = answered(result, route.handler)
+        return Response(answer.content, answer.status, answer.headers)
 
     @staticmethod
     def _check_response(route: Route, response: Response) -> None:

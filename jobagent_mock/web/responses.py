@@ -1,8 +1,11 @@
-"""How handlers answer: a JSON body, an HTML page, or an empty body with no Content-Type at all."""
+"""What a handler returns (`Answer`), on either path: connexion's stack and the fast lane."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 import flask
@@ -11,6 +14,30 @@ from connexion.jsonifier import Jsonifier
 from jobagent_mock import jsontext
 
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"  # as werkzeug completes "text/html"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A handler's answer, rendered: the text of the body ("" for none), the status and the
+    headers, Content-Type included when there is a body. The only thing a handler returns, so
+    both paths send it as it is: connexion's (`for_flask`) and the fast lane (`for_starlette`).
+    No tuple: each path reads a tuple its own way (connexion infers the media type and status),
+    where an Answer has nothing left to infer."""
+
+    content: str = ""
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class NoAnswer(TypeError):
+    """A handler returned something other than an Answer: a bug, the same 500 on both paths."""
+
+
+def answered(result: Any, handler: Callable[..., Any]) -> Answer:
+    if type(result) is not Answer:
+        raise NoAnswer(f"{handler.__qualname__} returned {type(result).__name__}, not an Answer")
+    return result
 
 
 class CompactJsonifier(Jsonifier):
@@ -23,22 +50,38 @@ class CompactJsonifier(Jsonifier):
     def dumps(self, data: Any, **kwargs: Any) -> str:
         if kwargs:  # a call with options of its own: as connexion writes it
             return super().dumps(data, **kwargs)
-        return jsontext.dumps(data) + "\n"
+        return json_text(data)
 
 
-def json_body(body: Any, status: int = 200) -> tuple[Any, int, dict[str, str]]:
-    # The operations also produce application/problem+json, so connexion must be told which.
-    return body, status, {"Content-Type": JSON}
+def json_text(data: Any) -> str:
+    return jsontext.dumps(data) + "\n"
 
 
-def html_body(page: str, status: int = 200) -> tuple[str, int, dict[str, str]]:
-    return page, status, {"Content-Type": "text/html"}
+def json_body(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Answer:
+    # The operations also produce application/problem+json, so the media type is always said.
+    return Answer(json_text(body), status, {"Content-Type": JSON, **(headers or {})})
 
 
-class _Empty(flask.Response):
-    default_mimetype = None  # werkzeug then sets no Content-Type (not one set, then deleted)
+def html_body(page: str, status: int = 200) -> Answer:
+    return Answer(page, status, {"Content-Type": HTML})
 
 
-def empty(status: int = 200, headers: dict[str, str] | None = None) -> flask.Response:
+def empty(status: int = 200, headers: Mapping[str, str] | None = None) -> Answer:
     """An answer without a body ("Tomt"); it carries no Content-Type, as it has no content."""
-    return _Empty(status=status, headers=headers)
+    return Answer("", status, dict(headers or {}))
+
+
+class _Bare(flask.Response):
+    default_mimetype = None  # werkzeug then sets no Content-Type the Answer did not set
+
+
+def for_flask(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """The handler as connexion calls it: its Answer as a Flask response, which connexion sends
+    as it is (its signature stays the handler's, for connexion's parameter binding)."""
+
+    @wraps(handler)
+    def answering(*args: Any, **kwargs: Any) -> flask.Response:
+        answer = answered(handler(*args, **kwargs), handler)
+        return _Bare(answer.content or None, answer.status, dict(answer.headers))
+
+    return answering

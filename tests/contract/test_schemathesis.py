@@ -1,4 +1,4 @@
-"""schemathesis over the nine business operations, in-process: every check, every generated case
+"""schemathesis over every business operation, in-process: every check, every generated case
 answered as the contract says; and a state machine that walks the contract's links."""
 
 from __future__ import annotations

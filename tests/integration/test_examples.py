@@ -11,18 +11,12 @@ from jobagent_mock import spec
 from tests.live import live_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-EXPECTED = [
-    "GetJobagenter 200",
-    "CreateJobagent 201",
-    "GetJobagent 200",
-    "UpdateJobagent 200",
-    "UpdateJobagentVerificereEmail 200",
-    "GetJobagenterPaaEmail 200",
-    "DeleteJobagent 200",
-    "CreateTilmelding 201",
-    "TilmeldOgBook 201",
-    "CreateTilmelding 422",
-]
+
+
+def success(operation: spec.Operation) -> str:
+    """The status the operation answers a request that succeeds (its one 2xx)."""
+    (status,) = (status for status in operation.responses if status.startswith("2"))
+    return status
 
 
 def test_walkthrough_calls_every_operation(app: Any) -> None:
@@ -35,8 +29,14 @@ def test_walkthrough_calls_every_operation(app: Any) -> None:
             timeout=120,
         )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split("\n")[:-1] == EXPECTED
-    assert {line.split()[0] for line in EXPECTED} == spec.operations(spec.BUSINESS).keys()
+    operations = spec.operations(spec.BUSINESS)
+    answers = [line.split() for line in run.stdout.split("\n")[:-1]]
+    first: dict[str, str] = {}
+    for operation_id, status in answers:
+        first.setdefault(operation_id, status)
+        assert status in operations[operation_id].responses, (operation_id, status)
+    # each operation's first call succeeds; a later one may show a documented refusal
+    assert first == {op_id: success(op) for op_id, op in operations.items()}
 
 
 def test_the_http_file_has_a_request_for_every_operation() -> None:

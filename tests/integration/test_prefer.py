@@ -13,20 +13,17 @@ from jobagent_mock import spec
 from tests.helpers import ORDINARY, ContractClient, operation_for, problem
 from tests.live import live_server
 
-PATHS = {
-    "GetJobagenter": ("GET", "/v1/Jobagent"),
-    "CreateJobagent": ("POST", "/v1/Jobagent"),
-    "GetJobagent": ("GET", "/v1/Jobagent/5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90"),
-    "UpdateJobagent": ("PUT", "/v1/Jobagent/5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90"),
-    "DeleteJobagent": ("DELETE", "/v1/Jobagent/5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90"),
-    "UpdateJobagentVerificereEmail": (
-        "PUT",
-        "/v1/Jobagent/5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90/VerificereEmail",
-    ),
-    "GetJobagenterPaaEmail": ("GET", "/v1/Jobagent/email/jens.eksempel@example.dk"),
-    "CreateTilmelding": ("POST", "/v1/Tilmelding"),
-    "TilmeldOgBook": ("POST", "/v1/Tilmelding/TilmeldOgBook"),
-}
+
+def documented(operation_id: str) -> tuple[str, str]:
+    """The operation's method and its path with the documented examples filled in."""
+    operation = spec.operations(spec.BUSINESS)[operation_id]
+    path = operation.path
+    for param in operation.parameters:
+        if param["in"] == "path":
+            path = path.replace(f"{{{param['name']}}}", str(param["example"]))
+    return operation.method.upper(), path
+
+
 FORCEABLE = [
     (operation_id, status, fejlkode)
     for operation_id, operation in spec.operations(spec.BUSINESS).items()
@@ -35,15 +32,11 @@ FORCEABLE = [
 ]
 
 
-def test_every_operation_is_covered() -> None:
-    assert PATHS.keys() == spec.operations(spec.BUSINESS).keys()
-
-
 @pytest.mark.parametrize(("operation_id", "status", "fejlkode"), FORCEABLE)
 def test_every_documented_answer_can_be_forced_and_validates(
     client: ContractClient, operation_id: str, status: int, fejlkode: int | None
 ) -> None:
-    method, path = PATHS[operation_id]
+    method, path = documented(operation_id)
     prefer = f"code={status}" + (f", fejlkode={fejlkode}" if fejlkode else "")
     answer = client.call(method, path, json={}, headers={"Prefer": prefer})
     assert answer.status_code == status
