@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from bench import BENCH
 from bench.load import CITIZEN, CREATE_BODY, OWNED, OWNER
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
 
 _request_ids = itertools.count()
 

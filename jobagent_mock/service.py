@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from jobagent_mock import booking, idempotency, jobagenter, journal, scenarios, tilmelding
 from jobagent_mock.control import ControlPlane
-from jobagent_mock.drift import Upstream
-from jobagent_mock.errors import NotFound, Refusals
-from jobagent_mock.fixtures import Fixtures
-from jobagent_mock.occupations import Occupations
-from jobagent_mock.persons import Directory, Person
-from jobagent_mock.sandboxes import DEFAULT_CAPS, Admissions, Caps
+from jobagent_mock.foundations.errors import NotFound, Refusals
+from jobagent_mock.foundations.fixtures import Fixtures
+from jobagent_mock.journal import entries
+from jobagent_mock.journal.drift import Upstream
+from jobagent_mock.rules import booking, idempotency, jobagenter, scenarios, tilmelding
+from jobagent_mock.rules.occupations import Occupations
+from jobagent_mock.rules.persons import Directory, Person
+from jobagent_mock.rules.tilmelding import Organisation
 from jobagent_mock.stores import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
@@ -29,7 +30,7 @@ from jobagent_mock.stores import (
     Sandbox,
     Store,
 )
-from jobagent_mock.tilmelding import Organisation
+from jobagent_mock.stores.sandboxes import DEFAULT_CAPS, Admissions, Caps
 
 CREATE, ENROLL_AND_BOOK = "CreateTilmelding", "TilmeldOgBook"
 Result = TypeVar("Result")
@@ -268,7 +269,7 @@ class Mock:
         """The citizen the CPR header names, as of the sandbox's mock time (noted for the
         journal)."""
         now = sandbox.clock.now()
-        journal.note_clock(caller.sandbox, now)
+        entries.note_clock(caller.sandbox, now)
         return self.directory.find(caller.cpr, now.date()) if caller.cpr is not None else None
 
 

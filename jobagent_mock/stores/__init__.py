@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock.sandboxes import DEFAULT_MAX_SANDBOXES
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
@@ -20,6 +19,7 @@ from jobagent_mock.stores.base import (
     without_waiting,
 )
 from jobagent_mock.stores.memory import MemoryStore
+from jobagent_mock.stores.sandboxes import DEFAULT_MAX_SANDBOXES
 
 __all__ = [
     "Ahead",

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol, TypeVar
 
-from jobagent_mock import jsontext
-from jobagent_mock.batches import Batches
-from jobagent_mock.clock import Clock
-from jobagent_mock.drift import Departure
-from jobagent_mock.errors import Fejl, Unavailable
-from jobagent_mock.sandboxes import Caps, Refusal
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.foundations.batches import Batches
+from jobagent_mock.foundations.clock import Clock
+from jobagent_mock.foundations.errors import Fejl, Unavailable
+from jobagent_mock.journal.drift import Departure
+from jobagent_mock.stores.sandboxes import Caps, Refusal
 
 DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500

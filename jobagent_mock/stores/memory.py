@@ -13,9 +13,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobagent_mock import jsontext
-from jobagent_mock.drift import Departure, drift_row
-from jobagent_mock.sandboxes import Caps, Refusal
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.journal.drift import Departure, drift_row
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
@@ -28,6 +27,7 @@ from jobagent_mock.stores.base import (
     outcome_row,
     step_taken,
 )
+from jobagent_mock.stores.sandboxes import Caps, Refusal
 
 # a journal keeps its entries as JSON text, newest first, within this many characters
 JOURNAL_BYTES = 2 * 1024 * 1024

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic
 
-from jobagent_mock import jsontext
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.drift import Departure, drift_row
-from jobagent_mock.errors import Fejl, Unavailable
-from jobagent_mock.sandboxes import Caps, Refusal, client_of
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import Fejl, Unavailable
+from jobagent_mock.journal.drift import Departure, drift_row
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
@@ -48,6 +47,7 @@ from jobagent_mock.stores.base import (
     outcome_row,
     waiting_forbidden,
 )
+from jobagent_mock.stores.sandboxes import Caps, Refusal, client_of
 
 # A write that finds what it read changed by another is read and run again, at most this often
 # (then a 503), after a short random pause that grows with each try, so writers that keep

@@ -23,12 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import jsontext
-from jobagent_mock.batches import Batches, Queued
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.drift import Departure, drift_row
-from jobagent_mock.errors import Fejl
-from jobagent_mock.sandboxes import Caps, Refusal
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.foundations.batches import Batches, Queued
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import Fejl
+from jobagent_mock.journal.drift import Departure, drift_row
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
@@ -48,6 +47,7 @@ from jobagent_mock.stores.base import (
     waiting_forbidden,
     written_ahead,
 )
+from jobagent_mock.stores.sandboxes import Caps, Refusal
 
 LOCK_TIMEOUT_SECONDS = 30
 # a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries

@@ -17,7 +17,7 @@ import socket
 import struct
 from typing import Any
 
-from jobagent_mock.environment import ENVIRONMENT, setting
+from jobagent_mock.web.environment import ENVIRONMENT, setting
 from jobagent_mock.web.uvicorn_protocol import (
     Protocol,
     RequestResponseCycle,

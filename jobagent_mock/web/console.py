@@ -12,8 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import catalogue, console, spec
-from jobagent_mock.errors import Fejl
+from jobagent_mock.contract import catalogue, console
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import Fejl
 from jobagent_mock.service import Mock
 from jobagent_mock.web.context import sandbox_key
 

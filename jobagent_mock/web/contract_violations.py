@@ -21,8 +21,8 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema import validators as jsonschema_validators
 from jsonschema.exceptions import FormatError
 
-from jobagent_mock import readings
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.foundations import readings
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput
 
 
 def _ecma_pattern(

@@ -35,9 +35,9 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import spec
-from jobagent_mock.errors import Fejl
-from jobagent_mock.scenarios import Scripted
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import Fejl
+from jobagent_mock.rules.scenarios import Scripted
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import WouldWait, without_waiting
 from jobagent_mock.web import context, problems

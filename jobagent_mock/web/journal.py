@@ -11,8 +11,8 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock import readings, scenarios
-from jobagent_mock.journal import (
+from jobagent_mock.foundations import readings
+from jobagent_mock.journal.entries import (
     CUT_MARGIN,
     decoded_json,
     redacted_capped,
@@ -20,6 +20,7 @@ from jobagent_mock.journal import (
     redacted_target,
     watch_clock,
 )
+from jobagent_mock.rules import scenarios
 from jobagent_mock.service import Mock
 from jobagent_mock.web.context import current
 

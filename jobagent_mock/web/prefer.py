@@ -18,8 +18,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import jsontext, scenarios, spec
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.foundations import jsontext, spec
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.rules import scenarios
 from jobagent_mock.web.context import current
 
 MAX_LATENCY_MS = 10_000

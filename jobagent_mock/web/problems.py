@@ -14,9 +14,9 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from jobagent_mock import jsontext, spec
-from jobagent_mock.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
-from jobagent_mock.scenarios import Scripted
+from jobagent_mock.foundations import jsontext, spec
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
+from jobagent_mock.rules.scenarios import Scripted
 from jobagent_mock.web.context import current, prefers_html
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock import scenarios, spec
-from jobagent_mock.scenarios import Scripted
+from jobagent_mock.foundations import spec
+from jobagent_mock.rules import scenarios
+from jobagent_mock.rules.scenarios import Scripted
 from jobagent_mock.web.connections import FAULT_EXTENSION
 from jobagent_mock.web.context import current
 from jobagent_mock.web.journal import BUSINESS_PREFIX

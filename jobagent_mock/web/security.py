@@ -12,8 +12,8 @@ from typing import Any
 from connexion.exceptions import OAuthProblem
 from connexion.security import OAuthSecurityHandler
 
-from jobagent_mock import spec
-from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import NOT_AUTHORIZED, Forbidden
 from jobagent_mock.web.context import RequestContext, current
 
 MISSING_SCOPE = "The token does not carry the operation's scope."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock import readings
+from jobagent_mock.foundations import readings
 
 BUSINESS_PREFIX = "/v1/"
 # methods none of whose operations take a body in the contract

@@ -9,8 +9,8 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from jobagent_mock import spec
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
 from tests.helpers import ORDINARY, ContractClient, operation_for, problem, token_for
 
 EVERY_OPERATION = [

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from jobagent_mock import fixtures
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import fixtures
 from jobagent_mock.stores import EVERY_CITIZEN, WouldWait, open_store, without_waiting
 from jobagent_mock.stores.base import StoreUnavailable
-from jobagent_mock.web.app import create_app
 from tests.helpers import ORDINARY, token_for
 from tests.live import live_server
 from tests.servers import free_port, lock_waiters, start_redis, wait_until

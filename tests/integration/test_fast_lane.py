@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from starlette.testclient import TestClient
 
-from jobagent_mock import spec
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.clock import DANISH_TIME
 from tests.contract.fuzzing import business_schema
 from tests.helpers import token_for
 

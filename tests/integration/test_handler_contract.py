@@ -17,8 +17,8 @@ import jobagent_mock.handlers.jobagent
 import pytest
 from starlette.testclient import TestClient
 
-from jobagent_mock import spec
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
 from jobagent_mock.web.responses import Answer, empty, html_body, json_body
 from tests.helpers import token_for
 from tests.integration.test_fast_lane import KEY, documented_request, same_answer

@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from jobagent_mock import fixtures, idempotency
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import ReplayedRequest, RuleViolation, Unavailable
+from jobagent_mock.foundations import fixtures
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import ReplayedRequest, RuleViolation, Unavailable
+from jobagent_mock.rules import idempotency
 from jobagent_mock.service import Caller, Mock
 from jobagent_mock.stores import (
     EVERY_CITIZEN,

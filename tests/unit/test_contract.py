@@ -11,7 +11,8 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from jobagent_mock import checks, spec
+from jobagent_mock.contract import checks
+from jobagent_mock.foundations import spec
 
 SEED = Path(spec.SPEC_DIR) / "seed" / "star-wiki-draft.txt"
 BUSINESS_OPERATIONS = spec.operations(spec.BUSINESS)

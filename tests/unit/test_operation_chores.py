@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import catalogue, changelog, fixtures, spec
-from jobagent_mock.naming import handler_name
+from jobagent_mock.contract import catalogue, changelog
+from jobagent_mock.foundations import fixtures, spec
+from jobagent_mock.foundations.naming import handler_name
 from jobagent_mock.web.responses import Answer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import checks, resources, spec
-from jobagent_mock.naming import handler_name
+from jobagent_mock.contract import checks
+from jobagent_mock.foundations import resources, spec
+from jobagent_mock.foundations.naming import handler_name
 
 HANDLERS = resources.folder(resources.HANDLERS_PACKAGE)
 PACKAGE = resources.HANDLERS_PACKAGE

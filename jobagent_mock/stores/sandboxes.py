@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from jobagent_mock.errors import TooManySandboxes
+from jobagent_mock.foundations.errors import TooManySandboxes
 
 DEFAULT_MAX_SANDBOXES = 1000
 DEFAULT_MAX_PER_CLIENT = 100

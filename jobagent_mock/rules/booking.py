@@ -10,12 +10,12 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jobagent_mock import readings
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import Fejlkode, Refusals
-from jobagent_mock.persons import Person
+from jobagent_mock.foundations import readings
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import Fejlkode, Refusals
+from jobagent_mock.rules.persons import Person
+from jobagent_mock.rules.tilmelding import local_time
 from jobagent_mock.stores import Sandbox
-from jobagent_mock.tilmelding import local_time
 
 # codes check_person computes; a persona listing one demonstrates it
 COMPUTED = frozenset(

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 

@@ -9,7 +9,7 @@ import re
 from datetime import date
 from functools import cache, lru_cache
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 
 UNKNOWN = "0000000000"
 

@@ -8,8 +8,9 @@ import json
 from typing import Any
 from xml.etree import ElementTree
 
-from jobagent_mock import catalogue, spec
-from jobagent_mock.fixtures import Fixtures
+from jobagent_mock.contract import catalogue
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.fixtures import Fixtures
 from jobagent_mock.stores.base import Outcome
 
 FORMATS = ("json", "md", "junit", "html")

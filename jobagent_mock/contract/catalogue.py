@@ -12,8 +12,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobagent_mock import spec
-from jobagent_mock.fixtures import Fixtures
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.fixtures import Fixtures
 
 KINDS = ("persona", "value", "organisation", "state", "prefer")
 # `{today-1}`, `{year+1}` in x-triggers: relative to the instant the contract's examples hold at

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jobagent_mock import spec
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.clock import DANISH_TIME
 
 # the control plane's parameters (admin.yaml) that every business operation also takes
 MOCK_HEADERS = ("Sandbox", "Prefer")

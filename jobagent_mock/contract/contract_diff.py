@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 
 # A request schema that admits less breaks the clients that send what it no longer admits;
 # a response schema that admits more breaks the clients that read what they did not expect.

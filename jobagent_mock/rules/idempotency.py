@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from jobagent_mock.errors import ReplayedRequest
+from jobagent_mock.foundations.errors import ReplayedRequest
 from jobagent_mock.stores import Sandbox
 
 REQUEST_ID_RETENTION = timedelta(days=7)

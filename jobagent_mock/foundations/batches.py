@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
-from jobagent_mock.errors import Unavailable
+from jobagent_mock.foundations.errors import Unavailable
 
 log = logging.getLogger(__name__)
 Job = TypeVar("Job")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from jobagent_mock import readings
-from jobagent_mock.errors import Conflict, Fejlkode, NotFound, RuleViolation
-from jobagent_mock.occupations import Occupations
-from jobagent_mock.persons import Person
+from jobagent_mock.foundations import readings
+from jobagent_mock.foundations.errors import Conflict, Fejlkode, NotFound, RuleViolation
+from jobagent_mock.rules.occupations import Occupations
+from jobagent_mock.rules.persons import Person
 from jobagent_mock.stores import Sandbox
 
 PART_TIME = 2  # Arbejdstidstype: 1 Fuldtid, 2 Deltid

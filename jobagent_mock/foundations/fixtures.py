@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from jobagent_mock import resources, spec
+from jobagent_mock.foundations import resources, spec
 
 DEFAULT_DIR = resources.folder(resources.FIXTURES_PACKAGE)
 

@@ -14,19 +14,18 @@ from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolution, Resolver
 from connexion.utils import get_function_from_name
 
-from jobagent_mock import fixtures, spec
 from jobagent_mock.auth import Authority
-from jobagent_mock.environment import setting, switched_on
-from jobagent_mock.naming import handler_name
+from jobagent_mock.foundations import fixtures, spec
+from jobagent_mock.foundations.naming import handler_name
 from jobagent_mock.proxy.forward import ProxyMiddleware, ProxySettings
-from jobagent_mock.sandboxes import (
+from jobagent_mock.service import Mock
+from jobagent_mock.stores import Store, open_store
+from jobagent_mock.stores.sandboxes import (
     DEFAULT_IDLE_TTL_SECONDS,
     DEFAULT_MAX_PER_CLIENT,
     DEFAULT_MAX_SANDBOXES,
     Caps,
 )
-from jobagent_mock.service import Mock
-from jobagent_mock.stores import Store, open_store
 from jobagent_mock.web import console, problems
 from jobagent_mock.web.access_log import AccessLogMiddleware
 from jobagent_mock.web.context import (
@@ -35,6 +34,7 @@ from jobagent_mock.web.context import (
     OperationMiddleware,
     RequestContextMiddleware,
 )
+from jobagent_mock.web.environment import setting, switched_on
 from jobagent_mock.web.fast_lane import FastLane
 from jobagent_mock.web.journal import JournalMiddleware
 from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware

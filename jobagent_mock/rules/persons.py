@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from jobagent_mock import cpr as cprs
-from jobagent_mock.errors import Fejlkode, InvalidInput, NotFound
+from jobagent_mock.foundations import cpr as cprs
+from jobagent_mock.foundations.errors import Fejlkode, InvalidInput, NotFound
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import ClassVar
 
-from jobagent_mock import readings, spec
+from jobagent_mock.foundations import readings, spec
 
 
 class Fejlkode(IntEnum):

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from jobagent_mock import spec
-from jobagent_mock.contract_diff import Change, changes, load
+from jobagent_mock.contract.contract_diff import Change, changes, load
+from jobagent_mock.foundations import spec
 
 # semver.org's grammar: MAJOR.MINOR.PATCH, an optional pre-release and build
 SEMVER = re.compile(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
-from jobagent_mock.batches import ALIVE_CHECK_SECONDS, Batches, Queued, WriterStopped
+from jobagent_mock.foundations.batches import ALIVE_CHECK_SECONDS, Batches, Queued, WriterStopped
 
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")

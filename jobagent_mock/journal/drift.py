@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from jobagent_mock import journal, jsontext, spec
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations import jsontext, spec
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.journal import entries
 
 FORMATS = ("json", "md", "junit")
 # what a drift line shows of a value or a sentence: enough to recognise it, never a body
@@ -30,7 +31,7 @@ _STEP = re.compile(r"[./]([^./\[\]]+)$")
 @dataclass(frozen=True)
 class Departure:
     """One way an exchange departed from the contract. `detail` and `example` are redacted as
-    the journal redacts (journal.redact): no CPR and no credential is ever kept."""
+    the journal redacts (entries.redact): no CPR and no credential is ever kept."""
 
     operation: str  # the contract's operationId, or "METHOD /path" for what it does not know
     place: str  # request.header.x-civilRegistrationIdentifier, response.body/jobagenter/0/titel
@@ -53,9 +54,9 @@ class Departure:
     ) -> Departure:
         return cls(
             operation,
-            journal.redacted_capped(place, DETAIL_CHARS),
+            entries.redacted_capped(place, DETAIL_CHARS),
             kind,
-            journal.redacted_capped(detail, DETAIL_CHARS),
+            entries.redacted_capped(detail, DETAIL_CHARS),
             _shown(example, EXAMPLE_CHARS),
             _shown(value, EXAMPLE_CHARS),
         )
@@ -84,7 +85,7 @@ def _shown(value: Any, limit: int) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else jsontext.dumps(value)
-    return journal.redacted_capped(text, limit)
+    return entries.redacted_capped(text, limit)
 
 
 def distinct(departures: list[Departure]) -> list[Departure]:

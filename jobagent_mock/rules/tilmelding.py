@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import Fejlkode, Refusals
-from jobagent_mock.occupations import OUT_OF_DATE, UNKNOWN, Occupations
-from jobagent_mock.persons import Person
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import Fejlkode, Refusals
+from jobagent_mock.rules.occupations import OUT_OF_DATE, UNKNOWN, Occupations
+from jobagent_mock.rules.persons import Person
 from jobagent_mock.stores import Sandbox
 
 ENROLLMENT_DAYS_BACK = 10

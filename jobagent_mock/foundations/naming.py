@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from jobagent_mock import resources
+from jobagent_mock.foundations import resources
 
 
 def handler_name(operation_id: str, tags: list[str]) -> str:

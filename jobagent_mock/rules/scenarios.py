@@ -11,8 +11,8 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from jobagent_mock import spec
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput
 
 MAX_SCENARIOS = 100
 DEFAULT_SLOW_MS = 5000

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from jobagent_mock import resources
+from jobagent_mock.foundations import resources
 
 SPEC_DIR = resources.folder(resources.CONTRACTS_PACKAGE)
 BUSINESS = "jobagent.yaml"
