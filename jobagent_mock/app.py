@@ -54,7 +54,7 @@ def handler_for(operation: spec.Operation) -> Any:
 async def _freeze_at_startup(_app: Any) -> AsyncIterator[None]:
     """Runs when the server starts, after connexion has built its middleware. What start-up made
     (modules, contracts, fixtures, middleware) lives as long as the process: frozen, the garbage
-    collector's full collections skip it, which took them from 20-30 ms to under 1 ms."""
+    collector's full collections skip it, and are short (bench/results.md)."""
     gc.freeze()
     yield
 
@@ -158,7 +158,7 @@ def create_app(
     app.add_middleware(PreferMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
     for contract in spec.CONTRACTS:
         app.add_api(
-            spec.raw(contract),  # parsed once, by spec.py (connexion copies it)
+            spec.raw(contract),  # parsed once, by foundations/spec.py (connexion copies it)
             swagger_ui_options=_console(contract),
             resolver=HandlerResolver(),
             strict_validation=True,

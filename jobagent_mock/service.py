@@ -24,9 +24,9 @@ from jobagent_mock.rules.tilmelding import Organisation
 from jobagent_mock.stores import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
-    Ahead,
+    CitizenSelector,
+    DeclaredReads,
     MemoryStore,
-    Rows,
     Sandbox,
     Store,
 )
@@ -226,12 +226,12 @@ class Mock:
             idempotency.claim(sandbox, request_id)
             return work(sandbox, self._person(caller, sandbox))
 
-        ahead = Ahead(request_id=request_id, jobagent_id=looked_up)
+        reads = DeclaredReads(request_id=request_id, jobagent_id=looked_up)
         try:
-            return self.store.write(caller.sandbox, attempt, ahead)
+            return self.store.write(caller.sandbox, attempt, reads)
         except scenarios.Undecided as undecided:
             self._decide(caller, undecided.candidates, memo)
-        return self.store.write(caller.sandbox, attempt, ahead)
+        return self.store.write(caller.sandbox, attempt, reads)
 
     def _decide(
         self, caller: Caller, candidates: list[dict[str, Any]], memo: scenarios.Memo
@@ -248,7 +248,7 @@ class Mock:
 
     @contextmanager
     def _maybe_citizen(
-        self, caller: Caller, without_cpr: Rows = None
+        self, caller: Caller, without_cpr: CitizenSelector = None
     ) -> Iterator[tuple[Sandbox, Person | None]]:
         """A read sees the job agents of the caller's citizen, or without a CPR header those
         `without_cpr` names: a snapshot reads what it is told up front."""

@@ -81,7 +81,8 @@ class Recorder(Generic[Item]):
 
     def _settle(self, future: Future[None], written: Future[Any] | None = None) -> None:
         if written is not None and written.exception() is not None:
-            self._drop(1)  # the writer's batch failed past its own retries (batches.py logged it)
+            # the writer's batch failed past its own retries (foundations/batches.py logged it)
+            self._drop(1)
         future.set_result(None)
         with self._lock:
             self._settled += 1

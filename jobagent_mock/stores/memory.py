@@ -18,10 +18,10 @@ from jobagent_mock.journal.drift import Departure, drift_row
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
-    NOTHING_AHEAD,
-    Ahead,
+    NO_DECLARED_READS,
+    CitizenSelector,
+    DeclaredReads,
     Outcome,
-    Rows,
     Sandbox,
     SeededStore,
     outcome_row,
@@ -61,10 +61,10 @@ class MemoryStore(SeededStore):
         self._lock = threading.RLock()
 
     @contextmanager
-    def _held(
+    def _exclusive_sandbox(
         self,
         key: str,
-        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+        reads: DeclaredReads = NO_DECLARED_READS,  # noqa: ARG002 (no round trip to save: read as asked)
     ) -> Iterator[Sandbox]:
         with self._lock:
             sandbox = self._sandboxes.get(key)
@@ -107,10 +107,10 @@ class MemoryStore(SeededStore):
             else:
                 self._admitted.pop(key, None)
 
-    def _keep(self, key: str, sandbox: Sandbox) -> None:
+    def _keep_changes(self, key: str, sandbox: Sandbox) -> None:
         """Changes are made in place: kept already."""
 
-    def _drop(self, key: str) -> None:
+    def _discard_changes(self, key: str) -> None:
         """Nothing to undo: rolling back in place would mean copying a sandbox every write, and
         the rules check everything before they store anything, so only a bug leaves a part."""
 
@@ -120,7 +120,7 @@ class MemoryStore(SeededStore):
     def snapshot(
         self,
         key: str = DEFAULT_SANDBOX,
-        citizen: Rows = None,  # noqa: ARG002 (held under the lock: every read is of one moment)
+        citizen: CitizenSelector = None,  # noqa: ARG002 (held under the lock: every read is of one moment)
     ) -> AbstractContextManager[Sandbox]:
         return self._read(key)
 

@@ -1,6 +1,7 @@
-"""Serves the console's flavour of the business contract (console.py) to Swagger UI at /ui/, and
-the contract itself at /openapi.yaml, byte for byte as published, and at /openapi.json, the same
-tree as JSON ($refs and servers kept); OAuth2 discovery at the root is token.yaml's."""
+"""Serves the console's flavour of the business contract (contract/console.py) to Swagger UI
+at /ui/, and the contract itself at /openapi.yaml, byte for byte as published, and at
+/openapi.json, the same tree as JSON ($refs and servers kept); OAuth2 discovery at the root is
+token.yaml's."""
 
 from __future__ import annotations
 

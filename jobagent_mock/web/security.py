@@ -44,7 +44,7 @@ def authorize(request: RequestContext, required_scopes: Iterable[str]) -> dict[s
 
 
 def admits(request: RequestContext) -> bool:
-    """Whether the request's sandbox is admitted here (sandboxes.py): a business operation's,
+    """Whether the request's sandbox is admitted here (stores/sandboxes.py): a business operation's,
     whose requests the journal keeps; an admin operation that writes admits its own."""
     operation = request.operation
     return operation is not None and operation.operation_id in spec.operations(spec.BUSINESS)

@@ -12,7 +12,7 @@ BODILESS = ("GET", "HEAD", "DELETE")
 
 
 class ReadingsMiddleware:
-    """Collects what the binder and the rules note (readings.py) and sends it as one header.
+    """Collects what the binder and the rules note (foundations/readings.py), sent as one header.
 
     It sits inside the journal, which keeps the header, and outside the fast lane, so both the
     lane's answers and the full stack's carry it."""

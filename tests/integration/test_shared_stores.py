@@ -25,12 +25,12 @@ from jobagent_mock.rules import idempotency
 from jobagent_mock.service import Caller, Mock
 from jobagent_mock.stores import (
     EVERY_CITIZEN,
-    Ahead,
+    CitizenSelector,
+    DeclaredReads,
     NotAsked,
-    Rows,
     WouldWait,
+    forbid_waiting,
     open_store,
-    without_waiting,
 )
 from tests.helpers import token_for
 from tests.servers import (
@@ -94,7 +94,9 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
         sandbox.put_agent("0101991234", "odd-id", odd)
     with store.snapshot("a", citizen="0101991234") as sandbox:
         assert sandbox.agent_of("0101991234", "odd-id") == odd
-    with store.transaction("a", Ahead(jobagent_id="odd-id")) as sandbox:  # its owner, looked up
+    with store.transaction(
+        "a", DeclaredReads(jobagent_id="odd-id")
+    ) as sandbox:  # its owner, looked up
         assert sandbox.owner_of("odd-id") == "0101991234"
     store.record("a", odd)
     assert store.journal("a")[0] == odd
@@ -461,7 +463,7 @@ def test_a_redis_write_under_way_during_a_reset_runs_again_on_the_reset_sandbox(
 
 
 @pytest.mark.parametrize("citizen", [NEWCOMER, EVERY_CITIZEN])
-def test_a_snapshot_reads_one_moment(shared_url: str, citizen: Rows) -> None:
+def test_a_snapshot_reads_one_moment(shared_url: str, citizen: CitizenSelector) -> None:
     """A reader that looks twice sees the same sandbox, though a writer of another worker
     committed in between: a list and its details never come from two different states."""
     reader, writer = (open_store(shared_url, fixtures.load().jobagents) for _ in range(2))
@@ -482,7 +484,7 @@ def test_a_snapshot_reads_one_moment(shared_url: str, citizen: Rows) -> None:
 
 @pytest.mark.needs_redis
 @pytest.mark.parametrize("citizen", [None, ORDINARY, EVERY_CITIZEN])
-def test_a_redis_snapshot_is_one_round_trip(citizen: Rows, monkeypatch: Any) -> None:
+def test_a_redis_snapshot_is_one_round_trip(citizen: CitizenSelector, monkeypatch: Any) -> None:
     """The core and every row the reader asked for come in one reply; reading them sends
     nothing more (a later round trip could see a later write)."""
     with redis_server() as url:
@@ -822,18 +824,21 @@ def test_what_a_write_says_up_front_it_looks_up_reads_as_any_other_lookup(store_
     its lock) answer as they would unasked: a replay refused, an owner found, a write of this
     transaction seen, an id forgotten after 7 days of mock time."""
     store = open_store(store_url, fixtures.load().jobagents)
-    with store.transaction("ahead", Ahead("r1", "new")) as sandbox:
+    with store.transaction("ahead", DeclaredReads("r1", "new")) as sandbox:
         assert sandbox.owner_of("new") is None
         idempotency.claim(sandbox, "r1")
         sandbox.put_agent(NEWCOMER, "new", {"titel": "new"})
         assert sandbox.owner_of("new") == NEWCOMER
-    with pytest.raises(ReplayedRequest), store.transaction("ahead", Ahead("r1", "new")) as sandbox:
+    with (
+        pytest.raises(ReplayedRequest),
+        store.transaction("ahead", DeclaredReads("r1", "new")) as sandbox,
+    ):
         assert sandbox.owner_of("new") == NEWCOMER
         idempotency.claim(sandbox, "r1")
-    with store.transaction("ahead", Ahead("r2")) as sandbox:
+    with store.transaction("ahead", DeclaredReads("r2")) as sandbox:
         idempotency.claim(sandbox, "r2")
         sandbox.clock.advance(idempotency.REQUEST_ID_RETENTION + timedelta(days=1))
-    with store.transaction("ahead", Ahead("r1")) as sandbox:
+    with store.transaction("ahead", DeclaredReads("r1")) as sandbox:
         idempotency.claim(sandbox, "r1")  # forgotten
     with store.transaction("ahead") as sandbox:  # the forgetting was kept: r2 is gone too
         assert sandbox.request_id_seen("r2", datetime(2000, 1, 1, tzinfo=DANISH_TIME)) is None
@@ -885,7 +890,7 @@ def test_a_redis_write_in_the_loop_that_reads_beyond_what_it_said_reads_again_wi
             try:
                 while True:
                     try:
-                        with without_waiting(done):
+                        with forbid_waiting(done):
                             return store.write("wide", work), steps
                     except WouldWait as would:
                         assert would.resume is not None
