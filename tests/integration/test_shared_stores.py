@@ -692,7 +692,7 @@ def test_a_stopped_redis_is_a_503_and_both_recover_when_it_returns() -> None:
 
 WRITE_AND_FREEZE = """
 import sys, time
-from jobagent_mock import fixtures
+from jobagent_mock.foundations import fixtures
 from jobagent_mock.stores import open_store
 store = open_store(sys.argv[1], fixtures.load().jobagents)
 
