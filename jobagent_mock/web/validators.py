@@ -127,7 +127,9 @@ def parse_body(raw: bytes, encoding: str, schema: dict[str, Any]) -> Any:
     except (UnicodeDecodeError, LookupError):
         raise InvalidInput(FAILED_TO_VALIDATE, "The body is not valid UTF-8.") from None
     try:
-        body = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # as json.loads says it, which the decoder alone would not
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        body = _STRICT_JSON.decode(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(FAILED_TO_VALIDATE, f"The body is not valid JSON: {exc}") from None
     return canonical(body, schema)
@@ -175,3 +177,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+# made once: json.loads(text, **options) makes a decoder and its scanner every call
+_STRICT_JSON = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
