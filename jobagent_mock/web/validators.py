@@ -157,13 +157,34 @@ def check_parameter(where: str, param: dict[str, Any], value: str | None) -> Non
         if relaxed := param.get("x-relaxed-required"):  # the seed requires it, the mock not
             readings.note(relaxed)
         return
-    if is_valid_for(schema)(value):
+    if _accepted_before(schema, value):
         return
     refused = violation(list(validator_for(schema).iter_errors(value)), name)
     if where == "header":  # described, never echoed: a header may carry a CPR number, a secret
         why = f"not {expected_form(schema)}: {len(value)} characters"
         raise InvalidInput(refused.fejlkode, f"{name} is {why}", {name: [why]})
     raise refused
+
+
+# id(schema) -> (schema, the values it accepted): a client sends the same CPR header and
+# identifiers request after request, each worth checking once. Short values only, and only so
+# many a schema: emptied when full. A refused value is checked again every time.
+_ACCEPTED: dict[int, tuple[dict[str, Any], set[str]]] = {}
+ACCEPTED_KEPT, ACCEPTED_KEPT_CHARS = 256, 256
+
+
+def _accepted_before(schema: dict[str, Any], value: str) -> bool:
+    """is_valid_for(schema)(value), remembered when it says yes."""
+    kept = _ACCEPTED.get(id(schema))
+    if kept is not None and kept[0] is schema and value in kept[1]:
+        return True
+    if not is_valid_for(schema)(value):
+        return False
+    if len(value) <= ACCEPTED_KEPT_CHARS:
+        if kept is None or kept[0] is not schema or len(kept[1]) >= ACCEPTED_KEPT:
+            kept = _ACCEPTED[id(schema)] = (schema, set())
+        kept[1].add(value)
+    return True
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
