@@ -157,7 +157,7 @@ def check_parameter(where: str, param: dict[str, Any], value: str | None) -> Non
         if relaxed := param.get("x-relaxed-required"):  # the seed requires it, the mock not
             readings.note(relaxed)
         return
-    if _accepted_before(schema, value):
+    if _accepted(schema, value):
         return
     refused = violation(list(validator_for(schema).iter_errors(value)), name)
     if where == "header":  # described, never echoed: a header may carry a CPR number, a secret
@@ -173,8 +173,10 @@ _ACCEPTED: dict[int, tuple[dict[str, Any], set[str]]] = {}
 ACCEPTED_KEPT, ACCEPTED_KEPT_CHARS = 256, 256
 
 
-def _accepted_before(schema: dict[str, Any], value: str) -> bool:
-    """is_valid_for(schema)(value), remembered when it says yes."""
+def _accepted(schema: dict[str, Any], value: Any) -> bool:
+    """is_valid_for(schema)(value), remembered for a string it says yes to."""
+    if type(value) is not str:  # a query's, typed already by connexion
+        return bool(is_valid_for(schema)(value))
     kept = _ACCEPTED.get(id(schema))
     if kept is not None and kept[0] is schema and value in kept[1]:
         return True

@@ -45,3 +45,11 @@ def test_the_values_remembered_are_bounded() -> None:
     kept = validators._ACCEPTED[id(identifier["schema"])][1]
     assert 0 < len(kept) <= validators.ACCEPTED_KEPT
     assert all(len(value) <= validators.ACCEPTED_KEPT_CHARS for value in kept)
+
+
+def test_a_query_value_connexion_typed_is_checked_as_ever() -> None:
+    code = {"name": "fejlkode", "in": "query", "schema": {"type": "integer", "minimum": 1000}}
+    for _ in range(2):
+        check_parameter("query", code, 9147)
+        with pytest.raises(InvalidInput):
+            check_parameter("query", code, 5)
