@@ -23,12 +23,12 @@ class AccessLogMiddleware:
     def __init__(self, app: ASGIApp, stream: TextIO | None = None) -> None:
         self.app = app
         self.stream = stream  # None: sys.stdout as it is when a line is written
-        # Lines wait for the event loop's turn to end while other requests are being answered:
-        # under load one write carries many, where a write a line (a system call, and a reader
-        # woken for each) was a request's dearest step. Alone, a request's line goes at once.
+        # A line waits for the event loop's turn to end: under load the requests of one turn
+        # share one write, where a write a line (a system call, and a reader woken for each)
+        # was a request's dearest step; the next turn comes at once, so a reader still sees
+        # each line when its request is answered.
         self._lines: list[str] = []
         self._size = 0  # the lines' bytes
-        self._answering = 0  # requests begun here and not yet logged
         self._written_soon = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -48,11 +48,9 @@ class AccessLogMiddleware:
                 problem.extend(message.get("body", b"")[: KEPT_PROBLEM_BYTES - len(problem)])
             await send(message)
 
-        self._answering += 1
         try:
             await self.app(scope, receive, send_)
         finally:
-            self._answering -= 1
             elapsed = (time.perf_counter() - started) * 1000
             self._add(scope, status, _fejlkode(problem), elapsed)
 
@@ -65,9 +63,7 @@ class AccessLogMiddleware:
             self._write()
         self._lines.append(line)
         self._size += size
-        if not self._answering:
-            self._write()
-        elif not self._written_soon:
+        if not self._written_soon:
             self._written_soon = True
             asyncio.get_running_loop().call_soon(self._write)
 

@@ -1,5 +1,6 @@
-"""The access log's lines: written whole, at once when alone, in one write with the lines of the
-requests answered beside them, never more at once than a pipe keeps whole."""
+"""The access log's lines: written whole by the end of the event loop's turn that answered them,
+in one write with the lines of the requests answered beside them, never more at once than a
+pipe keeps whole."""
 
 from __future__ import annotations
 
@@ -44,12 +45,13 @@ async def request(log: AccessLogMiddleware, path: str) -> None:
     await log(scope(path), receive, send)
 
 
-def test_a_request_alone_has_its_line_written_and_flushed_when_answered() -> None:
+def test_a_request_alone_has_its_line_written_and_flushed_when_its_turn_ends() -> None:
     stream = Stream()
     log = AccessLogMiddleware(answer, stream=stream)  # type: ignore[arg-type]
 
     async def one() -> None:
         await request(log, "/v1/Jobagent/1507851234")
+        await asyncio.sleep(0)  # the loop's next turn
         assert stream.flushed == len(stream.writes) == 1
 
     asyncio.run(one())
