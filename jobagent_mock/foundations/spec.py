@@ -57,7 +57,7 @@ class Operation:
         }
 
 
-# libyaml's parser, where PyYAML has it: the contracts parse in a tenth of the time (start-up)
+# libyaml's parser, where PyYAML has it: the contracts parse far faster (start-up)
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -161,8 +161,8 @@ class Sandbox:
     Job agents and request ids, the parts that grow with use, are reached through methods, so
     a shared store can keep them as rows. In memory a job agent is kept as its JSON text: one
     string instead of a tree of dicts the garbage collector would walk, again and again, in
-    full collections that grow with the sandbox (100 ms pauses after 30,000 creates); and
-    every reader gets a copy of its own.
+    full collections that grow with the sandbox (long pauses: bench/results.md); and every
+    reader gets a copy of its own.
     """
 
     clock: Clock = field(default_factory=Clock)

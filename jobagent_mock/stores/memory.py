@@ -81,7 +81,8 @@ class MemoryStore(SeededStore):
     @functools.cached_property
     def _unwritten(self) -> Sandbox:
         """What every sandbox nobody wrote to reads, made once: a read changes nothing it is
-        given (a write gets a sandbox of its own, _held), so it need not copy the fixtures."""
+        given (a write gets a sandbox of its own, _exclusive_sandbox), so it need not copy the
+        fixtures."""
         return self.fresh()
 
     # admissions (sandboxes.py): key -> (client, last use)

@@ -142,7 +142,7 @@ def _example(
         examples = {k: e["value"] for k, e in media.get("examples", {}).items()}
         if "example" in media:
             examples["example"] = media["example"]
-        chosen = examples.get(str(fejlkode)) if fejlkode else next(iter(examples.values()))
+        chosen = examples.get(str(fejlkode)) if fejlkode else next(iter(examples.values()), None)
         return status, media_type, copy.deepcopy(chosen), headers
     return status, None, None, headers
 
