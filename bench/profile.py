@@ -30,7 +30,7 @@ AREAS = [
         "token and scope (auth.py, web/security.py, PyJWT)",
         ("jobagent_mock/auth", "web/security", "jwt/"),
     ),
-    ("journal (journal/, web/journal.py)", ("journal",)),
+    ("journal (journal/, web/journal_middleware.py)", ("journal",)),
     ("store (stores/)", ("stores/",)),
     (
         "request checks (headers, body, contract)",

@@ -16,7 +16,7 @@ from connexion.utils import get_function_from_name
 
 from jobagent_mock.auth import Authority
 from jobagent_mock.foundations import fixtures, spec
-from jobagent_mock.foundations.naming import handler_name
+from jobagent_mock.foundations.handler_names import handler_name
 from jobagent_mock.proxy.forward import ProxyMiddleware, ProxySettings
 from jobagent_mock.service import Mock
 from jobagent_mock.stores import Store, open_store
@@ -36,14 +36,14 @@ from jobagent_mock.web.context import (
 )
 from jobagent_mock.web.environment import setting, switched_on
 from jobagent_mock.web.fast_lane import FastLane
-from jobagent_mock.web.journal import JournalMiddleware
+from jobagent_mock.web.journal_middleware import JournalMiddleware
 from jobagent_mock.web.limits import DEFAULT_MAX_BODY_BYTES, InputLimitsMiddleware
 from jobagent_mock.web.prefer import PreferMiddleware
 from jobagent_mock.web.responses import CompactJsonifier, for_flask
-from jobagent_mock.web.scenarios import ScenarioMiddleware
+from jobagent_mock.web.scenario_middleware import ScenarioMiddleware
 from jobagent_mock.web.security import security_map
 from jobagent_mock.web.validators import VALIDATORS
-from jobagent_mock.web.warnings import ReadingsMiddleware
+from jobagent_mock.web.warning_header import ReadingsMiddleware
 
 
 def handler_for(operation: spec.Operation) -> Any:

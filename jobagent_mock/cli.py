@@ -523,7 +523,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from jobagent_mock.contract.checks import problems_found
+    from jobagent_mock.contract.self_checks import problems_found
 
     found = problems_found(args.fixtures)
     for problem in found:

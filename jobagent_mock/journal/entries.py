@@ -55,8 +55,8 @@ _SCHEME_WORDS = ("bearer", "basic", "digest", "negotiate")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 REDACTED = "[redacted]"
 # The journal keeps at most this much of an entry: each header value (and the path), all the
-# headers together, and how many; bodies have their own cap (web/journal.py). A value is cut
-# after it is redacted, read with a margin, so that nothing that straddles the cut shows half.
+# headers together, and how many; bodies have their own cap (web/journal_middleware.py). A value
+# is cut after it is redacted, read with a margin, so that nothing straddling the cut shows half.
 MAX_VALUE_CHARS = 1024
 MAX_HEADER_CHARS = 8 * 1024
 MAX_HEADERS = 64

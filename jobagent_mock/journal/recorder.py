@@ -10,7 +10,12 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
-from jobagent_mock.foundations.batches import ALIVE_CHECK_SECONDS, Batches, Queued, WriterStopped
+from jobagent_mock.foundations.batch_writer import (
+    ALIVE_CHECK_SECONDS,
+    Batches,
+    Queued,
+    WriterStopped,
+)
 
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
@@ -81,7 +86,7 @@ class Recorder(Generic[Item]):
 
     def _settle(self, future: Future[None], written: Future[Any] | None = None) -> None:
         if written is not None and written.exception() is not None:
-            # the writer's batch failed past its own retries (foundations/batches.py logged it)
+            # the writer's batch failed past its own retries (foundations/batch_writer.py logged it)
             self._drop(1)
         future.set_result(None)
         with self._lock:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Final, Protocol, TypeVar
 
 from jobagent_mock.foundations import jsontext
-from jobagent_mock.foundations.batches import Batches
+from jobagent_mock.foundations.batch_writer import Batches
 from jobagent_mock.foundations.clock import Clock
 from jobagent_mock.foundations.errors import Fejl, Unavailable
 from jobagent_mock.journal.drift import Departure

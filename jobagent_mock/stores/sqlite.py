@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jobagent_mock.foundations import jsontext
-from jobagent_mock.foundations.batches import Batches, Queued
+from jobagent_mock.foundations.batch_writer import Batches, Queued
 from jobagent_mock.foundations.clock import DANISH_TIME
 from jobagent_mock.foundations.errors import Fejl
 from jobagent_mock.journal.drift import Departure, drift_row
@@ -337,7 +337,7 @@ class SqliteStore(SeededStore):
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
-                raise  # every future of the batch fails with it (foundations/batches.py)
+                raise  # every future of the batch fails with it (foundations/batch_writer.py)
             finally:
                 self._in_batch.open = False
         for future, result, failure in answers:

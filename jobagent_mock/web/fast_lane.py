@@ -246,7 +246,7 @@ class FastLane:
         except Fejl as exc:
             return _starlette(problems.on_fejl(ConnexionRequest(scope, receive), exc))
         except Scripted:
-            raise  # a scenario's step: web/scenarios.py gives it, for both paths
+            raise  # a scenario's step: web/scenario_middleware.py gives it, for both paths
         except Exception as exc:  # noqa: BLE001 (as connexion's last handler: a bug, answered 500)
             return _starlette(problems.on_unexpected(ConnexionRequest(scope, receive), exc))
 

@@ -4,7 +4,7 @@
 `Prefer: code=404` answers a documented status with its example (Prism's convention);
 `Prefer: latency=300` waits 300 ms (0 to 10000) without holding up other requests;
 `Prefer: fault=reset` (empty, malformed, slow) breaks the connection as a scenario's fault does
-(web/scenarios.py; `slow` dribbles the answer's body over `latency`, 5000 ms by default).
+(web/scenario_middleware.py; `slow` dribbles the answer's body over `latency`, 5000 ms by default).
 Anything an operation does not document is a 400 that lists what it does.
 """
 
@@ -66,8 +66,8 @@ async def send_forced(
 
 
 async def _pace(wishes: dict[str, str]) -> None:
-    """`latency` waits; `fault` is the request's scenario step (web/scenarios.py gives it), a
-    slow one dribbling the answer over `latency`."""
+    """`latency` waits; `fault` is the request's scenario step (web/scenario_middleware.py gives
+    it), a slow one dribbling the answer over `latency`."""
     fault = _fault(wishes)
     latency = None
     if "latency" in wishes:

@@ -170,8 +170,8 @@ def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionRespons
 
 
 async def on_scripted(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:  # noqa: ARG001
-    """A scenario's step is no refusal: on to web/scenarios.py, outside this stack, which gives
-    it for the fast lane and this stack alike."""
+    """A scenario's step is no refusal: on to web/scenario_middleware.py, outside this stack,
+    which gives it for the fast lane and this stack alike."""
     raise exc
 
 

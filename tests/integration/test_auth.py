@@ -13,6 +13,7 @@ from jobagent_mock.app import create_app
 from jobagent_mock.foundations import spec
 from tests.helpers import ORDINARY, ContractClient, operation_for, problem, token_for
 
+
 def _every_operation() -> list[tuple[str, str]]:
     """Each business operation of the contract, its path parameters filled from their examples."""
     found = []

@@ -65,7 +65,8 @@ def test_a_held_sqlite_lock_never_holds_the_event_loop(tmp_path: Path) -> None:
         wait_until(lambda: lock_waiters(f"sqlite:{database}") == 1, "the batch waits")
         try:
             # on the connection the answers before the lock came on: it is free once they are
-            # whole, and an answer is whole only once its entry is written (web/journal.py)
+            # whole, and an answer is whole only once its entry is written
+            # (web/journal_middleware.py)
             health = http.get("/__admin/health", timeout=5)
             clock = http.get("/__admin/clock", headers=headers, timeout=5)
             assert all(sender.is_alive() for sender in senders), "answers wait for the lock"

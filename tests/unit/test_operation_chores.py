@@ -16,7 +16,7 @@ import pytest
 
 from jobagent_mock.contract import catalogue, changelog
 from jobagent_mock.foundations import fixtures, spec
-from jobagent_mock.foundations.naming import handler_name
+from jobagent_mock.foundations.handler_names import handler_name
 from jobagent_mock.web.responses import Answer
 
 ROOT = Path(__file__).resolve().parents[2]

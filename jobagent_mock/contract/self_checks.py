@@ -18,7 +18,7 @@ from openapi_spec_validator.readers import read_from_filename
 
 from jobagent_mock.contract import catalogue, changelog
 from jobagent_mock.foundations import fixtures, spec
-from jobagent_mock.foundations.naming import handler_name
+from jobagent_mock.foundations.handler_names import handler_name
 
 
 def problems_found(fixtures_dir: Path | None = None) -> list[str]:

@@ -18,7 +18,7 @@ from jobagent_mock.rules import scenarios
 from jobagent_mock.rules.scenarios import Scripted
 from jobagent_mock.web.connections import FAULT_EXTENSION
 from jobagent_mock.web.context import current
-from jobagent_mock.web.journal import BUSINESS_PREFIX
+from jobagent_mock.web.journal_middleware import BUSINESS_PREFIX
 from jobagent_mock.web.prefer import forced_answer, send_forced
 
 DRIBBLES = 10  # a slow answer's body in at most this many pieces

@@ -143,7 +143,7 @@ class JournalMiddleware:
         """The caller's sandbox and what the journal keeps, as the request context knows them."""
         request = current()
         headers, operation = request.headers, request.operation
-        memo = scenarios.memo()  # what a scenario or Prefer forced (web/scenarios.py)
+        memo = scenarios.memo()  # what a scenario or Prefer forced (web/scenario_middleware.py)
         forced: dict[str, Any] = {"forced": True} if memo.forced else {}
         if memo.scenario_id:
             forced["scenario"] = memo.scenario_id
