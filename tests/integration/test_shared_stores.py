@@ -332,12 +332,21 @@ def _children(pid: int) -> list[int]:
 
 
 def _workers(server: Any) -> list[int]:
-    """The server's worker processes (multiprocessing also starts a resource tracker)."""
-    return [
-        pid
-        for pid in _children(server.pid)
-        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
+    """The server's worker processes (multiprocessing also starts a resource tracker); a child
+    gone, or dead and not yet reaped, by the time it is looked at (a killed worker) is none."""
+    found = []
+    for pid in _children(server.pid):
+        cmdline = _cmdline(pid)  # empty for a killed worker not yet reaped
+        if cmdline and b"resource_tracker" not in cmdline:
+            found.append(pid)
+    return found
+
+
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
 
 
 def _tcp(port: int, state: str) -> set[str]:
@@ -388,11 +397,15 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     with mock_server(f"sqlite:{tmp_path / 'mock.db'}") as (base, server):
         first, second = _workers(server)
         os.kill(first, signal.SIGKILL)
+        # two looks in a row agree: a child being spawned shows its parent's command line for a
+        # moment, and the resource tracker's too
+        seen: list[list[int]] = []
         for _ in range(100):  # bounded: 10 s
-            if len(_workers(server)) == 2 and first not in _workers(server):
+            seen = [*seen[-1:], sorted(_workers(server))]
+            if len(seen) == 2 and seen[0] == seen[1] and len(seen[1]) == 2:
                 break
             time.sleep(0.1)
-        assert second in _workers(server) and len(_workers(server)) == 2
+        assert second in seen[-1] and first not in seen[-1] and len(seen[-1]) == 2, seen
         client = session(base)
         answers = [client.get("/__admin/health").status_code for _ in range(5)]
         assert answers == [200] * 5
