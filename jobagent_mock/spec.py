@@ -96,6 +96,24 @@ def resolve(document: dict[str, Any]) -> dict[str, Any]:
     return walk(copy.deepcopy(document))
 
 
+def json_schema(schema: Any) -> Any:
+    """A copy of a schema with OpenAPI 3.0's `nullable: true` said in JSON Schema: null among
+    its types (and its enum), where the schema names a type, as connexion reads it. Validators
+    that know no OpenAPI (fastjsonschema, plain jsonschema) are given this."""
+    if isinstance(schema, list):
+        return [json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    found = {key: json_schema(value) for key, value in schema.items() if key != "nullable"}
+    if schema.get("nullable") is True and isinstance(found.get("type"), str):
+        found["type"] = [found["type"], "null"]
+        if "enum" in found and None not in found["enum"]:
+            found["enum"] = [*found["enum"], None]
+    elif "nullable" in schema:
+        found["nullable"] = schema["nullable"]
+    return found
+
+
 def _target(document: dict[str, Any], ref: str) -> Any:
     if not ref.startswith("#/"):
         raise ValueError(f"only local $refs are supported, not {ref}")
