@@ -363,14 +363,10 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any], where:
     """One property of the instance into `bound`, under the name it binds to."""
     spelling = key.lower()
     name = binding.names.get(spelling)
+    if name is None:
+        _unknown(key, value, binding, bound)
+        return
     if value is None and name in binding.null_as_absent:  # as ASP.NET binds it: not given
-        return
-    if name is None and binding.closed:  # kept: the schema refuses it (admin.yaml's own)
-        bound[key] = value
-        return
-    if name is None:  # ignored, as ASP.NET does; said, as a typo would go unseen
-        why = "read-only" if spelling in binding.read_only else "no such field here"
-        readings.note(f"{key} ignored ({why})")
         return
     if spelling in binding.aliases:
         alias, wraps = binding.aliases[spelling]
@@ -387,6 +383,17 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any], where:
     if isinstance(value, dict) and (member := binding.wrapped.get(name)):
         value = _wrapped_list(key, value, member)
     bound[name] = canonical(value, schema, name, f"{where}.{name}")
+
+
+def _unknown(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> None:
+    """A property the schema does not declare: kept where the schema refuses it (a closed
+    object, admin.yaml's own), else ignored, as ASP.NET does, and said: a typo must not go
+    unseen."""
+    if binding.closed:
+        bound[key] = value
+        return
+    why = "read-only" if key.lower() in binding.read_only else "no such field here"
+    readings.note(f"{key} ignored ({why})")
 
 
 def _refuse_too_many(instance: list[Any], schema: dict[str, Any], where: str) -> None:
