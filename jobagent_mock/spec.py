@@ -98,19 +98,25 @@ def resolve(document: dict[str, Any]) -> dict[str, Any]:
 
 def json_schema(schema: Any) -> Any:
     """A copy of a schema with OpenAPI 3.0's `nullable: true` said in JSON Schema: null among
-    its types (and its enum), where the schema names a type, as connexion reads it. Validators
-    that know no OpenAPI (fastjsonschema, plain jsonschema) are given this."""
+    its types and its enum, and its allOf parts' (a nullable `$ref`, as Swashbuckle writes it
+    and generators read it). Validators that know no OpenAPI (fastjsonschema, jsonschema) are
+    given this."""
     if isinstance(schema, list):
         return [json_schema(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
     found = {key: json_schema(value) for key, value in schema.items() if key != "nullable"}
-    if schema.get("nullable") is True and isinstance(found.get("type"), str):
+    return _admitting_null(found) if schema.get("nullable") is True else found
+
+
+def _admitting_null(schema: dict[str, Any]) -> dict[str, Any]:
+    found = dict(schema)
+    if isinstance(found.get("type"), str):
         found["type"] = [found["type"], "null"]
-        if "enum" in found and None not in found["enum"]:
-            found["enum"] = [*found["enum"], None]
-    elif "nullable" in schema:
-        found["nullable"] = schema["nullable"]
+    if "enum" in found and None not in found["enum"]:
+        found["enum"] = [*found["enum"], None]
+    if "allOf" in found:
+        found["allOf"] = [_admitting_null(part) for part in found["allOf"]]
     return found
 
 
