@@ -20,7 +20,7 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema import validators as jsonschema_validators
 from jsonschema.exceptions import FormatError
 
-from jobagent_mock import readings, spec
+from jobagent_mock import jsontext, readings, spec
 from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
 
 
@@ -80,8 +80,8 @@ def _closed(
 def json_text(value: Any) -> str:
     """A value as a detail names it: as JSON (null, true, "text"), never as Python writes it."""
     try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
+        return jsontext.dumps(value)
+    except TypeError:
         return repr(value)
 
 
