@@ -171,7 +171,7 @@ def test_a_null_optional_property_is_answered_and_kept_as_if_absent(
     assert _seen(client, engine, operation, with_null) == _seen(client, engine, operation, without)
 
 
-def test_every_optional_property_of_the_create_body_is_nullable() -> None:
+def test_create_bodys_own_optional_properties_are_nullable_not_the_search_tree() -> None:
     """CreateJobagent's optional properties that are its own accept null in the contract; the
     search tree (soegeparametre) is shared with GetJobagent's answer, where a new null would
     break readers (contract-diff), so it does not."""
