@@ -79,14 +79,35 @@ def note_clock(sandbox: str, now: datetime) -> None:
         readings[sandbox] = now
 
 
+# text -> redact(text): the same values come with request after request (the host, the CPR
+# header, the path, a polled answer's body, a warning), each worth redacting once. Only texts
+# as short as a kept header value, and only so many: emptied when full. What it holds the
+# process was sent anyway, and nothing reads it but redact().
+_REDACTED: dict[str, str] = {}
+REDACTED_KEPT, REDACTED_KEPT_CHARS = 1024, MAX_VALUE_CHARS
+
+
 def redact(text: str) -> str:
     """A text as the journal and the access log may keep it: every CPR-like digit group as
     DDMMYY-xxxx (its first six digits kept, the rest x), every credential [redacted]. A text
     that hides one behind percent-encoding is kept decoded."""
+    known = _REDACTED.get(text)
+    if known is not None:
+        return known
+    shown = _redacted(text)
+    if len(text) <= REDACTED_KEPT_CHARS:
+        if len(_REDACTED) >= REDACTED_KEPT:
+            _REDACTED.clear()
+        _REDACTED[text] = shown
+    return shown
+
+
+def _redacted(text: str) -> str:
     if "%" in text:
         decoded = unquote(text)
-        if _redact_plain(decoded) != decoded:
-            return _redact_plain(decoded)
+        shown = _redact_plain(decoded)
+        if shown != decoded:
+            return shown
     return _redact_plain(text)
 
 

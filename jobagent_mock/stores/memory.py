@@ -73,12 +73,16 @@ class MemoryStore(SeededStore):
                 self._steps.pop(key, None)  # a fresh sandbox (new, or reset) has no hits
             yield sandbox
 
-    @contextmanager
-    def _read(self, key: str) -> Iterator[Sandbox]:
+    def _read(self, key: str) -> AbstractContextManager[Sandbox]:
         """The sandbox under the lock, or the fixtures' for one nobody wrote to: a read creates
         nothing."""
-        with self._lock:
-            yield self._sandboxes.get(key) or self.fresh()
+        return _Read(self._lock, self._sandboxes, key, self._unwritten)
+
+    @functools.cached_property
+    def _unwritten(self) -> Sandbox:
+        """What every sandbox nobody wrote to reads, made once: a read changes nothing it is
+        given (a write gets a sandbox of its own, _held), so it need not copy the fixtures."""
+        return self.fresh()
 
     # admissions (sandboxes.py): key -> (client, last use)
     def admit(self, key: str, client: str, now: float, caps: Caps) -> Refusal:
@@ -201,3 +205,22 @@ class MemoryStore(SeededStore):
     def clear_drift(self) -> None:
         with self._lock:
             self._drift.clear()
+
+
+class _Read:
+    """A read's sandbox under the store's lock: a context manager of two calls, made every
+    request, where a generator's costs several."""
+
+    __slots__ = ("_lock", "_sandboxes", "_key", "_unwritten")
+
+    def __init__(
+        self, lock: threading.RLock, sandboxes: dict[str, Sandbox], key: str, unwritten: Sandbox
+    ) -> None:
+        self._lock, self._sandboxes, self._key, self._unwritten = lock, sandboxes, key, unwritten
+
+    def __enter__(self) -> Sandbox:
+        self._lock.acquire()
+        return self._sandboxes.get(self._key) or self._unwritten
+
+    def __exit__(self, *_exc: object) -> None:
+        self._lock.release()

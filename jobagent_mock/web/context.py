@@ -121,9 +121,11 @@ class RequestHeaders(Headers):
 
     def __init__(self, scope: Scope) -> None:
         super().__init__(scope=scope)
+        # decoded once: the journal reads them all again (items)
+        self._items = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in self.raw]
         self._first: dict[str, str] = {}
-        for name, value in self.raw:
-            self._first.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in self._items:
+            self._first.setdefault(name, value)
 
     def __getitem__(self, key: str) -> str:
         return self._first[key.lower()]
@@ -133,6 +135,9 @@ class RequestHeaders(Headers):
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._first.get(key.lower(), default)
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return list(self._items)
 
 
 class RequestContextMiddleware:

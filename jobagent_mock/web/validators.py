@@ -128,7 +128,9 @@ def parse_body(raw: bytes, encoding: str, schema: dict[str, Any]) -> Any:
     except (UnicodeDecodeError, LookupError):
         raise InvalidInput(FAILED_TO_VALIDATE, "The body is not valid UTF-8.") from None
     try:
-        body = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # as json.loads says it, which the decoder alone would not
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        body = _STRICT_JSON.decode(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(FAILED_TO_VALIDATE, f"The body is not valid JSON: {exc}") from None
     return canonical(body, schema)
@@ -156,13 +158,36 @@ def check_parameter(where: str, param: dict[str, Any], value: str | None) -> Non
         if relaxed := param.get("x-relaxed-required"):  # the seed requires it, the mock not
             readings.note(relaxed)
         return
-    if is_valid_for(schema)(value):
+    if _accepted(schema, value):
         return
     refused = violation(list(validator_for(schema).iter_errors(value)), name)
     if where == "header":  # described, never echoed: a header may carry a CPR number, a secret
         why = f"not {expected_form(schema)}: {len(value)} characters"
         raise InvalidInput(refused.fejlkode, f"{name} is {why}", {name: [why]})
     raise refused
+
+
+# id(schema) -> (schema, the values it accepted): a client sends the same CPR header and
+# identifiers request after request, each worth checking once. Short values only, and only so
+# many a schema: emptied when full. A refused value is checked again every time.
+_ACCEPTED: dict[int, tuple[dict[str, Any], set[str]]] = {}
+ACCEPTED_KEPT, ACCEPTED_KEPT_CHARS = 256, 256
+
+
+def _accepted(schema: dict[str, Any], value: Any) -> bool:
+    """is_valid_for(schema)(value), remembered for a string it says yes to."""
+    if type(value) is not str:  # a query's, typed already by connexion
+        return bool(is_valid_for(schema)(value))
+    kept = _ACCEPTED.get(id(schema))
+    if kept is not None and kept[0] is schema and value in kept[1]:
+        return True
+    if not is_valid_for(schema)(value):
+        return False
+    if len(value) <= ACCEPTED_KEPT_CHARS:
+        if kept is None or kept[0] is not schema or len(kept[1]) >= ACCEPTED_KEPT:
+            kept = _ACCEPTED[id(schema)] = (schema, set())
+        kept[1].add(value)
+    return True
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -176,3 +201,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+# made once: json.loads(text, **options) makes a decoder and its scanner every call
+_STRICT_JSON = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)

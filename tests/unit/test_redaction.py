@@ -119,3 +119,21 @@ def test_the_header_names_kept_redacted_are_bounded() -> None:
     assert len(journal._HEADER_NAMES) <= journal.HEADER_NAMES_KEPT
     assert long_name not in journal._HEADER_NAMES
     assert redacted_headers([("X-0-0-1507851234", "v")]) == {"X-0-0-150785-xxxx": "v"}
+
+
+def test_a_text_redacted_again_is_kept_as_the_first_time() -> None:
+    texts = ["1507851234", "a%20token=abc 150785%2D1234", "Bearer abcdefgh123", "plain"]
+    first = [redact(text) for text in texts]
+    assert [text in journal._REDACTED for text in texts] == [True] * len(texts)
+    assert [redact(text) for text in texts] == first
+    assert first[:3] == ["150785-xxxx", "a token=[redacted] 150785-xxxx", "Bearer [redacted]"]
+
+
+def test_the_texts_kept_redacted_are_bounded() -> None:
+    for i in range(journal.REDACTED_KEPT + 10):
+        redact(f"x-requestId {i} 1507851234")
+    long_text = "1507851234 " + "a" * journal.REDACTED_KEPT_CHARS
+    assert redact(long_text).startswith("150785-xxxx ")
+    assert len(journal._REDACTED) <= journal.REDACTED_KEPT
+    assert long_text not in journal._REDACTED
+    assert redact("x-requestId 3 1507851234") == "x-requestId 3 150785-xxxx"

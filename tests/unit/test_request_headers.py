@@ -23,4 +23,6 @@ def test_request_headers_answer_as_starlettes() -> None:
         assert (name in ours) == (name in theirs)
     assert ours["x-requestid"] == theirs["x-requestid"] == "first"
     assert ours.items() == theirs.items()
+    ours.items().append(("added", "by a reader"))  # each reader gets a list of its own
+    assert ours.items() == theirs.items()
     assert ours.getlist("x-requestid") == ["first", "second"]

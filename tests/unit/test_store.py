@@ -59,6 +59,23 @@ def test_sandboxes_never_share_state() -> None:
     assert snapshot(store, "a") == {}
 
 
+def test_a_write_to_a_sandbox_read_before_is_its_own() -> None:
+    store = Store(SEED)
+
+    def read(key: str) -> dict[str, dict[str, dict[str, object]]]:
+        with store.snapshot(key) as sandbox:
+            return {cpr: sandbox.agents_of(cpr) for cpr in sandbox.citizens()}
+
+    seeded = read("a")
+    assert read("b") == seeded != {}
+    with store.transaction("a") as sandbox:
+        clear(sandbox)
+    assert read("b") == seeded and read("c") == seeded
+    assert not any(read("a").values())
+    with store.transaction("b") as sandbox:
+        assert {cpr: sandbox.agents_of(cpr) for cpr in sandbox.citizens()} == seeded
+
+
 def test_reset_of_everything() -> None:
     store = Store(SEED)
     for key in ("a", "b"):
