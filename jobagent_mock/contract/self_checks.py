@@ -105,23 +105,10 @@ def example_errors(
 ) -> list[tuple[str, str]]:
     errors = []
     for where, schema, value in examples() if found is None else found:
-        error = next(iter(Draft4Validator(_with_null(schema)).iter_errors(value)), None)
+        error = next(iter(Draft4Validator(spec.json_schema(schema)).iter_errors(value)), None)
         if error is not None:
             errors.append((where, error.message))
     return errors
-
-
-def _with_null(schema: Any) -> Any:
-    """OpenAPI 3.0's `nullable: true` said in JSON Schema (null among the types), as connexion
-    validates it."""
-    if isinstance(schema, list):
-        return [_with_null(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    found = {key: _with_null(value) for key, value in schema.items()}
-    if found.get("nullable") is True and isinstance(found.get("type"), str):
-        found["type"] = [found["type"], "null"]
-    return found
 
 
 def handler_for(operation_id: str, tags: list[str]) -> Any:

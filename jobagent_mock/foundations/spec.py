@@ -96,6 +96,30 @@ def resolve(document: dict[str, Any]) -> dict[str, Any]:
     return walk(copy.deepcopy(document))
 
 
+def json_schema(schema: Any) -> Any:
+    """A copy of a schema with OpenAPI 3.0's `nullable: true` said in JSON Schema: null among
+    its types and its enum, and its allOf parts' (a nullable `$ref`, as Swashbuckle writes it
+    and generators read it). Validators that know no OpenAPI (fastjsonschema, jsonschema) are
+    given this."""
+    if isinstance(schema, list):
+        return [json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    found = {key: json_schema(value) for key, value in schema.items() if key != "nullable"}
+    return _admitting_null(found) if schema.get("nullable") is True else found
+
+
+def _admitting_null(schema: dict[str, Any]) -> dict[str, Any]:
+    found = dict(schema)
+    if isinstance(found.get("type"), str):
+        found["type"] = [found["type"], "null"]
+    if "enum" in found and None not in found["enum"]:
+        found["enum"] = [*found["enum"], None]
+    if "allOf" in found:
+        found["allOf"] = [_admitting_null(part) for part in found["allOf"]]
+    return found
+
+
 def _target(document: dict[str, Any], ref: str) -> Any:
     if not ref.startswith("#/"):
         raise ValueError(f"only local $refs are supported, not {ref}")

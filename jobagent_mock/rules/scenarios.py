@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from jobagent_mock.foundations import spec
+from jobagent_mock.foundations import jsontext, spec
 from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput
 
 MAX_SCENARIOS = 100
@@ -218,7 +218,7 @@ def _check_value(where: str, schema: dict[str, Any], value: Any) -> None:
     error = next(iter(Draft4Validator(schema).iter_errors(value)), None)
     if error is not None:
         why = f"the field takes {schema['x-expected']}" if "x-expected" in schema else error.message
-        _refuse(where, f"{value!r} can never match: {why}")
+        _refuse(where, f"{jsontext.dumps(value)} can never match: {why}")
 
 
 def _words(names: list[str]) -> str:

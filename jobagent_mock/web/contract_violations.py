@@ -6,7 +6,6 @@ violation of that value, or a map from JSON Schema keyword to number); everythin
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema import validators as jsonschema_validators
 from jsonschema.exceptions import FormatError
 
-from jobagent_mock.foundations import readings
+from jobagent_mock.foundations import jsontext, readings, spec
 from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput
 
 
@@ -34,7 +33,7 @@ def _ecma_pattern(
     # In ECMA-262 (the contract's regex dialect) `$` matches only at the very end; in Python it
     # also matches before a final newline, which would let "x@y\n" pass as an e-mail address.
     if match is None or (pattern.endswith("$") and match.end() != len(instance)):
-        yield ValidationError(f"{instance!r} is not {expected_form(schema)}")
+        yield ValidationError(f"{json_text(instance)} is not {expected_form(schema)}")
 
 
 def _format(
@@ -45,7 +44,7 @@ def _format(
     try:
         validator.format_checker.check(instance, format_name)
     except FormatError:
-        yield ValidationError(f"{instance!r} is not {expected_form(schema)}")
+        yield ValidationError(f"{json_text(instance)} is not {expected_form(schema)}")
 
 
 def expected_form(schema: dict[str, Any]) -> str:
@@ -73,11 +72,55 @@ def _closed(
     for key in instance:
         if key not in declared:
             words = ", ".join(declared) or "nothing"
-            yield ValidationError(f"{key!r} is not a field here: allowed are {words}", path=[key])
+            yield ValidationError(
+                f"{json_text(key)} is not a field here: allowed are {words}", path=[key]
+            )
+
+
+def json_text(value: Any) -> str:
+    """A value as a detail names it: as JSON (null, true, "text"), never as Python writes it."""
+    try:
+        return jsontext.dumps(value)
+    except TypeError:
+        return repr(value)
+
+
+def _in_json(check: Any) -> Any:
+    """A keyword's check whose messages name the instance and the keyword's value as JSON:
+    jsonschema writes them as Python does (None, True, 'text')."""
+
+    def checked(
+        validator: Any, value: Any, instance: Any, schema: dict[str, Any]
+    ) -> Iterator[ValidationError]:
+        for error in check(validator, value, instance, schema) or ():
+            error.message = _json_words(error.message, instance, value)
+            yield error
+
+    return checked
+
+
+def _json_words(message: str, instance: Any, value: Any) -> str:
+    named = [instance, value] + (list(value) if isinstance(value, list) else [])
+    for shown in named:
+        if isinstance(shown, str | bool | list | dict) or shown is None:
+            message = message.replace(repr(shown), json_text(shown))
+    return message
+
+
+# keywords that only descend: their errors are their parts', worded there already
+_DESCENDING = frozenset({"$ref", "allOf", "anyOf", "oneOf", "properties", "items", "dependencies"})
+
+
+def _said_in_json(validator_class: Any, own: dict[str, Any]) -> Any:
+    checks = {**validator_class.VALIDATORS, **own}
+    return jsonschema_validators.extend(
+        validator_class,
+        {k: _in_json(check) for k, check in checks.items() if k not in _DESCENDING},
+    )
 
 
 _ADDITIONAL = Draft4RequestValidator.VALIDATORS["additionalProperties"]
-RequestValidator = jsonschema_validators.extend(
+RequestValidator = _said_in_json(
     Draft4RequestValidator,
     {"pattern": _ecma_pattern, "format": _format, "additionalProperties": _closed},
 )
@@ -97,7 +140,7 @@ def _is_date(value: object) -> bool:
 
 
 # an answer checked as a request is (the validating proxy's): a pattern said in words too
-ResponseValidator = jsonschema_validators.extend(
+ResponseValidator = _said_in_json(
     Draft4ResponseValidator, {"pattern": _ecma_pattern, "format": _format}
 )
 # id(schema) -> (schema, its validator); the schemas live as long as the app, so one each
@@ -110,7 +153,7 @@ def validator_for(schema: dict[str, Any]) -> Any:
     if cached is None or cached[0] is not schema:
         cached = _VALIDATORS[id(schema)] = (
             schema,
-            RequestValidator(schema, format_checker=FORMAT_CHECKER),
+            RequestValidator(spec.json_schema(schema), format_checker=FORMAT_CHECKER),
         )
     return cached[1]
 
@@ -126,8 +169,8 @@ def is_valid_for(schema: dict[str, Any]) -> Callable[[Any], bool]:
 
     fastjsonschema compiles the schema to Python, as Draft 4, with the same format checks (every
     format the schema names is asked of FORMAT_CHECKER, which passes those it does not know) and
-    ECMA's `$`. connexion's `nullable` it does not know: such a schema gets the slow check.
-    tests/unit/test_contract_violations.py holds the two to the same answers.
+    ECMA's `$`; OpenAPI's `nullable` said in JSON Schema (spec.json_schema), as the slow check
+    is given it. tests/unit/test_contract_violations.py holds the two to the same answers.
     """
     cached = _CHECKS.get(id(schema))
     if cached is None or cached[0] is not schema:
@@ -136,12 +179,9 @@ def is_valid_for(schema: dict[str, Any]) -> Callable[[Any], bool]:
 
 
 def _compile_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
-    slow = validator_for(schema)
-    if _mentions(schema, ("nullable", "x-nullable")):
-        return slow.is_valid
     formats = {name: _format_check(name) for name in _formats(schema)}
     compiled = fastjsonschema.compile(
-        {**copy.deepcopy(schema), "$schema": DRAFT_4}, formats=formats, use_default=False
+        {**spec.json_schema(schema), "$schema": DRAFT_4}, formats=formats, use_default=False
     )
 
     def check(instance: Any) -> bool:
@@ -167,26 +207,23 @@ def _formats(node: Any) -> set[str]:
     return set()
 
 
-def _mentions(node: Any, keywords: tuple[str, ...]) -> bool:
-    if isinstance(node, dict):
-        return any(k in node for k in keywords) or any(
-            _mentions(v, keywords) for v in node.values()
-        )
-    if isinstance(node, list):
-        return any(_mentions(item, keywords) for item in node)
-    return False
-
-
-def violation(errors: list[ValidationError], location: str, document: Any = None) -> InvalidInput:
+def violation(
+    errors: list[ValidationError],
+    location: str,
+    document: Any = None,
+    schema: dict[str, Any] | None = None,
+) -> InvalidInput:
     """One InvalidInput for all violations; its fejlkode is the first violation's in document
-    order (D-2): as the request wrote its properties, array items by index."""
+    order (D-2): as the request wrote its properties, array items by index. `schema` is the
+    one the document was checked against (a null is refused with its place's missing-value
+    code, which the place's own schema names)."""
     ordered = sorted(errors, key=lambda e: document_position(document, e.absolute_path))
     by_place: dict[str, list[str]] = {}
     for error in ordered:
         by_place.setdefault(place(location, error.absolute_path), []).append(_said(error, location))
     first = ordered[0]
     detail = f"{place(location, first.absolute_path)}: {_said(first, location)}"
-    return InvalidInput(fejlkode_of(first), detail, by_place)
+    return InvalidInput(fejlkode_of(first, schema), detail, by_place)
 
 
 # the keywords whose bounds the contract traces to a seed line (x-seed-line) or flags as the
@@ -248,11 +285,27 @@ def place(location: str, path: Any) -> str:
     return text
 
 
-def fejlkode_of(error: ValidationError) -> int:
+def fejlkode_of(error: ValidationError, root: dict[str, Any] | None = None) -> int:
+    if error.instance is None and error.validator == "type" and root is not None:
+        # null where a value is required reads as no value (as ASP.NET binds it): the code of
+        # the value's absence, named by the schema at its place (allOf parts included)
+        return declared_fejlkode(_declared_at(root, error.absolute_schema_path), "required")
     if error.validator == "required":
         missing = [name for name in error.validator_value if name not in error.instance]
         return declared_fejlkode(properties(error.schema).get(missing[0], {}), "required")
     return declared_fejlkode(error.schema, str(error.validator))
+
+
+def _declared_at(root: dict[str, Any], schema_path: Any) -> dict[str, Any]:
+    """The schema a place declares, from a violation's schema path: the path without its
+    keyword and the allOf steps that led into the declaration's parts."""
+    steps = list(schema_path)[:-1]
+    while len(steps) >= 2 and steps[-2] == "allOf":
+        steps = steps[:-2]
+    node: Any = root
+    for step in steps:
+        node = node[step]
+    return node if isinstance(node, dict) else {}
 
 
 def declared_fejlkode(schema: dict[str, Any], keyword: str) -> int:
@@ -311,12 +364,10 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any], where:
     """One property of the instance into `bound`, under the name it binds to."""
     spelling = key.lower()
     name = binding.names.get(spelling)
-    if name is None and binding.closed:  # kept: the schema refuses it (admin.yaml's own)
-        bound[key] = value
+    if name is None:
+        _unknown(key, value, binding, bound)
         return
-    if name is None:  # ignored, as ASP.NET does; said, as a typo would go unseen
-        why = "read-only" if spelling in binding.read_only else "no such field here"
-        readings.note(f"{key} ignored ({why})")
+    if value is None and name in binding.null_as_absent:  # as ASP.NET binds it: not given
         return
     if spelling in binding.aliases:
         alias, wraps = binding.aliases[spelling]
@@ -333,6 +384,17 @@ def _bind(key: str, value: Any, binding: _Binding, bound: dict[str, Any], where:
     if isinstance(value, dict) and (member := binding.wrapped.get(name)):
         value = _wrapped_list(key, value, member)
     bound[name] = canonical(value, schema, name, f"{where}.{name}")
+
+
+def _unknown(key: str, value: Any, binding: _Binding, bound: dict[str, Any]) -> None:
+    """A property the schema does not declare: kept where the schema refuses it (a closed
+    object, admin.yaml's own), else ignored, as ASP.NET does, and said: a typo must not go
+    unseen."""
+    if binding.closed:
+        bound[key] = value
+        return
+    why = "read-only" if key.lower() in binding.read_only else "no such field here"
+    readings.note(f"{key} ignored ({why})")
 
 
 def _refuse_too_many(instance: list[Any], schema: dict[str, Any], where: str) -> None:
@@ -433,6 +495,8 @@ class _Binding:
     wrapped: dict[str, str]
     # additionalProperties: false (the admin contract's, never STAR's): an unknown name refused
     closed: bool = False
+    # optional properties the contract makes nullable: a null reads as the property absent
+    null_as_absent: frozenset[str] = frozenset()
 
 
 # id(schema) -> (schema, its binding), built once
@@ -464,6 +528,9 @@ def _binding(schema: dict[str, Any]) -> _Binding:
             ),
             wrapped={n: s["x-wraps"] for n, s in writable.items() if "x-wraps" in s},
             closed=schema.get("additionalProperties") is False,
+            null_as_absent=frozenset(
+                n for n, s in writable.items() if _nullable(s) and n not in _required(schema)
+            ),
         )
         cached = _BINDINGS[id(schema)] = (schema, binding)
     return cached[1]
@@ -482,6 +549,15 @@ def _aliases(schema: dict[str, Any]) -> list[tuple[str, str | None]]:
         for alias in schema.get("x-aliases", [])
     ]
     return found + [a for part in schema.get("allOf", []) for a in _aliases(part)]
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    return schema.get("nullable") is True or any(_nullable(p) for p in schema.get("allOf", []))
+
+
+def _required(schema: dict[str, Any]) -> set[str]:
+    """The properties a schema requires, its allOf parts' included."""
+    return set(schema.get("required", [])).union(*map(_required, schema.get("allOf", [])))
 
 
 def _read_only(schema: dict[str, Any]) -> bool:

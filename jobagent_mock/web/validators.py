@@ -19,6 +19,7 @@ from jobagent_mock.web.contract_violations import (
     declared_fejlkode,
     expected_form,
     is_valid_for,
+    json_text,
     validator_for,
     violation,
 )
@@ -141,7 +142,7 @@ def check_body(body: Any, schema: dict[str, Any]) -> None:
         raise InvalidInput(FAILED_TO_VALIDATE, "The request body must not be empty.")
     if is_valid_for(schema)(body):
         return
-    raise violation(list(validator_for(schema).iter_errors(body)), "body", body)
+    raise violation(list(validator_for(schema).iter_errors(body)), "body", body, schema)
 
 
 def check_parameter(where: str, param: dict[str, Any], value: str | None) -> None:
@@ -193,7 +194,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"duplicate key {json_text(key)}")
         seen[key] = value
     return seen
 

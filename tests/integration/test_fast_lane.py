@@ -218,6 +218,13 @@ BODIES = {  # what connexion answers: a refusal before Flask, or a job agent mad
     "text/plain": (NEW_AGENT, "text/plain", 415),
     "no Content-Type": (NEW_AGENT, None, 415),
     "a schema violation": (b'{"titel": "", "soegeparametre": {}}', "application/json", 400),
+    # .NET's and Java's serializers write null for an optional property they were not given
+    "an optional property null": (
+        b'{"jobagentIdentifier": null, "titel": "a", "jobagent": null, "soegeparametre": {}}',
+        "application/json",
+        201,
+    ),
+    "a required property null": (b'{"titel": null, "soegeparametre": {}}', "application/json", 400),
     # connexion reads a charset only when no space precedes it; the lane leaves both to it
     "Latin-1 declared": (
         NEW_AGENT.decode().encode("latin-1"),

@@ -185,6 +185,6 @@ def test_a_malformed_date_is_told_in_words(client: ContractClient) -> None:
     body = {"klientkategori": 2, "tilmeldingsdato": "27-11-2026", "ledighedsgrad": 1}
     detail = client.post("/v1/Tilmelding", json=body).json()["detail"]
     assert detail == (
-        "body.tilmeldingsdato: '27-11-2026' is not a date and time (ISO 8601): "
+        'body.tilmeldingsdato: "27-11-2026" is not a date and time (ISO 8601): '
         "YYYY-MM-DDThh:mm:ss, with an offset (+01:00 or Z), or without one for Danish local time"
     )
