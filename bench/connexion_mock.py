@@ -11,7 +11,7 @@ from connexion import AsyncApp
 from connexion.mock import MockResolver
 from connexion.security import OAuthSecurityHandler
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 
 
 class AnyToken(OAuthSecurityHandler):

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from bench import BENCH
 from bench.load import CITIZEN, CREATE_BODY, OWNED, OWNER
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
 
 _request_ids = itertools.count()
 
@@ -30,7 +30,7 @@ AREAS = [
         "token and scope (auth.py, web/security.py, PyJWT)",
         ("jobagent_mock/auth", "web/security", "jwt/"),
     ),
-    ("journal (journal.py, web/journal.py)", ("journal",)),
+    ("journal (journal/, web/journal_middleware.py)", ("journal",)),
     ("store (stores/)", ("stores/",)),
     (
         "request checks (headers, body, contract)",

@@ -11,6 +11,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import BENCH
 from bench.load import OPERATIONS, QUIET, QUIET_BESIDE_BUSY, SANDBOX_ROWS, Figure, median, spread
 from bench.memory import AGENTS, SANDBOXES, Growth
 from bench.servers import SERVERS
@@ -263,8 +264,25 @@ def markdown(run: Run) -> str:
         "redis://…`, run on the code before a change).",
         "",
         profile_tables(run.profiles, _before()),
+        "",
+        kept_figures(),
     ]
     return "\n".join(lines) + "\n"
+
+
+FIGURES_HEADING = "## Figures behind the code"
+
+
+def kept_figures(results: Path = BENCH / "results.md") -> str:
+    """The hand-kept section of results.md that a run does not measure: the figures a design
+    choice in the code rests on (its comment names the choice, this section the figure), carried
+    from the results a run replaces."""
+    text = results.read_text(encoding="utf-8") if results.exists() else ""
+    start = text.find(FIGURES_HEADING)
+    if start < 0:
+        return FIGURES_HEADING + "\n\n(none recorded)"
+    end = text.find("\n## ", start + len(FIGURES_HEADING))
+    return text[start : end if end >= 0 else len(text)].rstrip()
 
 
 Profile = tuple[float, list[tuple[str, float]]]  # ms a request, (area, CPU ms) largest first

@@ -39,7 +39,7 @@ from bench.load import (
 from bench.memory import measure as measure_memory
 from bench.report import Run, markdown
 from bench.servers import PRISM, PRISM_VERSION, SERVERS, Server, Setting, start, stop, token
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
 
 # the first warm-up after a start is longer: Prism's forked server (-m) and Node's JIT were
 # still settling after 2 s (its first figure came out at a third of its second)

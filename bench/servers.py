@@ -203,7 +203,7 @@ SERVERS = [
         "the same app (`web.app:app_from_environment`, memory store, fast lane, access log) "
         "under granian instead of `serve`'s uvicorn: for the choice of server stack only (it "
         "keeps neither deadline's 408 nor the connection cap: ARCHITECTURE.md)",
-        _granian("jobagent_mock.web.app:app_from_environment"),
+        _granian("jobagent_mock.app:app_from_environment"),
         environment={
             "JOBAGENT_MOCK_SIGNING_KEY": SIGNING_KEY,
             "JOBAGENT_MOCK_ACCESS_LOG": "1",

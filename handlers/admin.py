@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from typing import Any
 
-from jobagent_mock import catalogue, changelog, coverage, drift
-from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
+from jobagent_mock.contract import catalogue, changelog, coverage
+from jobagent_mock.foundations.errors import NOT_AUTHORIZED, Forbidden
+from jobagent_mock.journal import drift
 from jobagent_mock.web.context import (
     SANDBOX_HEADER,
     current,

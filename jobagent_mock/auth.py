@@ -10,7 +10,7 @@ from typing import Any
 
 import jwt
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 
 ISSUER = "jobagent-mock"
 # the audience (aud) of the tokens the business API takes; a client may ask the token endpoint

@@ -23,8 +23,8 @@ from typing import Any, NoReturn
 import yaml
 
 from jobagent_mock.auth import SigningKeyError
-from jobagent_mock.environment import ENVIRONMENT, SettingError, setting, switched_on
-from jobagent_mock.fixtures import FixtureError
+from jobagent_mock.foundations.fixtures import FixtureError
+from jobagent_mock.web.environment import ENVIRONMENT, SettingError, setting, switched_on
 
 # the mock that `serve` would start here, on $JOBAGENT_MOCK_PORT too
 DEFAULT_URL = f"http://127.0.0.1:{setting('port', '8080')}"
@@ -71,7 +71,7 @@ class _Version(argparse.Action):
     """--version: the package's and the contract's, read only when asked."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
-        from jobagent_mock import spec
+        from jobagent_mock.foundations import spec
 
         contract = spec.raw(spec.BUSINESS)["info"]["version"]
         print(f"jobagent-mock {version('jobagent-mock')} (contract {contract})")  # noqa: T201
@@ -317,7 +317,7 @@ def _serve_options(serve: argparse.ArgumentParser) -> None:
 
 
 def _add_drift_command(commands: Any) -> None:
-    from jobagent_mock.drift import FORMATS
+    from jobagent_mock.journal.drift import FORMATS
 
     drift = commands.add_parser(
         "drift",
@@ -334,7 +334,7 @@ def _add_drift_command(commands: Any) -> None:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from jobagent_mock import drift
+    from jobagent_mock.journal import drift
 
     found = json.loads(_get(f"{args.url.rstrip('/')}/__admin/drift", {}))
     if found["upstream"] is None and args.fail_on_drift:
@@ -360,7 +360,7 @@ def _write_report(rendered: str, output: Path | None) -> None:
 
 
 def _add_coverage_command(commands: Any) -> None:
-    from jobagent_mock.coverage import FORMATS
+    from jobagent_mock.contract.coverage import FORMATS
 
     cover = commands.add_parser(
         "coverage",
@@ -433,7 +433,7 @@ def _suite(args: argparse.Namespace) -> list[tuple[str, str | None]]:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from jobagent_mock import coverage
+    from jobagent_mock.contract import coverage
 
     reports, empty = [], []
     for client, sandbox in _suite(args):
@@ -491,7 +491,7 @@ def _add_contract_commands(commands: Any) -> None:
 
 
 def _contract_diff(args: argparse.Namespace) -> int:
-    from jobagent_mock import contract_diff
+    from jobagent_mock.contract import contract_diff
 
     try:
         found = contract_diff.changes(contract_diff.load(args.old), contract_diff.load(args.new))
@@ -507,7 +507,7 @@ def _contract_diff(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from jobagent_mock import changelog
+    from jobagent_mock.contract import changelog
 
     folder = changelog.Folder(args.openapi) if args.openapi else changelog.OPENAPI
     try:
@@ -523,7 +523,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from jobagent_mock.checks import problems_found
+    from jobagent_mock.contract.self_checks import problems_found
 
     found = problems_found(args.fixtures)
     for problem in found:
@@ -595,12 +595,12 @@ def _built(args: argparse.Namespace, signing_key: str) -> Any:
     StartupError saying in one line why it cannot be."""
     try:
         if args.reload:
-            from jobagent_mock.web.app import app_from_environment
+            from jobagent_mock.app import app_from_environment
             from jobagent_mock.web.reload import ReloadingApp
 
             return ReloadingApp(app_from_environment, args.fixtures_dir)
         if args.workers == 1:
-            from jobagent_mock.web.app import app_from_environment
+            from jobagent_mock.app import app_from_environment
 
             return app_from_environment()
         # what could stop every worker, proved once here; the workers build the app
@@ -654,8 +654,8 @@ def _serve_workers(args: argparse.Namespace) -> int:
 
 def _preflight(fixtures_dir: Path | None, signing_key: str | None, store: str) -> None:
     # the contract is left to the workers: connexion validates it as each one loads it
-    from jobagent_mock import fixtures
     from jobagent_mock.auth import Authority
+    from jobagent_mock.foundations import fixtures
     from jobagent_mock.stores import open_store
 
     loaded = fixtures.load(fixtures_dir)
@@ -717,7 +717,7 @@ def _proxy_banner(base: str, args: argparse.Namespace) -> list[str]:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from jobagent_mock import changelog, docs
+    from jobagent_mock.contract import changelog, docs
 
     if not args.out and not args.readme:
         raise StartupError("docs needs --out DIR, --readme or both")
@@ -747,7 +747,7 @@ def _fetch_token(
     audience: str | None = None,
 ) -> str:
     """A bearer token from a running mock for a client of clients.json (its secret read there)."""
-    from jobagent_mock import fixtures
+    from jobagent_mock.foundations import fixtures
 
     clients = {c["client_id"]: c for c in fixtures.load(fixtures_dir).clients}
     if client not in clients:

@@ -7,14 +7,16 @@ from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobagent_mock import coverage, journal, scenarios
-from jobagent_mock.clock import Clock, OutOfRange
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput, NotFound
-from jobagent_mock.fixtures import Fixtures
-from jobagent_mock.recorder import Recorder
-from jobagent_mock.sandboxes import Admissions
+from jobagent_mock.contract import coverage
+from jobagent_mock.foundations.clock import Clock, OutOfRange
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput, NotFound
+from jobagent_mock.foundations.fixtures import Fixtures
+from jobagent_mock.journal import entries
+from jobagent_mock.journal.recorder import Recorder
+from jobagent_mock.rules import scenarios
 from jobagent_mock.stores import Sandbox, Store
 from jobagent_mock.stores.base import Counted, Entry, Outcome, StoreUnavailable
+from jobagent_mock.stores.sandboxes import Admissions
 
 # a journal entry to write: sandbox, entry, the mock time the operation read (None: unread)
 Exchange = tuple[str, dict[str, Any], datetime | None]
@@ -93,14 +95,14 @@ class ControlPlane:
         # RFC 3339 lets `t` and `z` be lower case; Python reads them in upper case only
         window = [datetime.fromisoformat(t.upper()) if t else None for t in (since, until)]
         self._recorder.flush()
-        entries = self._store.journal(sandbox)
-        found = journal.select(entries, operation_id, status, *window)
-        masked = journal.redact(cpr) if cpr is not None else None
+        kept = self._store.journal(sandbox)
+        found = entries.select(kept, operation_id, status, *window)
+        masked = entries.redact(cpr) if cpr is not None else None
         found = [
             entry
             for entry in found
             if (fejlkode is None or _fejlkode_of(entry) == fejlkode)
-            and (masked is None or journal.citizen_of(entry) == masked)
+            and (masked is None or entries.citizen_of(entry) == masked)
             and (scenario is None or entry.get("scenario") == scenario)
         ]
         return {"requests": found, "count": len(found)}

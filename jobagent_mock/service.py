@@ -12,24 +12,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from jobagent_mock import booking, idempotency, jobagenter, journal, scenarios, tilmelding
 from jobagent_mock.control import ControlPlane
-from jobagent_mock.drift import Upstream
-from jobagent_mock.errors import NotFound, Refusals
-from jobagent_mock.fixtures import Fixtures
-from jobagent_mock.occupations import Occupations
-from jobagent_mock.persons import Directory, Person
-from jobagent_mock.sandboxes import DEFAULT_CAPS, Admissions, Caps
+from jobagent_mock.foundations.errors import NotFound, Refusals
+from jobagent_mock.foundations.fixtures import Fixtures
+from jobagent_mock.journal import entries
+from jobagent_mock.journal.drift import Upstream
+from jobagent_mock.rules import booking, idempotency, jobagenter, scenarios, tilmelding
+from jobagent_mock.rules.occupations import Occupations
+from jobagent_mock.rules.persons import Directory, Person
+from jobagent_mock.rules.tilmelding import Organisation
 from jobagent_mock.stores import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
-    Ahead,
+    CitizenSelector,
+    DeclaredReads,
     MemoryStore,
-    Rows,
     Sandbox,
     Store,
 )
-from jobagent_mock.tilmelding import Organisation
+from jobagent_mock.stores.sandboxes import DEFAULT_CAPS, Admissions, Caps
 
 CREATE, ENROLL_AND_BOOK = "CreateTilmelding", "TilmeldOgBook"
 Result = TypeVar("Result")
@@ -225,12 +226,12 @@ class Mock:
             idempotency.claim(sandbox, request_id)
             return work(sandbox, self._person(caller, sandbox))
 
-        ahead = Ahead(request_id=request_id, jobagent_id=looked_up)
+        reads = DeclaredReads(request_id=request_id, jobagent_id=looked_up)
         try:
-            return self.store.write(caller.sandbox, attempt, ahead)
+            return self.store.write(caller.sandbox, attempt, reads)
         except scenarios.Undecided as undecided:
             self._decide(caller, undecided.candidates, memo)
-        return self.store.write(caller.sandbox, attempt, ahead)
+        return self.store.write(caller.sandbox, attempt, reads)
 
     def _decide(
         self, caller: Caller, candidates: list[dict[str, Any]], memo: scenarios.Memo
@@ -247,7 +248,7 @@ class Mock:
 
     @contextmanager
     def _maybe_citizen(
-        self, caller: Caller, without_cpr: Rows = None
+        self, caller: Caller, without_cpr: CitizenSelector = None
     ) -> Iterator[tuple[Sandbox, Person | None]]:
         """A read sees the job agents of the caller's citizen, or without a CPR header those
         `without_cpr` names: a snapshot reads what it is told up front."""
@@ -268,7 +269,7 @@ class Mock:
         """The citizen the CPR header names, as of the sandbox's mock time (noted for the
         journal)."""
         now = sandbox.clock.now()
-        journal.note_clock(caller.sandbox, now)
+        entries.note_clock(caller.sandbox, now)
         return self.directory.find(caller.cpr, now.date()) if caller.cpr is not None else None
 
 

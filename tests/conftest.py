@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
 from tests.helpers import ContractClient
 from tests.servers import redis_server
 

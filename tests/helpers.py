@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 
 ORDINARY = "1507851234"  # persona with two saved searches
 OTHER = "2208921234"  # persona with one automatic job agent

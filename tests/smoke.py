@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 from tests.helpers import ORDINARY, token_for
 
 DEAD = "0202701405"  # the persona whose enrollments and job agents are refused with 4405

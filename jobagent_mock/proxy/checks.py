@@ -12,9 +12,9 @@ from typing import Any
 from connexion.utils import split_content_type
 from jsonschema import Draft4Validator, ValidationError
 
-from jobagent_mock import spec
-from jobagent_mock.drift import Departure
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.journal.drift import Departure
 from jobagent_mock.web.contract_violations import (
     ResponseValidator,
     declared_fejlkode,

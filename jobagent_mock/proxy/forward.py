@@ -20,14 +20,14 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock import spec
-from jobagent_mock.drift import Departure, Upstream, distinct, seen_at
-from jobagent_mock.environment import setting, switched_on
-from jobagent_mock.errors import Fejl, UpstreamFailed, UpstreamTimedOut
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import Fejl, UpstreamFailed, UpstreamTimedOut
+from jobagent_mock.journal.drift import Departure, Upstream, distinct, seen_at
 from jobagent_mock.proxy import checks
 from jobagent_mock.proxy.record import Exchange, Recorder
 from jobagent_mock.service import Mock
 from jobagent_mock.web import context, problems
+from jobagent_mock.web.environment import setting, switched_on
 from jobagent_mock.web.limits import read_body
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import journal
-from jobagent_mock.drift import Departure
+from jobagent_mock.journal import entries
+from jobagent_mock.journal.drift import Departure
 
 # the headers a fixture or an example needs; never a credential
 KEPT_REQUEST_HEADERS = ("content-type", "x-civilregistrationidentifier", "x-requestid")
@@ -90,7 +90,7 @@ class Recorder:
         return found
 
     def _text(self, text: str) -> str:
-        return text if self.keep_cpr else journal.redact(text)
+        return text if self.keep_cpr else entries.redact(text)
 
     def _headers(self, headers: dict[str, str], kept: tuple[str, ...]) -> dict[str, str]:
         return {name: self._text(value) for name, value in headers.items() if name in kept}

@@ -6,35 +6,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock.sandboxes import DEFAULT_MAX_SANDBOXES
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
     JOURNAL_SIZE,
-    Ahead,
+    CitizenSelector,
+    DeclaredReads,
     NotAsked,
-    Rows,
     Sandbox,
     Store,
     WouldWait,
-    without_waiting,
+    forbid_waiting,
 )
 from jobagent_mock.stores.memory import MemoryStore
+from jobagent_mock.stores.sandboxes import DEFAULT_MAX_SANDBOXES
 
 __all__ = [
-    "Ahead",
+    "DeclaredReads",
     "DEFAULT_MAX_SANDBOXES",
     "DEFAULT_SANDBOX",
     "EVERY_CITIZEN",
     "JOURNAL_SIZE",
     "MemoryStore",
     "NotAsked",
-    "Rows",
+    "CitizenSelector",
     "Sandbox",
     "Store",
     "WouldWait",
     "open_store",
-    "without_waiting",
+    "forbid_waiting",
 ]
 
 

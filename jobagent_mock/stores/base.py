@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol, TypeVar
 
-from jobagent_mock import jsontext
-from jobagent_mock.batches import Batches
-from jobagent_mock.clock import Clock
-from jobagent_mock.drift import Departure
-from jobagent_mock.errors import Fejl, Unavailable
-from jobagent_mock.sandboxes import Caps, Refusal
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.foundations.batch_writer import Batches
+from jobagent_mock.foundations.clock import Clock
+from jobagent_mock.foundations.errors import Fejl, Unavailable
+from jobagent_mock.journal.drift import Departure
+from jobagent_mock.stores.sandboxes import Caps, Refusal
 
 DEFAULT_SANDBOX = "default"
 JOURNAL_SIZE = 500
@@ -40,20 +40,20 @@ EVERY_CITIZEN: Final = _Every.CITIZEN
 # The job agents a snapshot reads besides the sandbox's small parts: one citizen's (their CPR),
 # every citizen's, or none. Said up front, so a store that reads over the network (Redis) reads
 # all of it at one moment, in one round trip.
-Rows = str | _Every | None
+CitizenSelector = str | _Every | None
 
 
 @dataclass(frozen=True)
-class Ahead:
+class DeclaredReads:
     """What a transaction will look up, said up front: a store that reads over the network
     (Redis) reads it with the lock, in the same round trip; the others may ignore it."""
 
     request_id: str | None = None  # the x-requestId it claims
     jobagent_id: str | None = None  # the job agent whose owner it asks (owner_of)
-    citizen: Rows = None  # whose job agents it reads (a CPR, EVERY_CITIZEN or none)
+    citizen: CitizenSelector = None  # whose job agents it reads (a CPR, EVERY_CITIZEN or none)
 
 
-NOTHING_AHEAD = Ahead()
+NO_DECLARED_READS = DeclaredReads()
 Result = TypeVar("Result")
 # What a write does to a sandbox: it may run more than once (a store that commits optimistically
 # runs it again on a conflict), so it changes nothing but the sandbox it is given.
@@ -61,7 +61,7 @@ Work = Callable[["Sandbox"], Result]
 
 
 class WouldWait(Exception):
-    """A store call made where nothing may wait (the event loop, `without_waiting`) would have
+    """A store call made where nothing may wait (the event loop, `forbid_waiting`) would have
     waited for another process: nothing was done, make the call again in a thread, or read
     `snapshot` (key, citizen) ahead (`Store.read_ahead`) and make it again in the loop; or the
     write was queued (`queued`), to be awaited before the call is made again; or await `resume`
@@ -70,14 +70,14 @@ class WouldWait(Exception):
     def __init__(
         self,
         why: str,
-        snapshot: tuple[str, Rows] | None = None,
+        snapshot: tuple[str, CitizenSelector] | None = None,
         queued: Future[Any] | None = None,
         resume: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(why)
         self.snapshot = snapshot
         # a write the store queued instead (SQLite's group commit): await it, then make the
-        # call again under `without_waiting(written=queued)`, where the write answers from it
+        # call again under `forbid_waiting(written=queued)`, where the write answers from it
         self.queued = queued
         self.resume = resume
 
@@ -94,7 +94,7 @@ _WRITTEN_AHEAD: ContextVar[Future[Any] | None] = ContextVar("store_written_ahead
 
 
 @contextmanager
-def without_waiting(
+def forbid_waiting(
     read: dict[Any, Any] | None = None, written: Future[Any] | None = None
 ) -> Iterator[None]:
     """Store calls in here raise WouldWait where they would wait (a lock, the network); a
@@ -111,7 +111,7 @@ def without_waiting(
 
 
 def written_ahead() -> Future[Any] | None:
-    """The write queued ahead for this context (`without_waiting(written=...)`), if any."""
+    """The write queued ahead for this context (`forbid_waiting(written=...)`), if any."""
     return _WRITTEN_AHEAD.get()
 
 
@@ -119,14 +119,14 @@ def waiting_forbidden() -> bool:
     return _WAITING_FORBIDDEN.get() is not None
 
 
-def answered_ahead(key: str, citizen: Rows) -> Sandbox | None:
-    """The snapshot read ahead for this context (`without_waiting(read=...)`), if any."""
+def prefetched_snapshot(key: str, citizen: CitizenSelector) -> Sandbox | None:
+    """The snapshot read ahead for this context (`forbid_waiting(read=...)`), if any."""
     found: Sandbox | None = (_WAITING_FORBIDDEN.get() or {}).get((key, citizen))
     return found
 
 
 def done_ahead() -> dict[Any, Any]:
-    """What was done ahead for this call (`without_waiting`), for a store to add to."""
+    """What was done ahead for this call (`forbid_waiting`), for a store to add to."""
     done = _WAITING_FORBIDDEN.get()
     assert done is not None, "only where waiting is forbidden"
     return done
@@ -161,8 +161,8 @@ class Sandbox:
     Job agents and request ids, the parts that grow with use, are reached through methods, so
     a shared store can keep them as rows. In memory a job agent is kept as its JSON text: one
     string instead of a tree of dicts the garbage collector would walk, again and again, in
-    full collections that grow with the sandbox (100 ms pauses after 30,000 creates); and
-    every reader gets a copy of its own.
+    full collections that grow with the sandbox (long pauses: bench/results.md); and every
+    reader gets a copy of its own.
     """
 
     clock: Clock = field(default_factory=Clock)
@@ -178,7 +178,7 @@ class Sandbox:
     request_ids: dict[str, datetime] = field(default_factory=dict)
     # jobagentIdentifier -> its citizen, so owner_of need not look through every citizen
     owners: dict[str, str] = field(default_factory=dict)
-    # the scenarios (scenarios.py), oldest first: few, read with every snapshot and write
+    # the scenarios (rules/scenarios.py), oldest first: few, read with every snapshot and write
     scenarios: list[dict[str, Any]] = field(default_factory=list)
 
     def agents_of(self, cpr: str) -> dict[str, dict[str, Any]]:
@@ -207,7 +207,7 @@ class Sandbox:
 
     def request_id_seen(self, request_id: str, forget_before: datetime) -> datetime | None:
         """When an x-requestId was first accepted, after forgetting those accepted at or before
-        `forget_before` (the rule is idempotency.py's)."""
+        `forget_before` (the rule is rules/idempotency.py's)."""
         # oldest first (insertion order), so forgetting stops at the first fresh one
         while self.request_ids:
             oldest, first_seen = next(iter(self.request_ids.items()))
@@ -235,7 +235,7 @@ class Store(Protocol):
     # calls it off the event loop
     shared: bool
     # True when a snapshot of a shared store can be read without waiting, or else raises
-    # WouldWait under `without_waiting` (SQLite's WAL): the web side may try a read in the loop
+    # WouldWait under `forbid_waiting` (SQLite's WAL): the web side may try a read in the loop
     reads_in_loop: bool
     # True when `read_ahead` reads a snapshot without blocking the loop (Redis, asynchronously)
     reads_ahead: bool
@@ -244,27 +244,29 @@ class Store(Protocol):
     # the thread of this process that group-commits the store's writes, if it has one (SQLite):
     # a job submitted runs in its next transaction, so the journal joins the business writes
     batches: Batches[Callable[[], Any]] | None
-    # True when `write` under `without_waiting` raises WouldWait with a `resume` for each step
+    # True when `write` under `forbid_waiting` raises WouldWait with a `resume` for each step
     # that waits (Redis: its read and its commit, asynchronously): the web side makes the write
     # in the event loop
     writes_in_loop: bool
 
-    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+    async def read_ahead(self, key: str, citizen: CitizenSelector) -> Sandbox:
         """The snapshot `snapshot(key, citizen)` would read, read in the event loop without
-        blocking it, for `without_waiting(read=...)` to answer from."""
+        blocking it, for `forbid_waiting(read=...)` to answer from."""
         ...
 
     def transaction(
-        self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
+        self, key: str = DEFAULT_SANDBOX, reads: DeclaredReads = NO_DECLARED_READS
     ) -> AbstractContextManager[Sandbox]: ...
 
-    def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:
+    def write(
+        self, key: str, work: Work[Result], reads: DeclaredReads = NO_DECLARED_READS
+    ) -> Result:
         """`work` on the sandbox, atomically: what it changed is kept on success and on a
         refusal (Fejl), dropped on anything else; its result (or refusal) is the write's."""
         ...
 
     def snapshot(
-        self, key: str = DEFAULT_SANDBOX, citizen: Rows = None
+        self, key: str = DEFAULT_SANDBOX, citizen: CitizenSelector = None
     ) -> AbstractContextManager[Sandbox]: ...
 
     def reset(self, key: str | None = None) -> None:
@@ -300,9 +302,9 @@ class Store(Protocol):
     def steps_taken(self, key: str) -> dict[str, int]:
         """The hits of the sandbox's scenarios, by id (cleared by reset)."""
 
-    # the proxy's drift report (drift.py): one line an (operation, place, kind, value), across
-    # every worker and host, never capped (no more lines than the contract has places, times
-    # the few codes an upstream sends)
+    # the proxy's drift report (journal/drift.py): one line an (operation, place, kind, value),
+    # across every worker and host, never capped (no more lines than the contract has places,
+    # times the few codes an upstream sends)
     def count_drift(self, seen: list[tuple[Departure, str]]) -> None:
         """Count departures, each seen at an RFC 3339 time: first and last seen, the newest
         example."""
@@ -347,23 +349,26 @@ class SeededStore(ABC):
 
     @contextmanager
     def transaction(
-        self, key: str = DEFAULT_SANDBOX, ahead: Ahead = NOTHING_AHEAD
+        self, key: str = DEFAULT_SANDBOX, reads: DeclaredReads = NO_DECLARED_READS
     ) -> Iterator[Sandbox]:
         if waiting_forbidden() and self.shared:
             raise WouldWait(f"a transaction on {self.description} may wait for its lock")
-        with self.reachable(), self._held(key, ahead) as sandbox:
+        with self.reachable(), self._exclusive_sandbox(key, reads) as sandbox:
             try:
                 yield sandbox
             except Fejl:
-                self._keep(key, sandbox)  # a refusal keeps what it claimed (an x-requestId)
+                self._keep_changes(key, sandbox)  # a refusal keeps what it claimed (an x-requestId)
                 raise
             except BaseException:
-                self._drop(key)  # what it changed is forgotten (an outage: never written)
+                # what it changed is forgotten (an outage: never written)
+                self._discard_changes(key)
                 raise
-            self._keep(key, sandbox)
+            self._keep_changes(key, sandbox)
 
-    def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:
-        with self.transaction(key, ahead) as sandbox:
+    def write(
+        self, key: str, work: Work[Result], reads: DeclaredReads = NO_DECLARED_READS
+    ) -> Result:
+        with self.transaction(key, reads) as sandbox:
             return work(sandbox)
 
     @contextmanager
@@ -382,7 +387,7 @@ class SeededStore(ABC):
         with self.reachable():
             self._ping()
 
-    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+    async def read_ahead(self, key: str, citizen: CitizenSelector) -> Sandbox:
         raise NotImplementedError(f"{self.description} reads no snapshot ahead")
 
     def record_all(self, entries: list[Entry], outcomes: list[Counted]) -> None:
@@ -402,15 +407,17 @@ class SeededStore(ABC):
         """A round trip to the store."""
 
     @abstractmethod
-    def _held(self, key: str, ahead: Ahead = NOTHING_AHEAD) -> AbstractContextManager[Sandbox]:
+    def _exclusive_sandbox(
+        self, key: str, reads: DeclaredReads = NO_DECLARED_READS
+    ) -> AbstractContextManager[Sandbox]:
         """The sandbox, held exclusively until the context ends."""
 
     @abstractmethod
-    def _keep(self, key: str, sandbox: Sandbox) -> None:
+    def _keep_changes(self, key: str, sandbox: Sandbox) -> None:
         """Make what the transaction changed last."""
 
     @abstractmethod
-    def _drop(self, key: str) -> None:
+    def _discard_changes(self, key: str) -> None:
         """Forget what the transaction changed (an unexpected failure: a bug, a lost store)."""
 
     def fresh(self) -> Sandbox:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jobagent_mock.clock import Clock
+from jobagent_mock.foundations.clock import Clock
 from jobagent_mock.stores.base import Sandbox
 
 

@@ -13,21 +13,21 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobagent_mock import jsontext
-from jobagent_mock.drift import Departure, drift_row
-from jobagent_mock.sandboxes import Caps, Refusal
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.journal.drift import Departure, drift_row
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
-    NOTHING_AHEAD,
-    Ahead,
+    NO_DECLARED_READS,
+    CitizenSelector,
+    DeclaredReads,
     Outcome,
-    Rows,
     Sandbox,
     SeededStore,
     outcome_row,
     step_taken,
 )
+from jobagent_mock.stores.sandboxes import Caps, Refusal
 
 # a journal keeps its entries as JSON text, newest first, within this many characters
 JOURNAL_BYTES = 2 * 1024 * 1024
@@ -61,10 +61,10 @@ class MemoryStore(SeededStore):
         self._lock = threading.RLock()
 
     @contextmanager
-    def _held(
+    def _exclusive_sandbox(
         self,
         key: str,
-        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+        reads: DeclaredReads = NO_DECLARED_READS,  # noqa: ARG002 (no round trip to save: read as asked)
     ) -> Iterator[Sandbox]:
         with self._lock:
             sandbox = self._sandboxes.get(key)
@@ -81,7 +81,8 @@ class MemoryStore(SeededStore):
     @functools.cached_property
     def _unwritten(self) -> Sandbox:
         """What every sandbox nobody wrote to reads, made once: a read changes nothing it is
-        given (a write gets a sandbox of its own, _held), so it need not copy the fixtures."""
+        given (a write gets a sandbox of its own, _exclusive_sandbox), so it need not copy the
+        fixtures."""
         return self.fresh()
 
     # admissions (sandboxes.py): key -> (client, last use)
@@ -111,10 +112,10 @@ class MemoryStore(SeededStore):
             else:
                 self._admitted.pop(key, None)
 
-    def _keep(self, key: str, sandbox: Sandbox) -> None:
+    def _keep_changes(self, key: str, sandbox: Sandbox) -> None:
         """Changes are made in place: kept already."""
 
-    def _drop(self, key: str) -> None:
+    def _discard_changes(self, key: str) -> None:
         """Nothing to undo: rolling back in place would mean copying a sandbox every write, and
         the rules check everything before they store anything, so only a bug leaves a part."""
 
@@ -124,7 +125,7 @@ class MemoryStore(SeededStore):
     def snapshot(
         self,
         key: str = DEFAULT_SANDBOX,
-        citizen: Rows = None,  # noqa: ARG002 (held under the lock: every read is of one moment)
+        citizen: CitizenSelector = None,  # noqa: ARG002 (held under the lock: every read is of one moment)
     ) -> AbstractContextManager[Sandbox]:
         return self._read(key)
 

@@ -21,33 +21,33 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic
 
-from jobagent_mock import jsontext
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.drift import Departure, drift_row
-from jobagent_mock.errors import Fejl, Unavailable
-from jobagent_mock.sandboxes import Caps, Refusal, client_of
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import Fejl, Unavailable
+from jobagent_mock.journal.drift import Departure, drift_row
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     EVERY_CITIZEN,
     JOURNAL_SIZE,
-    NOTHING_AHEAD,
-    Ahead,
+    NO_DECLARED_READS,
+    CitizenSelector,
     Counted,
+    DeclaredReads,
     Entry,
     NotAsked,
     Outcome,
     Result,
-    Rows,
     Sandbox,
     SeededStore,
     Work,
     WouldWait,
-    answered_ahead,
     done_ahead,
     outcome_row,
+    prefetched_snapshot,
     waiting_forbidden,
 )
+from jobagent_mock.stores.sandboxes import Caps, Refusal, client_of
 
 # A write that finds what it read changed by another is read and run again, at most this often
 # (then a 503), after a short random pause that grows with each try, so writers that keep
@@ -191,7 +191,7 @@ return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 
 @dataclass(frozen=True)
 class _Wanted:
-    """What a write reads with its snapshot: what it said up front (Ahead), and what it was
+    """What a write reads with its snapshot: what it said up front (DeclaredReads), and what it was
     found to read beyond that."""
 
     request_ids: frozenset[str] = frozenset()
@@ -199,12 +199,12 @@ class _Wanted:
     citizens: frozenset[str] = frozenset()  # CPRs; '*' for which citizens there are
 
     @classmethod
-    def of(cls, ahead: Ahead) -> _Wanted:
-        citizen = ahead.citizen
+    def of(cls, reads: DeclaredReads) -> _Wanted:
+        citizen = reads.citizen
         rows = () if citizen is None else ("*" if citizen is EVERY_CITIZEN else str(citizen),)
         return cls(
-            frozenset(() if ahead.request_id is None else (ahead.request_id,)),
-            frozenset(() if ahead.jobagent_id is None else (ahead.jobagent_id,)),
+            frozenset(() if reads.request_id is None else (reads.request_id,)),
+            frozenset(() if reads.jobagent_id is None else (reads.jobagent_id,)),
             frozenset(rows),
         )
 
@@ -443,7 +443,7 @@ class RedisSnapshot(Sandbox):
     def __init__(
         self,
         core: dict[str, Any],
-        asked: Rows,
+        asked: CitizenSelector,
         rows: dict[str, dict[str, Any]],
         decode: Callable[[Any], dict[str, Any]],
     ) -> None:
@@ -566,10 +566,12 @@ class RedisStore(SeededStore):
             await scripts.client.aclose()
 
     # a write: read, run, commit if nothing read has changed, else again
-    def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:
+    def write(
+        self, key: str, work: Work[Result], reads: DeclaredReads = NO_DECLARED_READS
+    ) -> Result:
         if waiting_forbidden():
-            return self._write_in_loop(key, work, ahead)
-        wanted = _Wanted.of(ahead)
+            return self._write_in_loop(key, work, reads)
+        wanted = _Wanted.of(reads)
         with self.reachable():
             for attempt in range(WRITE_ATTEMPTS):
                 sandbox = RedisSandbox(self, key, self.read(key, wanted), lazy=True)
@@ -580,14 +582,14 @@ class RedisStore(SeededStore):
                 time.sleep(_pause(attempt))
         raise self._contended(key)
 
-    def _write_in_loop(self, key: str, work: Work[Result], ahead: Ahead) -> Result:
+    def _write_in_loop(self, key: str, work: Work[Result], reads: DeclaredReads) -> Result:
         """The write as the event loop makes it: each step that would wait (the read, the
         commit) is a WouldWait whose `resume` the caller awaits before it calls again; this
         write's progress is kept in the call's `done_ahead()` between the calls."""
         progress = done_ahead()
         write = progress.get(_WriteOf(key))
         if write is None:
-            write = progress[_WriteOf(key)] = _LoopWrite(_Wanted.of(ahead))
+            write = progress[_WriteOf(key)] = _LoopWrite(_Wanted.of(reads))
         if write.outcome is not None:  # committed: the same answer again
             return write.outcome.result()
         if write.read is None:
@@ -651,10 +653,12 @@ class RedisStore(SeededStore):
 
     # a transaction: one attempt (tests and tools); a write made meanwhile is a 503
     @contextmanager
-    def _held(self, key: str, ahead: Ahead = NOTHING_AHEAD) -> Iterator[Sandbox]:
-        yield RedisSandbox(self, key, self.read(key, _Wanted.of(ahead)), lazy=True)
+    def _exclusive_sandbox(
+        self, key: str, reads: DeclaredReads = NO_DECLARED_READS
+    ) -> Iterator[Sandbox]:
+        yield RedisSandbox(self, key, self.read(key, _Wanted.of(reads)), lazy=True)
 
-    def _keep(self, key: str, sandbox: Sandbox) -> None:
+    def _keep_changes(self, key: str, sandbox: Sandbox) -> None:
         assert isinstance(sandbox, RedisSandbox)
         args = sandbox.commit_args(self._prefix(key))
         if args is not None and not self._scripts.commit(args=args):
@@ -662,39 +666,43 @@ class RedisStore(SeededStore):
                 None, f"Sandbox {key} was changed meanwhile: nothing of this transaction kept."
             )
 
-    def _drop(self, key: str) -> None:
+    def _discard_changes(self, key: str) -> None:
         """Nothing was written: a write's writes leave with its commit."""
 
     def _ping(self) -> None:
         self.redis.ping()
 
     @contextmanager
-    def snapshot(self, key: str = DEFAULT_SANDBOX, citizen: Rows = None) -> Iterator[Sandbox]:
+    def snapshot(
+        self, key: str = DEFAULT_SANDBOX, citizen: CitizenSelector = None
+    ) -> Iterator[Sandbox]:
         # one script: the core and the rows asked for, of one moment, in one round trip
         if waiting_forbidden():
-            ahead = answered_ahead(key, citizen)
-            if ahead is None:
+            prefetched = prefetched_snapshot(key, citizen)
+            if prefetched is None:
                 raise WouldWait(f"a read of {self.description} is a round trip", (key, citizen))
-            yield ahead
+            yield prefetched
             return
         keys, args = self._snapshot_of(key, citizen)
         with self.reachable():
             raw, found = self._scripts.snapshot(keys=keys, args=args)
         yield self._snapshot_from(raw, found, citizen)
 
-    async def read_ahead(self, key: str, citizen: Rows) -> Sandbox:
+    async def read_ahead(self, key: str, citizen: CitizenSelector) -> Sandbox:
         # the same script, through an asyncio client of the running loop's own
         keys, args = self._snapshot_of(key, citizen)
         with self.reachable():
             raw, found = await self._in_loop().snapshot(keys=keys, args=args)
         return self._snapshot_from(raw, found, citizen)
 
-    def _snapshot_of(self, key: str, citizen: Rows) -> tuple[list[str], list[str]]:
+    def _snapshot_of(self, key: str, citizen: CitizenSelector) -> tuple[list[str], list[str]]:
         prefix = self._prefix(key)
         which = [] if citizen is None else ["*" if citizen is EVERY_CITIZEN else str(citizen)]
         return [f"{prefix}core", f"{prefix}citizens"], [prefix, *which]
 
-    def _snapshot_from(self, raw: bytes | None, found: list[Any], citizen: Rows) -> Sandbox:
+    def _snapshot_from(
+        self, raw: bytes | None, found: list[Any], citizen: CitizenSelector
+    ) -> Sandbox:
         if raw is None:  # nobody has written to it (nor to its rows): the fixtures
             return RedisSnapshot(codec.empty(), citizen, self._fresh_agents[0], json.loads)
         rows = {

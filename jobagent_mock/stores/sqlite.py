@@ -23,23 +23,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import jsontext
-from jobagent_mock.batches import Batches, Queued
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.drift import Departure, drift_row
-from jobagent_mock.errors import Fejl
-from jobagent_mock.sandboxes import Caps, Refusal
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.foundations.batch_writer import Batches, Queued
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import Fejl
+from jobagent_mock.journal.drift import Departure, drift_row
 from jobagent_mock.stores import codec
 from jobagent_mock.stores.base import (
     DEFAULT_SANDBOX,
     JOURNAL_SIZE,
-    NOTHING_AHEAD,
-    Ahead,
+    NO_DECLARED_READS,
+    CitizenSelector,
     Counted,
+    DeclaredReads,
     Entry,
     Outcome,
     Result,
-    Rows,
     Sandbox,
     SeededStore,
     Work,
@@ -48,6 +47,7 @@ from jobagent_mock.stores.base import (
     waiting_forbidden,
     written_ahead,
 )
+from jobagent_mock.stores.sandboxes import Caps, Refusal
 
 LOCK_TIMEOUT_SECONDS = 30
 # a worker cuts a sandbox's journal back to JOURNAL_SIZE after this many of its own entries
@@ -151,7 +151,7 @@ class SqliteStore(SeededStore):
         "CREATE TABLE IF NOT EXISTS outcome (sandbox TEXT, operation TEXT, status INTEGER, "
         "fejlkode INTEGER, count INTEGER, last_request_id TEXT, "
         "PRIMARY KEY (sandbox, operation, status, fejlkode))",
-        # scenarios' hits (scenarios.py): one row a scenario that answered, cleared by reset
+        # scenarios' hits (rules/scenarios.py): one row a scenario that answered, cleared by reset
         "CREATE TABLE IF NOT EXISTS step (sandbox TEXT, scenario TEXT, hits INTEGER, "
         "PRIMARY KEY (sandbox, scenario))",
         # admissions (sandboxes.py): one row a sandbox that may exist
@@ -228,10 +228,10 @@ class SqliteStore(SeededStore):
             raise
 
     @contextmanager
-    def _held(
+    def _exclusive_sandbox(
         self,
         key: str,
-        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+        reads: DeclaredReads = NO_DECLARED_READS,  # noqa: ARG002 (no round trip to save: read as asked)
     ) -> Iterator[Sandbox]:
         with self._exclusive():
             db = self._db()
@@ -242,7 +242,7 @@ class SqliteStore(SeededStore):
                 if db.in_transaction:  # neither kept nor dropped: the load itself failed
                     db.execute("ROLLBACK")
 
-    def _keep(self, key: str, sandbox: Sandbox) -> None:
+    def _keep_changes(self, key: str, sandbox: Sandbox) -> None:
         self._save_core(key, sandbox)
         self._db().execute("COMMIT")
 
@@ -254,26 +254,28 @@ class SqliteStore(SeededStore):
                 "INSERT OR REPLACE INTO core (sandbox, state) VALUES (?, ?)", (key, state)
             )
 
-    def _drop(self, key: str) -> None:  # noqa: ARG002 (one connection a thread: no key needed)
+    def _discard_changes(self, key: str) -> None:  # noqa: ARG002 (one connection a thread: no key needed)
         self._db().execute("ROLLBACK")
 
-    def write(self, key: str, work: Work[Result], ahead: Ahead = NOTHING_AHEAD) -> Result:
+    def write(
+        self, key: str, work: Work[Result], reads: DeclaredReads = NO_DECLARED_READS
+    ) -> Result:
         if waiting_forbidden():
             written = written_ahead()
             if written is None:  # queued now; the caller awaits it, then calls again
-                queued = self.write_soon(key, work, ahead)
+                queued = self.write_soon(key, work, reads)
                 raise WouldWait(f"a write to {self.description} waits for its batch", None, queued)
             with self.reachable():
                 result: Result = written.result()
                 return result
         with self.reachable():
-            return self.write_soon(key, work, ahead).result()
+            return self.write_soon(key, work, reads).result()
 
     def write_soon(
         self,
         key: str,
         work: Work[Result],
-        ahead: Ahead = NOTHING_AHEAD,  # noqa: ARG002 (no round trip to save: read as asked)
+        reads: DeclaredReads = NO_DECLARED_READS,  # noqa: ARG002 (no round trip to save: read as asked)
     ) -> Future[Result]:
         """`write`, answered through a future when its batch has committed: the sandbox as
         `work` left it is kept on success and on a refusal (Fejl), dropped on anything else. It
@@ -335,7 +337,7 @@ class SqliteStore(SeededStore):
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
-                raise  # every future of the batch fails with it (batches.py)
+                raise  # every future of the batch fails with it (foundations/batch_writer.py)
             finally:
                 self._in_batch.open = False
         for future, result, failure in answers:
@@ -351,7 +353,7 @@ class SqliteStore(SeededStore):
     def snapshot(
         self,
         key: str = DEFAULT_SANDBOX,
-        citizen: Rows = None,  # noqa: ARG002 (rows are read lazily, in the same transaction)
+        citizen: CitizenSelector = None,  # noqa: ARG002 (rows are read lazily, in the same transaction)
     ) -> Iterator[Sandbox]:
         if self._writing():  # a batch's job reads in the batch's transaction
             yield self._load(self._db(), key, seed=False)

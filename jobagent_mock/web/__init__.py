@@ -1,1 +1,1 @@
-"""The HTTP side of the mock: the connexion app, its validators, security and problem rendering."""
+"""The HTTP side: settings, request context, validators, security, problems, fast lane, workers."""

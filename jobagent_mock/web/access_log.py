@@ -11,7 +11,7 @@ from typing import TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock.journal import redacted_target
+from jobagent_mock.journal.entries import redacted_target
 
 PROBLEM = b"application/problem+json"
 KEPT_PROBLEM_BYTES = 16 * 1024  # a Problem body is far smaller; a bigger one is not read for it

@@ -17,7 +17,7 @@ import socket
 import struct
 from typing import Any
 
-from jobagent_mock.environment import ENVIRONMENT, setting
+from jobagent_mock.web.environment import ENVIRONMENT, setting
 from jobagent_mock.web.uvicorn_protocol import (
     Protocol,
     RequestResponseCycle,
@@ -34,7 +34,7 @@ KEEP_ALIVE_SECONDS = 5  # uvicorn's default, said here as the README says it
 HEADERS_LATE = b"The request's headers did not arrive in time."
 # a malformed fault's bytes: no status line a client can parse
 MALFORMED = b"\x00\xff\xfe jobagent-mock: a malformed answer, as scripted \x01\x02\r\n\r\n"
-FAULT_EXTENSION = "jobagent_mock.fault"  # web/scenarios.py reads it from the scope
+FAULT_EXTENSION = "jobagent_mock.fault"  # web/scenario_middleware.py reads it from the scope
 BODY_LATE = b"The request's body did not arrive in time."
 
 
@@ -64,7 +64,7 @@ class HeaderTimeoutProtocol(Protocol):
         super().on_headers_complete()
         if self.request is not None and self.request is not before:  # an upgrade makes none
             self._write_answers_whole(self.request)
-            # a scenario's connection fault (web/scenarios.py) is this connection's to give
+            # a scenario's connection fault (web/scenario_middleware.py): this connection gives it
             extensions = request_scope(self.request).setdefault("extensions", {})
             extensions[FAULT_EXTENSION] = self._break
         # the body gets as long again: a trickled body holds a connection and a request as

@@ -1,6 +1,7 @@
-"""Serves the console's flavour of the business contract (console.py) to Swagger UI at /ui/, and
-the contract itself at /openapi.yaml, byte for byte as published, and at /openapi.json, the same
-tree as JSON ($refs and servers kept); OAuth2 discovery at the root is token.yaml's."""
+"""Serves the console's flavour of the business contract (contract/console_contract.py) to
+Swagger UI at /ui/, and the contract itself at /openapi.yaml, byte for byte as published, and at
+/openapi.json, the same tree as JSON ($refs and servers kept); OAuth2 discovery at the root is
+token.yaml's."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import catalogue, console, spec
-from jobagent_mock.errors import Fejl
+from jobagent_mock.contract import catalogue, console_contract
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import Fejl
 from jobagent_mock.service import Mock
 from jobagent_mock.web.context import sandbox_key
 
@@ -73,7 +75,7 @@ class ConsoleMiddleware:
     def _document(self, request: Request) -> dict[str, Any]:
         sandbox = self._sandbox(request.query_params.get("client"), request.query_params)
         base_url = str(request.base_url).rstrip("/")
-        return console.flavoured(
+        return console_contract.flavoured(
             base_url,
             self.mock.today(sandbox),
             lambda option: self.mock.open_slots(sandbox, option),
@@ -93,9 +95,9 @@ class ConsoleMiddleware:
 
 def page(personas: list[str]) -> str:
     """Swagger UI's page, loading the console's contract, with the interceptor that makes each
-    Execute a fresh attempt (console.fresh_values says which example values it renews; a fresh
-    citizen is none of the `personas`)."""
-    fresh = {**console.fresh_values(), "personas": personas}
+    Execute a fresh attempt (console_contract.fresh_values says which example values it renews;
+    a fresh citizen is none of the `personas`)."""
+    fresh = {**console_contract.fresh_values(), "personas": personas}
     return PAGE.replace("FRESH_VALUES", json.dumps(fresh))
 
 

@@ -15,12 +15,12 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import spec
 from jobagent_mock.auth import Authority
-from jobagent_mock.errors import FAILED_TO_VALIDATE, Fejl, InvalidInput
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, Fejl, InvalidInput
+from jobagent_mock.rules.tilmelding import Organisation
 from jobagent_mock.service import Caller, Mock
 from jobagent_mock.stores import DEFAULT_SANDBOX
-from jobagent_mock.tilmelding import Organisation
 
 # where a program embedding the app (the tests) finds the engine: app.app.config[ENGINE]
 ENGINE = "JOBAGENT_MOCK_ENGINE"

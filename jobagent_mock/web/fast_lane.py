@@ -1,9 +1,9 @@
 """The fast lane: a business request that passes every check is served here, from the contract,
 without connexion's per-request stack; any other request goes on to connexion untouched.
 
-Why: on this project's 2-core reference machine connexion's FlaskApp answers an empty handler at
-about 1,200 req/s (routing three times, ten middlewares, a thread hop into Flask), below what
-partners' load tests need (bench/results.md). The lane does for a valid request exactly what that
+Why: connexion's FlaskApp answers even an empty handler slowly (routing three times, ten
+middlewares, a thread hop into Flask), below what partners' load tests need (the figures:
+bench/results.md). The lane does for a valid request exactly what that
 stack would, calling the same functions: the token check (security.authorize), the parameter and
 body checks (web/validators.py), the bounded body read (web/limits.py), the handlers and the
 error renderer (web/problems.py); it fills the request context (web/context.py) as the stack
@@ -35,11 +35,11 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import spec
-from jobagent_mock.errors import Fejl
-from jobagent_mock.scenarios import Scripted
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import Fejl
+from jobagent_mock.rules.scenarios import Scripted
 from jobagent_mock.service import Mock
-from jobagent_mock.stores import WouldWait, without_waiting
+from jobagent_mock.stores import WouldWait, forbid_waiting
 from jobagent_mock.web import context, problems
 from jobagent_mock.web.limits import (
     conflicting_header,
@@ -246,7 +246,7 @@ class FastLane:
         except Fejl as exc:
             return _starlette(problems.on_fejl(ConnexionRequest(scope, receive), exc))
         except Scripted:
-            raise  # a scenario's step: web/scenarios.py gives it, for both paths
+            raise  # a scenario's step: web/scenario_middleware.py gives it, for both paths
         except Exception as exc:  # noqa: BLE001 (as connexion's last handler: a bug, answered 500)
             return _starlette(problems.on_unexpected(ConnexionRequest(scope, receive), exc))
 
@@ -261,13 +261,13 @@ class FastLane:
             # store stops it before it did anything, saying which snapshot it wanted: read
             # ahead without blocking the loop (Redis), it is made again with it; else in a thread.
             try:
-                with without_waiting():
+                with forbid_waiting():
                     return route.handler(**kwargs)
             except WouldWait as would:
                 wanted = would.snapshot if store.reads_ahead else None
             if wanted is not None:
                 read = {wanted: await store.read_ahead(*wanted)}
-                with contextlib.suppress(WouldWait), without_waiting(read):
+                with contextlib.suppress(WouldWait), forbid_waiting(read):
                     return route.handler(**kwargs)
         if store.batches is not None and not reads:  # a write (a GET claiming an x-requestId too)
             return await self._group_committed(route, kwargs)
@@ -285,7 +285,7 @@ class FastLane:
         handler makes and says so; awaited here, the handler is called again, answered from it.
         No thread hop: the write's work runs in the store's writer, the rest in the loop."""
         try:
-            with without_waiting():
+            with forbid_waiting():
                 return route.handler(**kwargs)
         except WouldWait as would:
             queued = would.queued
@@ -294,7 +294,7 @@ class FastLane:
         with contextlib.suppress(Exception):  # the handler's to answer, as the write raised
             await asyncio.wrap_future(queued)
         try:
-            with without_waiting(written=queued):
+            with forbid_waiting(written=queued):
                 return route.handler(**kwargs)
         except WouldWait:
             # Only after a write that kept nothing (it raised, and no refusal: a scenario to
@@ -307,14 +307,14 @@ class FastLane:
 
     async def _write_in_loop(self, route: Route, kwargs: dict[str, Any]) -> Any:
         """A write on a store that makes it in the loop (Redis): the handler is called under
-        `without_waiting`, and each step the store would wait for (a snapshot, a write's read,
+        `forbid_waiting`, and each step the store would wait for (a snapshot, a write's read,
         its commit) is awaited before the handler is called again; the store bounds the steps.
         Nothing was kept when a step can only be taken off the loop: the call is made again in
         the lane's write thread."""
         done: dict[Any, Any] = {}
         while True:
             try:
-                with without_waiting(done):
+                with forbid_waiting(done):
                     return route.handler(**kwargs)
             except WouldWait as would:
                 if would.snapshot is not None:

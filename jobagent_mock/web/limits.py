@@ -9,7 +9,12 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobagent_mock.errors import FAILED_TO_VALIDATE, HeadersTooLarge, InvalidInput, TooLarge
+from jobagent_mock.foundations.errors import (
+    FAILED_TO_VALIDATE,
+    HeadersTooLarge,
+    InvalidInput,
+    TooLarge,
+)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # headers whose one value names the caller, the citizen, the request or the sandbox

@@ -4,7 +4,7 @@
 `Prefer: code=404` answers a documented status with its example (Prism's convention);
 `Prefer: latency=300` waits 300 ms (0 to 10000) without holding up other requests;
 `Prefer: fault=reset` (empty, malformed, slow) breaks the connection as a scenario's fault does
-(web/scenarios.py; `slow` dribbles the answer's body over `latency`, 5000 ms by default).
+(web/scenario_middleware.py; `slow` dribbles the answer's body over `latency`, 5000 ms by default).
 Anything an operation does not document is a 400 that lists what it does.
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jobagent_mock import jsontext, scenarios, spec
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.foundations import jsontext, spec
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.rules import scenarios
 from jobagent_mock.web.context import current
 
 MAX_LATENCY_MS = 10_000
@@ -65,8 +66,8 @@ async def send_forced(
 
 
 async def _pace(wishes: dict[str, str]) -> None:
-    """`latency` waits; `fault` is the request's scenario step (web/scenarios.py gives it), a
-    slow one dribbling the answer over `latency`."""
+    """`latency` waits; `fault` is the request's scenario step (web/scenario_middleware.py gives
+    it), a slow one dribbling the answer over `latency`."""
     fault = _fault(wishes)
     latency = None
     if "latency" in wishes:
@@ -141,7 +142,7 @@ def _example(
         examples = {k: e["value"] for k, e in media.get("examples", {}).items()}
         if "example" in media:
             examples["example"] = media["example"]
-        chosen = examples.get(str(fejlkode)) if fejlkode else next(iter(examples.values()))
+        chosen = examples.get(str(fejlkode)) if fejlkode else next(iter(examples.values()), None)
         return status, media_type, copy.deepcopy(chosen), headers
     return status, None, None, headers
 

@@ -14,9 +14,9 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from jobagent_mock import jsontext, spec
-from jobagent_mock.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
-from jobagent_mock.scenarios import Scripted
+from jobagent_mock.foundations import jsontext, spec
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, RETRY_AFTER_SECONDS, Fejl
+from jobagent_mock.rules.scenarios import Scripted
 from jobagent_mock.web.context import current, prefers_html
 
 log = logging.getLogger(__name__)
@@ -170,8 +170,8 @@ def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionRespons
 
 
 async def on_scripted(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:  # noqa: ARG001
-    """A scenario's step is no refusal: on to web/scenarios.py, outside this stack, which gives
-    it for the fast lane and this stack alike."""
+    """A scenario's step is no refusal: on to web/scenario_middleware.py, outside this stack,
+    which gives it for the fast lane and this stack alike."""
     raise exc
 
 

@@ -14,7 +14,7 @@ import connexion
 import watchfiles
 from starlette.types import Receive, Scope, Send
 
-from jobagent_mock import fixtures, spec
+from jobagent_mock.foundations import fixtures, spec
 from jobagent_mock.stores import Store
 from jobagent_mock.web.context import ENGINE
 

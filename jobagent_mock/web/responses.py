@@ -11,7 +11,7 @@ from typing import Any
 import flask
 from connexion.jsonifier import Jsonifier
 
-from jobagent_mock import jsontext
+from jobagent_mock.foundations import jsontext
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"  # as werkzeug completes "text/html"

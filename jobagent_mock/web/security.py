@@ -12,8 +12,8 @@ from typing import Any
 from connexion.exceptions import OAuthProblem
 from connexion.security import OAuthSecurityHandler
 
-from jobagent_mock import spec
-from jobagent_mock.errors import NOT_AUTHORIZED, Forbidden
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import NOT_AUTHORIZED, Forbidden
 from jobagent_mock.web.context import RequestContext, current
 
 MISSING_SCOPE = "The token does not carry the operation's scope."
@@ -44,7 +44,7 @@ def authorize(request: RequestContext, required_scopes: Iterable[str]) -> dict[s
 
 
 def admits(request: RequestContext) -> bool:
-    """Whether the request's sandbox is admitted here (sandboxes.py): a business operation's,
+    """Whether the request's sandbox is admitted here (stores/sandboxes.py): a business operation's,
     whose requests the journal keeps; an admin operation that writes admits its own."""
     operation = request.operation
     return operation is not None and operation.operation_id in spec.operations(spec.BUSINESS)

@@ -12,8 +12,8 @@ from connexion.validators import VALIDATOR_MAP, ParameterValidator
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import Message, Receive, Scope
 
-from jobagent_mock import readings
-from jobagent_mock.errors import FAILED_TO_VALIDATE, InvalidInput
+from jobagent_mock.foundations import readings
+from jobagent_mock.foundations.errors import FAILED_TO_VALIDATE, InvalidInput
 from jobagent_mock.web.contract_violations import (
     canonical,
     declared_fejlkode,

@@ -24,7 +24,7 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-APP_FACTORY = "jobagent_mock.web.app:app_from_environment"
+APP_FACTORY = "jobagent_mock.app:app_from_environment"
 STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that could not start
 POLL_SECONDS = 0.2
 BACKLOG = 2048  # uvicorn's

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from jobagent_mock import spec
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
 from tests.contract.fuzzing import FUZZ_CLIENT, with_bearer_scheme
 from tests.helpers import token_for
 from tests.live import live_server

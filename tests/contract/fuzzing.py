@@ -11,7 +11,7 @@ from typing import Any
 import hypothesis.strategies as st
 import schemathesis
 
-from jobagent_mock import fixtures, spec
+from jobagent_mock.foundations import fixtures, spec
 
 FUZZ_CLIENT = "star-jobnet"
 WRITES = ("POST", "PUT", "DELETE")

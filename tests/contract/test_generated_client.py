@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from starlette.testclient import TestClient
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 from tests.helpers import ORDINARY, token_for
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS
 from starlette.testclient import TestClient
 
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
 from tests.contract.fuzzing import FUZZ_CLIENT, business_schema, install_auth
 from tests.helpers import token_for
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from jobagent_mock import spec
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
 from tests.contract.fuzzing import FUZZ_CLIENT, contract_schema, install_auth
 from tests.contract.test_schemathesis import EVERY_CHECK, FUZZ_SETTINGS, SEED
 from tests.helpers import token_for

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 from tests.helpers import ContractClient
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import spec
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.clock import DANISH_TIME
 from tests.helpers import ContractClient
 
 # the order a partner would try them in: an enrollment with a booking before one without

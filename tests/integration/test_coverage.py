@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree
 
-from jobagent_mock import coverage, spec
+from jobagent_mock.contract import coverage
+from jobagent_mock.foundations import spec
 from jobagent_mock.stores import JOURNAL_SIZE
 from tests.helpers import ContractClient, sandboxed
 

@@ -14,7 +14,9 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from jobagent_mock import catalogue, cli, coverage, spec
+from jobagent_mock import cli
+from jobagent_mock.contract import catalogue, coverage
+from jobagent_mock.foundations import spec
 from tests.helpers import ContractClient
 from tests.integration.test_fejlkode_catalogue import send
 from tests.live import live_server

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from jobagent_mock import docs, spec
+from jobagent_mock.contract import docs
+from jobagent_mock.foundations import spec
 from tests.browser import chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "reports"

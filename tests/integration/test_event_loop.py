@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from jobagent_mock import fixtures
-from jobagent_mock.stores import EVERY_CITIZEN, WouldWait, open_store, without_waiting
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import fixtures
+from jobagent_mock.stores import EVERY_CITIZEN, WouldWait, forbid_waiting, open_store
 from jobagent_mock.stores.base import StoreUnavailable
-from jobagent_mock.web.app import create_app
 from tests.helpers import ORDINARY, token_for
 from tests.live import live_server
 from tests.servers import free_port, lock_waiters, start_redis, wait_until
@@ -65,7 +65,8 @@ def test_a_held_sqlite_lock_never_holds_the_event_loop(tmp_path: Path) -> None:
         wait_until(lambda: lock_waiters(f"sqlite:{database}") == 1, "the batch waits")
         try:
             # on the connection the answers before the lock came on: it is free once they are
-            # whole, and an answer is whole only once its entry is written (web/journal.py)
+            # whole, and an answer is whole only once its entry is written
+            # (web/journal_middleware.py)
             health = http.get("/__admin/health", timeout=5)
             clock = http.get("/__admin/clock", headers=headers, timeout=5)
             assert all(sender.is_alive() for sender in senders), "answers wait for the lock"
@@ -85,13 +86,13 @@ def test_a_held_sqlite_lock_never_holds_the_event_loop(tmp_path: Path) -> None:
 def test_where_nothing_may_wait_a_shared_store_says_so_before_it_does_anything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Under `without_waiting` (a handler tried in the event loop) a write, and a SQLite read
+    """Under `forbid_waiting` (a handler tried in the event loop) a write, and a SQLite read
     that finds the file busy, raise WouldWait at once; a file that fails is still an outage."""
     database = tmp_path / "mock.db"
     store = open_store(f"sqlite:{database}", fixtures.load().jobagents)
     with store.transaction("s") as sandbox:
         sandbox.put_agent(ORDINARY, "a", {"titel": "a"})
-    with without_waiting():
+    with forbid_waiting():
         with store.snapshot("s", citizen=ORDINARY) as seen:  # WAL: waits for nobody
             assert seen.agents_of(ORDINARY)["a"] == {"titel": "a"}
         with pytest.raises(WouldWait), store.transaction("s"):
@@ -228,7 +229,7 @@ def test_a_redis_write_is_made_in_the_loop_and_run_again_when_another_worker_cam
                 "x-civilRegistrationIdentifier": ORDINARY,
             }
             # the sandbox admitted first: a process's first request of a sandbox takes the
-            # full stack (sandboxes.py), the lane only those after it
+            # full stack (stores/sandboxes.py), the lane only those after it
             assert http.get("/v1/Jobagent", headers=headers).status_code == 200
             steps.clear()
             created = http.post(

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 from tests.live import live_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from starlette.testclient import TestClient
 
-from jobagent_mock import spec
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.clock import DANISH_TIME
 from tests.contract.fuzzing import business_schema
 from tests.helpers import token_for
 
@@ -362,7 +362,7 @@ def test_the_middleware_stack_is_the_one_the_lane_was_taught() -> None:
 @pytest.mark.parametrize("operation", BUSINESS, ids=lambda o: o.operation_id)
 def test_a_scenarios_steps_are_answered_alike(twin: Twin, operation: spec.Operation) -> None:
     """Each kind of step, on the lane and on connexion's stack: the same bytes (a scripted
-    answer is given outside both, web/scenarios.py)."""
+    answer is given outside both, web/scenario_middleware.py)."""
     token = twin.tokens["star-jobnet"]
     admin = {"Authorization": f"Bearer {token}"}
     now = datetime.now(DANISH_TIME).replace(microsecond=0).isoformat()

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from jobagent_mock import catalogue, fixtures, spec
+from jobagent_mock.contract import catalogue
+from jobagent_mock.foundations import fixtures, spec
 from tests.helpers import token_for
 
 ENTRIES = catalogue.entries(fixtures.load())

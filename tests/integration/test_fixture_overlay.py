@@ -7,7 +7,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
 from tests.helpers import ORDINARY, problem, token_for
 
 OUR_CLIENT = {

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import fixtures, idempotency
-from jobagent_mock.errors import RuleViolation
+from jobagent_mock.foundations import fixtures
+from jobagent_mock.foundations.errors import RuleViolation
+from jobagent_mock.rules import idempotency
 from jobagent_mock.stores import Sandbox, open_store
 from jobagent_mock.stores.sqlite import SqliteStore
 from tests.servers import lock_waiters, wait_until

@@ -17,8 +17,8 @@ import jobagent_mock.handlers.jobagent
 import pytest
 from starlette.testclient import TestClient
 
-from jobagent_mock import spec
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
 from jobagent_mock.web.responses import Answer, empty, html_body, json_body
 from tests.helpers import token_for
 from tests.integration.test_fast_lane import KEY, documented_request, same_answer
@@ -81,6 +81,31 @@ def test_every_handler_says_it_returns_an_answer(path: Path) -> None:
         n for n, f in mine if inspect.signature(f, eval_str=True).return_annotation is not Answer
     ]
     assert not wrong, f"{path.name}: {wrong} must be annotated -> Answer (web/responses.py)"
+
+
+MAKERS = {"json_body", "html_body", "empty", "Answer"}
+
+
+@pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.name)
+def test_every_handler_returns_what_an_answer_maker_makes(path: Path) -> None:
+    """What the annotation says, held where it is written (mypy is not part of `make test`): each
+    return of a handler is a call of web/responses.py's makers, never a tuple, a dict or None."""
+    wrong = [
+        f"{path.name}:{node.lineno}"
+        for function in ast.parse(path.read_text()).body
+        if isinstance(function, ast.FunctionDef) and not function.name.startswith("_")
+        for node in ast.walk(function)
+        if isinstance(node, ast.Return)
+        and not (
+            isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id in MAKERS
+        )
+    ]
+    assert not wrong, (
+        f"return json_body(...), html_body(...) or empty(...) (web/responses.py), as both the "
+        f"fast lane and connexion's stack send it; not a tuple or a bare body: {wrong}"
+    )
 
 
 ANSWER: list[Callable[[], Any]] = [RETURNS["a JSON body"]]

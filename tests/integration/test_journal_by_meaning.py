@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import pytest
 from starlette.testclient import TestClient
 
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
 from tests.helpers import ORDINARY, ContractClient, token_for
 
 CPR = "1507854321"

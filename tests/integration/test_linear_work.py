@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import readings
+from jobagent_mock.foundations import readings
 from jobagent_mock.web import contract_violations, validators
 from tests.helpers import ContractClient, problem
 from tests.integration.test_jobagent import jobagent

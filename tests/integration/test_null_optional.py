@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobagent_mock import spec
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
 from jobagent_mock.web.contract_violations import properties
 from tests.helpers import ContractClient, problem
 

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobagent_mock import cli, spec
-from jobagent_mock.environment import ENVIRONMENT, OFF, ON, SettingError, switched_on
+from jobagent_mock import cli
+from jobagent_mock.foundations import spec
+from jobagent_mock.web.environment import ENVIRONMENT, OFF, ON, SettingError, switched_on
 from tests.servers import stop
 
 MOCK = str(Path(sys.executable).parent / "jobagent-mock")

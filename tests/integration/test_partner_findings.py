@@ -157,7 +157,7 @@ def _forced(found: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_every_export_shows_forced_counts(forced_only: dict[str, Any]) -> None:
-    from jobagent_mock import coverage
+    from jobagent_mock.contract import coverage
 
     for form in ("md", "junit", "html"):
         assert "1 forced" in coverage.render(forced_only, form), form
@@ -168,7 +168,7 @@ def test_natural_only_counts_only_natural_answers_in_junit_and_the_failure_list(
 ) -> None:
     from xml.etree import ElementTree
 
-    from jobagent_mock import coverage
+    from jobagent_mock.contract import coverage
 
     def failed(natural_only: bool) -> list[str]:
         suites = ElementTree.fromstring(coverage.render(forced_only, "junit", natural_only))

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from jsonschema import Draft4Validator
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 from tests.helpers import ORDINARY, ContractClient, operation_for, problem
 from tests.live import live_server
 

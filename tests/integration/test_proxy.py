@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from jobagent_mock import cli, drift, spec
-from jobagent_mock.drift import Upstream
+from jobagent_mock import cli
+from jobagent_mock.app import create_app
+from jobagent_mock.foundations import spec
+from jobagent_mock.journal import drift
+from jobagent_mock.journal.drift import Upstream
 from jobagent_mock.proxy.forward import ProxySettings
-from jobagent_mock.web.app import create_app
 from tests.live import live_server
 from tests.servers import require
 from tests.upstream import Upstream as StandIn

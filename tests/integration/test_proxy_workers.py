@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jobagent_mock import fixtures, spec
-from jobagent_mock.drift import Departure
+from jobagent_mock.foundations import fixtures, spec
+from jobagent_mock.journal.drift import Departure
 from jobagent_mock.stores import open_store
 from tests.servers import free_port, start_mock, stop
 from tests.upstream import Upstream, upstream_server

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import cpr
+from jobagent_mock.foundations import cpr
 from tests.helpers import ContractClient, problem
 from tests.integration.test_tilmeld_og_book import (
     ODENSE,

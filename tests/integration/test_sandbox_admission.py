@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from jobagent_mock.web.app import create_app
+from jobagent_mock.app import create_app
 from tests.helpers import ORDINARY, ContractClient, problem, sandboxed, token_for
 from tests.servers import free_port, redis_server, start_mock, stop
 

@@ -296,7 +296,7 @@ def test_no_scenario_input_is_a_5xx(client: ContractClient, definition: Any) -> 
 def test_the_console_and_the_docs_site_show_the_scenario_operations(
     client: ContractClient, tmp_path: Any
 ) -> None:
-    from jobagent_mock import docs
+    from jobagent_mock.contract import docs
 
     served = client.http.get("/__admin/openapi.json").json()
     assert {"post", "get"} <= served["paths"]["/scenarios"].keys()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations.clock import DANISH_TIME
 from tests.helpers import ORDINARY, OTHER, ContractClient, problem
 from tests.integration.test_shared_stores import (  # noqa: F401 (fixtures)
     _close_sessions,

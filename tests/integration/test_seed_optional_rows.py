@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import spec
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.clock import DANISH_TIME
 from tests.helpers import ORDINARY, ContractClient
 from tests.unit.test_seed_fidelity import field_rows
 

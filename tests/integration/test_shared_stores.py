@@ -18,18 +18,19 @@ from typing import Any
 import httpx
 import pytest
 
-from jobagent_mock import fixtures, idempotency
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import ReplayedRequest, RuleViolation, Unavailable
+from jobagent_mock.foundations import fixtures
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import ReplayedRequest, RuleViolation, Unavailable
+from jobagent_mock.rules import idempotency
 from jobagent_mock.service import Caller, Mock
 from jobagent_mock.stores import (
     EVERY_CITIZEN,
-    Ahead,
+    CitizenSelector,
+    DeclaredReads,
     NotAsked,
-    Rows,
     WouldWait,
+    forbid_waiting,
     open_store,
-    without_waiting,
 )
 from tests.helpers import token_for
 from tests.servers import (
@@ -93,7 +94,9 @@ def test_every_store_keeps_the_same_rules(store_url: str) -> None:
         sandbox.put_agent("0101991234", "odd-id", odd)
     with store.snapshot("a", citizen="0101991234") as sandbox:
         assert sandbox.agent_of("0101991234", "odd-id") == odd
-    with store.transaction("a", Ahead(jobagent_id="odd-id")) as sandbox:  # its owner, looked up
+    with store.transaction(
+        "a", DeclaredReads(jobagent_id="odd-id")
+    ) as sandbox:  # its owner, looked up
         assert sandbox.owner_of("odd-id") == "0101991234"
     store.record("a", odd)
     assert store.journal("a")[0] == odd
@@ -329,12 +332,21 @@ def _children(pid: int) -> list[int]:
 
 
 def _workers(server: Any) -> list[int]:
-    """The server's worker processes (multiprocessing also starts a resource tracker)."""
-    return [
-        pid
-        for pid in _children(server.pid)
-        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
+    """The server's worker processes (multiprocessing also starts a resource tracker); a child
+    gone, or dead and not yet reaped, by the time it is looked at (a killed worker) is none."""
+    found = []
+    for pid in _children(server.pid):
+        cmdline = _cmdline(pid)  # empty for a killed worker not yet reaped
+        if cmdline and b"resource_tracker" not in cmdline:
+            found.append(pid)
+    return found
+
+
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
 
 
 def _tcp(port: int, state: str) -> set[str]:
@@ -385,11 +397,15 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     with mock_server(f"sqlite:{tmp_path / 'mock.db'}") as (base, server):
         first, second = _workers(server)
         os.kill(first, signal.SIGKILL)
+        # two looks in a row agree: a child being spawned shows its parent's command line for a
+        # moment, and the resource tracker's too
+        seen: list[list[int]] = []
         for _ in range(100):  # bounded: 10 s
-            if len(_workers(server)) == 2 and first not in _workers(server):
+            seen = [*seen[-1:], sorted(_workers(server))]
+            if len(seen) == 2 and seen[0] == seen[1] and len(seen[1]) == 2:
                 break
             time.sleep(0.1)
-        assert second in _workers(server) and len(_workers(server)) == 2
+        assert second in seen[-1] and first not in seen[-1] and len(seen[-1]) == 2, seen
         client = session(base)
         answers = [client.get("/__admin/health").status_code for _ in range(5)]
         assert answers == [200] * 5
@@ -460,7 +476,7 @@ def test_a_redis_write_under_way_during_a_reset_runs_again_on_the_reset_sandbox(
 
 
 @pytest.mark.parametrize("citizen", [NEWCOMER, EVERY_CITIZEN])
-def test_a_snapshot_reads_one_moment(shared_url: str, citizen: Rows) -> None:
+def test_a_snapshot_reads_one_moment(shared_url: str, citizen: CitizenSelector) -> None:
     """A reader that looks twice sees the same sandbox, though a writer of another worker
     committed in between: a list and its details never come from two different states."""
     reader, writer = (open_store(shared_url, fixtures.load().jobagents) for _ in range(2))
@@ -481,7 +497,7 @@ def test_a_snapshot_reads_one_moment(shared_url: str, citizen: Rows) -> None:
 
 @pytest.mark.needs_redis
 @pytest.mark.parametrize("citizen", [None, ORDINARY, EVERY_CITIZEN])
-def test_a_redis_snapshot_is_one_round_trip(citizen: Rows, monkeypatch: Any) -> None:
+def test_a_redis_snapshot_is_one_round_trip(citizen: CitizenSelector, monkeypatch: Any) -> None:
     """The core and every row the reader asked for come in one reply; reading them sends
     nothing more (a later round trip could see a later write)."""
     with redis_server() as url:
@@ -689,7 +705,7 @@ def test_a_stopped_redis_is_a_503_and_both_recover_when_it_returns() -> None:
 
 WRITE_AND_FREEZE = """
 import sys, time
-from jobagent_mock import fixtures
+from jobagent_mock.foundations import fixtures
 from jobagent_mock.stores import open_store
 store = open_store(sys.argv[1], fixtures.load().jobagents)
 
@@ -821,18 +837,21 @@ def test_what_a_write_says_up_front_it_looks_up_reads_as_any_other_lookup(store_
     its lock) answer as they would unasked: a replay refused, an owner found, a write of this
     transaction seen, an id forgotten after 7 days of mock time."""
     store = open_store(store_url, fixtures.load().jobagents)
-    with store.transaction("ahead", Ahead("r1", "new")) as sandbox:
+    with store.transaction("ahead", DeclaredReads("r1", "new")) as sandbox:
         assert sandbox.owner_of("new") is None
         idempotency.claim(sandbox, "r1")
         sandbox.put_agent(NEWCOMER, "new", {"titel": "new"})
         assert sandbox.owner_of("new") == NEWCOMER
-    with pytest.raises(ReplayedRequest), store.transaction("ahead", Ahead("r1", "new")) as sandbox:
+    with (
+        pytest.raises(ReplayedRequest),
+        store.transaction("ahead", DeclaredReads("r1", "new")) as sandbox,
+    ):
         assert sandbox.owner_of("new") == NEWCOMER
         idempotency.claim(sandbox, "r1")
-    with store.transaction("ahead", Ahead("r2")) as sandbox:
+    with store.transaction("ahead", DeclaredReads("r2")) as sandbox:
         idempotency.claim(sandbox, "r2")
         sandbox.clock.advance(idempotency.REQUEST_ID_RETENTION + timedelta(days=1))
-    with store.transaction("ahead", Ahead("r1")) as sandbox:
+    with store.transaction("ahead", DeclaredReads("r1")) as sandbox:
         idempotency.claim(sandbox, "r1")  # forgotten
     with store.transaction("ahead") as sandbox:  # the forgetting was kept: r2 is gone too
         assert sandbox.request_id_seen("r2", datetime(2000, 1, 1, tzinfo=DANISH_TIME)) is None
@@ -884,7 +903,7 @@ def test_a_redis_write_in_the_loop_that_reads_beyond_what_it_said_reads_again_wi
             try:
                 while True:
                     try:
-                        with without_waiting(done):
+                        with forbid_waiting(done):
                             return store.write("wide", work), steps
                     except WouldWait as would:
                         assert would.resume is not None

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jobagent_mock import cli, fixtures, spec
+from jobagent_mock import cli
+from jobagent_mock.foundations import fixtures, spec
 from tests.servers import free_port
 
 MOCK = str(Path(sys.executable).parent / "jobagent-mock")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations.clock import DANISH_TIME
 from tests.helpers import ORDINARY, ContractClient, problem
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=DANISH_TIME)  # a Wednesday

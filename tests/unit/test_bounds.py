@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import fixtures, idempotency
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import ReplayedRequest, TooManySandboxes
-from jobagent_mock.sandboxes import Admissions, Caps
+from jobagent_mock.foundations import fixtures
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import ReplayedRequest, TooManySandboxes
+from jobagent_mock.rules import idempotency
 from jobagent_mock.stores import MemoryStore, open_store
 from jobagent_mock.stores.base import StoreUnavailable
 from jobagent_mock.stores.memory import JOURNAL_BYTES
+from jobagent_mock.stores.sandboxes import Admissions, Caps
 from jobagent_mock.stores.sqlite import REQUEST_ID_TRIM_EVERY, SqliteStore
 
 SEED = fixtures.load().jobagents

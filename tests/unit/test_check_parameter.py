@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock.errors import InvalidInput
+from jobagent_mock.foundations.errors import InvalidInput
 from jobagent_mock.web import validators
 from jobagent_mock.web.validators import check_parameter
 

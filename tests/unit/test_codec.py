@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations.clock import DANISH_TIME
 from jobagent_mock.stores import Sandbox, codec
 
 

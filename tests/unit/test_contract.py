@@ -11,7 +11,8 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from jobagent_mock import checks, spec
+from jobagent_mock.contract import self_checks
+from jobagent_mock.foundations import spec
 
 SEED = Path(spec.SPEC_DIR) / "seed" / "star-wiki-draft.txt"
 BUSINESS_OPERATIONS = spec.operations(spec.BUSINESS)
@@ -25,8 +26,8 @@ def test_contract_is_valid_openapi_3_0_3(name: str) -> None:
 
 
 def test_every_example_validates() -> None:
-    assert len(list(checks.examples())) > 100
-    assert checks.example_errors() == []
+    assert len(list(self_checks.examples())) > 100
+    assert self_checks.example_errors() == []
 
 
 def test_a_broken_example_is_caught() -> None:
@@ -47,7 +48,7 @@ def test_a_broken_example_is_caught() -> None:
         },
         "components": {"schemas": {"T": {"type": "string", "maxLength": 2, "example": "long"}}},
     }
-    errors = checks.example_errors(checks.examples_in("test.yaml", document))
+    errors = self_checks.example_errors(self_checks.examples_in("test.yaml", document))
     assert [where for where, _ in errors] == [
         "test.yaml/paths//x/get/parameters/0/example",
         "test.yaml/components/schemas/T/example",

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from jobagent_mock import cli, spec
-from jobagent_mock.contract_diff import Change, changes
+from jobagent_mock import cli
+from jobagent_mock.contract.contract_diff import Change, changes
+from jobagent_mock.foundations import spec
 
 Edit = Callable[[dict[str, Any]], None]
 CREATE = "CreateJobagent (POST /v1/Jobagent)"

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from jobagent_mock import changelog, cli, spec
-from jobagent_mock.changelog import Folder, Release
+from jobagent_mock import cli
+from jobagent_mock.contract import changelog
+from jobagent_mock.contract.changelog import Folder, Release
+from jobagent_mock.foundations import spec
 from tests.unit.test_contract_diff import GET, add_optional_properties, remove_response_property
 
 NOTES = "TitelSvar replaces titel: read the title from there.\n"

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from jobagent_mock import spec
+from jobagent_mock.foundations import spec
 from jobagent_mock.web.contract_violations import (
     FORMAT_CHECKER,
     RequestValidator,

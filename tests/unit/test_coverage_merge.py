@@ -7,7 +7,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobagent_mock import coverage, fixtures, spec
+from jobagent_mock.contract import coverage
+from jobagent_mock.foundations import fixtures, spec
 
 FIXTURES = fixtures.load()
 DOCUMENTED = [

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from jobagent_mock import cpr
+from jobagent_mock.foundations import cpr
 
 TODAY = date(2026, 11, 27)
 

@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobagent_mock import drift
-from jobagent_mock.drift import Departure
-from jobagent_mock.journal import redact, redacted_capped
+from jobagent_mock.journal import drift
+from jobagent_mock.journal.drift import Departure
+from jobagent_mock.journal.entries import redact, redacted_capped
 from jobagent_mock.proxy.record import Exchange, Recorder
 from jobagent_mock.stores import MemoryStore
 from tests.unit.test_redaction import _PIECES, _redacted_by_every_pattern

@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from jobagent_mock import spec
-from jobagent_mock.errors import (
+from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import (
     Conflict,
     Fejl,
     Fejlkode,

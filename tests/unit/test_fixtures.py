@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jobagent_mock import cpr, fixtures
+from jobagent_mock.foundations import cpr, fixtures
 
 
 @pytest.fixture

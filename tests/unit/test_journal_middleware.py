@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from starlette.types import Message
 
-from jobagent_mock.web.journal import JournalMiddleware
+from jobagent_mock.web.journal_middleware import JournalMiddleware
 
 BODY = b'{"jobagenter": []}'
 HEAD = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"18")]}

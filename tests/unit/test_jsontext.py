@@ -8,8 +8,8 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from jobagent_mock import jsontext
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations import jsontext
+from jobagent_mock.foundations.clock import DANISH_TIME
 from jobagent_mock.stores import Sandbox
 from jobagent_mock.web.responses import CompactJsonifier
 

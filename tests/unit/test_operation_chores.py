@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import catalogue, changelog, fixtures, spec
-from jobagent_mock.naming import handler_name
+from jobagent_mock.contract import catalogue, changelog
+from jobagent_mock.foundations import fixtures, spec
+from jobagent_mock.foundations.handler_names import handler_name
 from jobagent_mock.web.responses import Answer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +35,7 @@ class Project:
     releases: list[changelog.Release]
     published: dict[str, Any]  # the last published contract
     loaded: fixtures.Fixtures
+    journal_filter: list[str]  # admin.yaml's BusinessOperationId enum
 
     @classmethod
     def as_it_is(cls) -> Project:
@@ -47,6 +49,9 @@ class Project:
             releases=changelog.releases(),
             published=changelog.contract(changelog.OPENAPI.snapshot(last.version)),
             loaded=fixtures.load(),
+            journal_filter=spec.raw(spec.CONTROL)["components"]["schemas"]["BusinessOperationId"][
+                "enum"
+            ],
         )
 
     def operations(self) -> dict[str, spec.Operation]:
@@ -103,6 +108,13 @@ def _contract_examples(operation: spec.Operation) -> list[str]:
     for media_type, media in operation.spec.get("requestBody", {}).get("content", {}).items():
         if "example" not in media and not media.get("examples"):
             found.append(f"an example of its {media_type} body (openapi/jobagent.yaml)")
+    for status, response in sorted(operation.responses.items()):
+        for media_type, media in response.get("content", {}).items():
+            if "example" not in media and not media.get("examples"):
+                found.append(
+                    f"an example of its {status} {media_type} answer (openapi/jobagent.yaml: "
+                    "Prefer: code= and the console answer it)"
+                )
     return found
 
 
@@ -140,10 +152,15 @@ def _documents(operation: spec.Operation, project: Project) -> list[str]:
         found.append("its rows in README.md's fejlkode table (run: jobagent-mock docs --readme)")
     if f"`{op_id}`, {surface}" not in project.reconstruction:
         found.append(
-            f"a row in openapi/RECONSTRUCTION.md §1 (the seed's method): … | `{op_id}`, {surface}"
+            "a row in openapi/RECONSTRUCTION.md §1: | the seed's method (or 'none: the mock's "
+            f"own', with why) | `{op_id}`, {surface} |"
         )
     if not re.search(rf"^\| {op_id} \|.*`{re.escape(scopes[0])}`", project.reconstruction, re.M):
         found.append(f"a row in openapi/RECONSTRUCTION.md §2 (its tables): | {op_id} | … |")
+    if op_id not in project.journal_filter:
+        found.append(
+            f"{op_id} in openapi/admin.yaml's BusinessOperationId enum (the journal's filter)"
+        )
     return found
 
 
@@ -210,7 +227,7 @@ TENTH = {
     "parameters": [{"$ref": "#/components/parameters/Cpr"}, {"name": "x-foo", "in": "header"}],
     "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
     "responses": {
-        "201": {"description": "Created"},
+        "201": {"description": "Created", "content": {"application/json": {"schema": {}}}},
         "400": {"$ref": "#/components/responses/Unauthorized"},
         "401": {"$ref": "#/components/responses/Unauthorized"},
         "403": {"$ref": "#/components/responses/Forbidden"},
@@ -221,6 +238,7 @@ CHORES_OF_A_TENTH = [
     "a handler handlers/jobagent.py:create_foo",
     "an example of parameter x-foo",
     "an example of its application/json body",
+    "an example of its 201 application/json answer",
     "fejlkode 99999 in the root x-fejlkoder",
     "a trigger of fejlkode 4819 at 409",
     "a trigger of fejlkode 99999 at 409",
@@ -230,6 +248,7 @@ CHORES_OF_A_TENTH = [
     "its rows in README.md's fejlkode table",
     "a row in openapi/RECONSTRUCTION.md §1",
     "a row in openapi/RECONSTRUCTION.md §2",
+    "CreateFoo in openapi/admin.yaml's BusinessOperationId enum",
     "a call in examples/walkthrough.sh: call CreateFoo POST",
     "a request in examples/requests.http: ### CreateFoo",
     "a note naming it in the entry of version",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobagent_mock.errors import InvalidInput
+from jobagent_mock.foundations.errors import InvalidInput
 from jobagent_mock.web.validators import _no_constant, _unique_keys, parse_body
 
 SCHEMA: dict[str, Any] = {}  # no schema: the text alone decides

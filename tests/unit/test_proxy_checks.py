@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from jobagent_mock import drift, spec
+from jobagent_mock.foundations import spec
+from jobagent_mock.journal import drift
 from jobagent_mock.proxy import checks
 
 AGENT = "5b0f8a52-3c1e-4d8e-9a4b-2f6c1d7e8a90"

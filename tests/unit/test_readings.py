@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobagent_mock import readings
+from jobagent_mock.foundations import readings
 
 
 def test_danish_letters_are_spelt_in_ascii() -> None:

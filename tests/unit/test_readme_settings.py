@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from jobagent_mock import docs
-from jobagent_mock.environment import ENVIRONMENT
+from jobagent_mock.contract import docs
+from jobagent_mock.web.environment import ENVIRONMENT
 
 
 def test_the_readme_names_every_variable_serve_reads_and_no_other() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock.batches import Batches, WriterStopped
-from jobagent_mock.recorder import Recorder
+from jobagent_mock.foundations.batch_writer import Batches, WriterStopped
+from jobagent_mock.journal.recorder import Recorder
 from jobagent_mock.stores.base import StoreUnavailable
 
 

@@ -1,4 +1,4 @@
-"""journal.redact and its helpers: the one function the journal and the access log call."""
+"""entries.redact and its helpers: the one function the journal and the access log call."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobagent_mock import journal
-from jobagent_mock.journal import (
+from jobagent_mock.journal import entries
+from jobagent_mock.journal.entries import (
     MAX_HEADER_CHARS,
     MAX_HEADERS,
     MAX_VALUE_CHARS,
@@ -69,16 +69,16 @@ def test_short_values_are_only_redacted() -> None:
 
 def _redacted_by_every_pattern(text: str) -> str:
     """What redact() did before it skipped a pattern: every pattern run on every text."""
-    text = journal._SCHEME.sub(lambda m: f"{m.group(1)} {journal.REDACTED}", text)
-    text = journal._JWT.sub(journal.REDACTED, text)
-    text = journal._FIELD.sub(journal._redacted_field, text)
-    return journal._masked_cprs(text)
+    text = entries._SCHEME.sub(lambda m: f"{m.group(1)} {entries.REDACTED}", text)
+    text = entries._JWT.sub(entries.REDACTED, text)
+    text = entries._FIELD.sub(entries._redacted_field, text)
+    return entries._masked_cprs(text)
 
 
 # pieces of every pattern's matches, in other cases too, and what re.IGNORECASE folds (K, ı, ſ)
 _PIECES = [
-    *journal._SECRET_WORDS,
-    *journal._SCHEME_WORDS,
+    *entries._SECRET_WORDS,
+    *entries._SCHEME_WORDS,
     "Basic",
     "BEARER",
     "Token",
@@ -116,24 +116,24 @@ def test_the_header_names_kept_redacted_are_bounded() -> None:
         redacted_headers([(f"x-{batch}-{i}-1507851234", "v") for i in range(60)])
     long_name = "x-" + "a" * 100 + "1507851234"
     assert list(redacted_headers([(long_name, "v")])) == [redact(long_name)]
-    assert len(journal._HEADER_NAMES) <= journal.HEADER_NAMES_KEPT
-    assert long_name not in journal._HEADER_NAMES
+    assert len(entries._HEADER_NAMES) <= entries.HEADER_NAMES_KEPT
+    assert long_name not in entries._HEADER_NAMES
     assert redacted_headers([("X-0-0-1507851234", "v")]) == {"X-0-0-150785-xxxx": "v"}
 
 
 def test_a_text_redacted_again_is_kept_as_the_first_time() -> None:
     texts = ["1507851234", "a%20token=abc 150785%2D1234", "Bearer abcdefgh123", "plain"]
     first = [redact(text) for text in texts]
-    assert [text in journal._REDACTED for text in texts] == [True] * len(texts)
+    assert [text in entries._REDACTED for text in texts] == [True] * len(texts)
     assert [redact(text) for text in texts] == first
     assert first[:3] == ["150785-xxxx", "a token=[redacted] 150785-xxxx", "Bearer [redacted]"]
 
 
 def test_the_texts_kept_redacted_are_bounded() -> None:
-    for i in range(journal.REDACTED_KEPT + 10):
+    for i in range(entries.REDACTED_KEPT + 10):
         redact(f"x-requestId {i} 1507851234")
-    long_text = "1507851234 " + "a" * journal.REDACTED_KEPT_CHARS
+    long_text = "1507851234 " + "a" * entries.REDACTED_KEPT_CHARS
     assert redact(long_text).startswith("150785-xxxx ")
-    assert len(journal._REDACTED) <= journal.REDACTED_KEPT
-    assert long_text not in journal._REDACTED
+    assert len(entries._REDACTED) <= entries.REDACTED_KEPT
+    assert long_text not in entries._REDACTED
     assert redact("x-requestId 3 1507851234") == "x-requestId 3 150785-xxxx"

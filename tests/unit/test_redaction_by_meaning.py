@@ -12,7 +12,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobagent_mock.journal import decoded_json, redact, redacted_target
+from jobagent_mock.journal.entries import decoded_json, redact, redacted_target
 
 SEPARATORS = ["", "-", " ", "+", ".", "/", "\u2013", "\u00a0"]
 # text a CPR number may be glued to: no hex letter, which could make it part of an identifier

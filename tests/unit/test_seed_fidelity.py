@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobagent_mock import readings, spec
-from jobagent_mock.clock import DANISH_TIME
+from jobagent_mock.foundations import readings, spec
+from jobagent_mock.foundations.clock import DANISH_TIME
 from jobagent_mock.web.contract_violations import BOUNDS, canonical, provisional_bound
 
 SEED = (Path(spec.SPEC_DIR) / "seed" / "star-wiki-draft.txt").read_text(encoding="utf-8")

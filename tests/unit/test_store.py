@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from jobagent_mock import fixtures, idempotency
-from jobagent_mock.clock import DANISH_TIME
-from jobagent_mock.errors import ReplayedRequest
+from jobagent_mock.foundations import fixtures
+from jobagent_mock.foundations.clock import DANISH_TIME
+from jobagent_mock.foundations.errors import ReplayedRequest
+from jobagent_mock.rules import idempotency
 from jobagent_mock.stores import MemoryStore as Store
 
 SEED = fixtures.load().jobagents

@@ -10,8 +10,9 @@ from typing import Any
 import jwt
 import pytest
 
-from jobagent_mock import auth, fixtures
+from jobagent_mock import auth
 from jobagent_mock.auth import ALGORITHM, AUDIENCE, ISSUER, VERIFIED_TOKENS_KEPT, Authority
+from jobagent_mock.foundations import fixtures
 
 KEY = "a-signing-key-of-at-least-thirty-two-bytes"
 CLIENTS = fixtures.load().clients

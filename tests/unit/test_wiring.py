@@ -10,23 +10,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jobagent_mock import checks, resources, spec
-from jobagent_mock.naming import handler_name
+from jobagent_mock.contract import self_checks
+from jobagent_mock.foundations import resources, spec
+from jobagent_mock.foundations.handler_names import handler_name
 
 HANDLERS = resources.folder(resources.HANDLERS_PACKAGE)
 PACKAGE = resources.HANDLERS_PACKAGE
 
 
 def test_every_operation_has_a_handler() -> None:
-    assert checks.unresolved_handlers() == []
+    assert self_checks.unresolved_handlers() == []
 
 
 def test_the_admin_contract_lists_the_business_operation_ids(monkeypatch: Any) -> None:
-    assert checks.admin_operation_ids() == []
+    assert self_checks.admin_operation_ids() == []
     business = dict(spec.operations(spec.BUSINESS))
     business["NewOperation"] = business["GetJobagent"]
     monkeypatch.setattr(spec, "operations", lambda *_: business)
-    assert checks.admin_operation_ids() != []
+    assert self_checks.admin_operation_ids() != []
 
 
 def test_every_handler_serves_exactly_one_operation() -> None:

@@ -1,0 +1,1 @@
+"""Tools that publish the contract: catalogue, console, docs, changelog, diff, coverage, checks."""

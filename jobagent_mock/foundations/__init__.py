@@ -1,0 +1,1 @@
+"""What every room stands on: the error table, the contract, fixtures, the clock, CPR, JSON."""

@@ -1,0 +1,1 @@
+"""The request journal: its entries (masked, redacted), their recorder, a proxy's drift."""
