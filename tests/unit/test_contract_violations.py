@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from jobagent_mock.foundations import spec
+from jobagent_mock.foundations.errors import InvalidInput
 from jobagent_mock.web.contract_violations import (
     FORMAT_CHECKER,
     RequestValidator,
@@ -116,7 +117,11 @@ JSON_VALUES = st.recursive(
 
 
 def agree(schema: dict[str, Any], instance: Any) -> None:
-    bound = canonical(instance, schema)
+    try:
+        bound = canonical(instance, schema)
+    except InvalidInput:  # the binder refuses early (an array past its maxItems: D-64)
+        assert list(validator_for(schema).iter_errors(instance)), instance
+        return
     slow = not list(validator_for(schema).iter_errors(bound))
     assert is_valid_for(schema)(bound) is slow, bound
 
