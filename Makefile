@@ -69,7 +69,7 @@ publish: install
 	$(BIN)/jobagent-mock publish
 
 # jobagent-mock against Prism, connexion's mock and the bare-ASGI ceiling, on each store and on
-# two hosts (network namespaces when root), then memory and the profile, three rounds: about ten
+# two hosts (network namespaces when root), then memory and the profile, three rounds: about 25
 # minutes (wrk and redis-server from Debian, Prism from npm); prints each target met or not and
 # writes bench/results.md. A measurement, not a test: numbers vary with the machine and its load.
 BENCH_PACKAGES := wrk redis-server

@@ -200,9 +200,9 @@ SERVERS = [
     Server("jobagent-mock, 1 worker", "`serve` (memory store, fast lane)", mock_command()),
     Server(
         "jobagent-mock, 1 worker, granian",
-        "the same app (`web.app:app_from_environment`, memory store, fast lane, access log) "
-        "under granian instead of `serve`'s uvicorn: for the choice of server stack only (it "
-        "keeps neither deadline's 408 nor the connection cap: ARCHITECTURE.md)",
+        "the same app (`jobagent_mock.app:app_from_environment`, memory store, fast lane, "
+        "access log) under granian instead of `serve`'s uvicorn: for the choice of server "
+        "stack only (it keeps neither deadline's 408 nor the connection cap: ARCHITECTURE.md)",
         _granian("jobagent_mock.app:app_from_environment"),
         environment={
             "JOBAGENT_MOCK_SIGNING_KEY": SIGNING_KEY,
